@@ -1,0 +1,63 @@
+/* berth.c - main(): find the command by name and run it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "common/ui.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+int cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(" !     ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("berth %s\n", BERTH_VERSION);
+	return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		const struct command *c = command_find(argv[1]);
+
+		if (!c)
+			return cmd_fail("%s is not a berth command; see 'berth help'", argv[1]);
+		printf("Usage: berth %s %s\n\n%s\n", c->name, c->usage, c->summary);
+		return 0;
+	}
+	printf("Usage: berth COMMAND [ARGS...]\n\nCommands:\n");
+	for (const struct command *c = berth_commands; c->name; c++)
+		printf("    %-20s %s\n", c->name, c->summary);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2)
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv);
+	c = command_find(argv[1]);
+	if (!c)
+		return cmd_fail("%s is not a berth command; see 'berth help'", argv[1]);
+	return c->fn(argc - 1, argv + 1);
+}

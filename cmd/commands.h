@@ -1,0 +1,28 @@
+/* commands.h - the command layer: one function per command, one table of names.
+ *
+ * A command gets argv with argv[0] set to its own name ("apps:create") and returns
+ * the process exit status. Commands print errors themselves with ui_error(). */
+#ifndef BERTH_CMD_COMMANDS_H
+#define BERTH_CMD_COMMANDS_H
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;    /* arguments, shown by `berth help` */
+	const char *summary;  /* one line */
+};
+
+/* The table, terminated by an entry with name == NULL. */
+extern const struct command berth_commands[];
+
+const struct command *command_find(const char *name);
+
+/* Print " !     <msg>" and return 1: the common way a command fails. */
+int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_runtime_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,166 @@
+/* runtime_run.c - `berth runtime:run [options] -- CMD [ARGS...]`: plumbing that runs
+ * one command in a new container, for tests, benchmarks and the curious. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "common/cleanup.h"
+#include "runtime/runtime.h"
+
+static int parse_user(const char *s, struct runtime_spec *spec, struct berr *err)
+{
+	autofree char *copy = xstrdup(s);
+	char *colon = strchr(copy, ':');
+	uint64_t uid, gid;
+
+	if (colon)
+		*colon++ = '\0';
+	if (parse_uint(copy, RUNTIME_ID_RANGE - 1, &uid, err) < 0)
+		return berr_prefix(err, "--user %s: uid", s);
+	gid = uid;
+	if (colon && parse_uint(colon, RUNTIME_ID_RANGE - 1, &gid, err) < 0)
+		return berr_prefix(err, "--user %s: gid", s);
+	spec->uid = (uid_t)uid;
+	spec->gid = (gid_t)gid;
+	return 0;
+}
+
+static int parse_bind(const char *s, struct runtime_spec *spec, struct berr *err)
+{
+	autofree char *copy = xstrdup(s);
+	char *dst = strchr(copy, ':');
+	char *mode;
+	struct runtime_bind *b;
+
+	if (!dst || dst == copy || !dst[1])
+		return berr_fail(err, "--bind %s: use SRC:DST or SRC:DST:ro", s);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
+			return berr_fail(err, "--bind %s: mode must be ro or rw", s);
+	}
+	spec->binds = xrealloc(spec->binds, (spec->nbinds + 1) * sizeof(*spec->binds));
+	b = &spec->binds[spec->nbinds++];
+	b->src = xstrdup(copy);
+	b->dst = xstrdup(dst);
+	b->ro = mode && !strcmp(mode, "ro");
+	return 0;
+}
+
+static int parse_cpus(const char *s, struct runtime_spec *spec, struct berr *err)
+{
+	char *end;
+	double cpus = strtod(s, &end);
+
+	if (!*s || *end || !(cpus >= 0.01 && cpus <= 1024))
+		return berr_fail(err, "--cpus %s: use a number of CPUs between 0.01 and 1024 (e.g. 1.5)", s);
+	spec->cpu_period_us = 100000;
+	spec->cpu_quota_us = (uint64_t)(cpus * 100000 + 0.5);
+	return 0;
+}
+
+static int parse_env(const char *s, struct runtime_spec *spec, struct berr *err)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s)
+		return berr_fail(err, "--env %s: use KEY=VALUE", s);
+	autofree char *key = xstrndup(s, eq - s);
+	strv_setenv(&spec->env, key, eq + 1);
+	return 0;
+}
+
+enum { OPT_LAYER = 256, OPT_HOSTNAME, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_BIND, OPT_MEMORY,
+       OPT_PIDS, OPT_CPUS, OPT_NET, OPT_KEEP_UPPER };
+
+static const struct option options[] = {
+	{ "layer", required_argument, NULL, OPT_LAYER },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "workdir", required_argument, NULL, OPT_WORKDIR },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "pids", required_argument, NULL, OPT_PIDS },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "keep-upper", required_argument, NULL, OPT_KEEP_UPPER },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_option(int opt, const char *arg, struct runtime_spec *spec, struct berr *err)
+{
+	uint64_t n;
+
+	switch (opt) {
+	case OPT_LAYER: strv_push(&spec->layers, arg); return 0;
+	case OPT_HOSTNAME:
+		if (!*arg || strlen(arg) > 63 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(arg))
+			return berr_fail(err, "--hostname '%s': use up to 63 letters, digits, '-' or '.'", arg);
+		spec->hostname = arg;
+		return 0;
+	case OPT_ENV: return parse_env(arg, spec, err);
+	case OPT_WORKDIR: spec->workdir = arg; return 0;
+	case OPT_USER: return parse_user(arg, spec, err);
+	case OPT_BIND: return parse_bind(arg, spec, err);
+	case OPT_MEMORY:
+		if (parse_size(arg, &spec->memory_max, err) < 0)
+			return berr_prefix(err, "--memory");
+		return 0;
+	case OPT_PIDS:
+		if (parse_uint(arg, 1u << 22, &n, err) < 0 || n == 0)
+			return berr_fail(err, "--pids '%s': use a number of processes from 1 to 4194304", arg);
+		spec->pids_max = n;
+		return 0;
+	case OPT_CPUS: return parse_cpus(arg, spec, err);
+	case OPT_NET:
+		if (strcmp(arg, "none"))
+			return berr_fail(err, "--net '%s': the only network mode here is 'none' (a private namespace with lo)", arg);
+		return 0;
+	case OPT_KEEP_UPPER: spec->keep_upper = arg; return 0;
+	}
+	return berr_fail(err, "unknown option; see 'berth help runtime:run'");
+}
+
+int cmd_runtime_run(int argc, char **argv)
+{
+	struct runtime_spec spec;
+	struct berr err;
+	int opt, status = 0;
+
+	runtime_spec_init(&spec);
+	strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+		if (opt == '?') {
+			cmd_fail("runtime:run: unknown option '%s'; see 'berth help runtime:run'",
+				 argv[optind - 1]);
+			runtime_spec_release(&spec);
+			return RUNTIME_EXIT_ERROR;
+		}
+		if (parse_option(opt, optarg, &spec, &err) < 0)
+			goto fail;
+	}
+	for (int i = optind; i < argc; i++)
+		strv_push(&spec.argv, argv[i]);
+	if (!spec.hostname)
+		spec.hostname = "berth";
+	if (!strv_getenv(&spec.env, "HOSTNAME"))
+		strv_setenv(&spec.env, "HOSTNAME", spec.hostname);
+	if (!strv_getenv(&spec.env, "HOME"))
+		strv_setenv(&spec.env, "HOME", "/");
+	if (runtime_run(&spec, &status, &err) < 0)
+		goto fail;
+	runtime_spec_release(&spec);
+	return status;
+fail:
+	cmd_fail("runtime:run: %s", err.msg);
+	runtime_spec_release(&spec);
+	return RUNTIME_EXIT_ERROR;
+}

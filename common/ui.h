@@ -1,0 +1,15 @@
+/* ui.h - Dokku's output conventions, so berth reads like what users know:
+ *   "=====> " headers, "-----> " steps, 7-space detail lines,
+ *   " !     " errors and warnings on stderr. */
+#ifndef BERTH_COMMON_UI_H
+#define BERTH_COMMON_UI_H
+
+void ui_header(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A "Key:  value" report row, key padded to Dokku's column width. */
+void ui_report_row(const char *key, const char *value);
+
+#endif

@@ -1,0 +1,385 @@
+/* container.c - the monitor: create one container, wait for it, leave nothing.
+ *
+ * Order (the monitor is host root; the child is the container's pid 1):
+ *   1. private mount namespace for the monitor, tmpfs "stage" in it;
+ *   2. cgroup for the container; seccomp filter (cached BPF);
+ *   3. clone3 into the cgroup with new user, pid, net, ipc and uts namespaces;
+ *   4. id maps; idmapped mounts of each layer (and binds) on the stage;
+ *   5. "go": the child mounts the overlay, /proc, /sys, /dev, pivots, drops
+ *      privileges, loads seccomp and runs the command as pid 1's child;
+ *   6. forward signals until it exits, then kill what is left in the cgroup.
+ * The stage and every mount live only in namespaces that die with these processes,
+ * so even a killed monitor leaves no mount behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/paths.h"
+#include "runtime/internal.h"
+
+static const int forwarded_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+};
+
+void runtime_spec_init(struct runtime_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->uid = RUNTIME_DEFAULT_UID;
+	spec->gid = RUNTIME_DEFAULT_UID;
+}
+
+void runtime_spec_release(struct runtime_spec *spec)
+{
+	strv_free(&spec->layers);
+	strv_free(&spec->argv);
+	strv_free(&spec->env);
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		free(spec->binds[i].src);
+		free(spec->binds[i].dst);
+	}
+	free(spec->binds);
+	spec->binds = NULL;
+	spec->nbinds = 0;
+}
+
+static int validate_spec(const struct runtime_spec *spec, struct berr *err)
+{
+	static const char *const reserved[] = { "/proc", "/sys", "/dev" };
+
+	if (spec->layers.n == 0)
+		return berr_fail(err, "no layer given: pass --layer DIR or --stack NAME");
+	if (spec->argv.n == 0)
+		return berr_fail(err, "no command given");
+	for (size_t i = 0; i < spec->layers.n; i++)
+		if (!is_dir(spec->layers.v[i]))
+			return berr_fail(err, "layer %s is not a directory", spec->layers.v[i]);
+	if (spec->layers.n > 128)
+		return berr_fail(err, "too many layers (%zu); overlayfs takes at most 128 here",
+				 spec->layers.n);
+	if (spec->workdir && spec->workdir[0] != '/')
+		return berr_fail(err, "working directory '%s' must be an absolute path", spec->workdir);
+	if (spec->uid >= RUNTIME_ID_RANGE || spec->gid >= RUNTIME_ID_RANGE)
+		return berr_fail(err, "user %u:%u is outside the container's id range 0-%u",
+				 (unsigned)spec->uid, (unsigned)spec->gid, RUNTIME_ID_RANGE - 1);
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		const char *dst = spec->binds[i].dst;
+
+		if (!path_exists(spec->binds[i].src))
+			return berr_fail(err, "bind source %s does not exist", spec->binds[i].src);
+		if (dst[0] != '/' || strstr(dst, "/../") || str_has_suffix(dst, "/.."))
+			return berr_fail(err, "bind target '%s' must be an absolute path without '..'", dst);
+		for (size_t r = 0; r < ARRAY_SIZE(reserved); r++)
+			if (!strcmp(dst, reserved[r]) ||
+			    (str_has_prefix(dst, reserved[r]) && dst[strlen(reserved[r])] == '/'))
+				return berr_fail(err, "bind target %s is inside %s, which berth manages",
+						 dst, reserved[r]);
+	}
+	if (spec->keep_upper && path_exists(spec->keep_upper))
+		return berr_fail(err, "--keep-upper %s already exists", spec->keep_upper);
+	return 0;
+}
+
+static int stage_file(const char *stage, const char *name, const char *content,
+		      uid_t owner, struct berr *err)
+{
+	autofree char *path = xasprintf("%s/%s", stage, name);
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(content);
+
+	if (fd < 0 || write(fd, content, len) != (ssize_t)len || fchown(fd, owner, owner) < 0)
+		return berr_sys(err, "write %s", path);
+	return 0;
+}
+
+static int stage_dir(const char *stage, const char *name, uid_t owner, struct berr *err)
+{
+	autofree char *path = xasprintf("%s/%s", stage, name);
+
+	if (mkdir(path, 0755) < 0)
+		return berr_sys(err, "create %s", path);
+	if (owner && chown(path, owner, owner) < 0)
+		return berr_sys(err, "chown %s", path);
+	return 0;
+}
+
+/* Monitor side, before the child has namespaces: private mounts and the stage. */
+static int monitor_prepare(struct child_config *cfg, uid_t base, struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	autofree char *hosts = NULL;
+	autofree char *hostname = NULL;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return berr_sys(err, "create the monitor's mount namespace");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return berr_sys(err, "make the monitor's mounts private");
+	if (mkdir_p(cfg->stage, 0755, err) < 0)
+		return -1;
+	if (mount("tmpfs", cfg->stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") < 0)
+		return berr_sys(err, "mount tmpfs on %s", cfg->stage);
+	cfg->stage_fd = open(cfg->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->stage_fd < 0)
+		return berr_sys(err, "open %s", cfg->stage);
+	if (stage_dir(cfg->stage, "root", 0, err) < 0)
+		return -1;
+	if (!spec->keep_upper &&
+	    (stage_dir(cfg->stage, "upper", base, err) < 0 ||
+	     stage_dir(cfg->stage, "work", base, err) < 0))
+		return -1;
+	hostname = xasprintf("%s\n", spec->hostname);
+	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			  "127.0.1.1\t%s\n", spec->hostname);
+	if (stage_file(cfg->stage, "etc-hosts", hosts, base, err) < 0 ||
+	    stage_file(cfg->stage, "etc-hostname", hostname, base, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* For filesystems without idmap support (nfs, procfs): a plain bind, where files
+ * the host owns show as nobody inside. */
+static int plain_bind(const char *src, const char *dst, bool ro, struct berr *err)
+{
+	autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	struct mount_attr attr = { .attr_set = ro ? MOUNT_ATTR_RDONLY : 0 };
+
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
+	    move_mount(tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return berr_sys(err, "bind %s", src);
+	return 0;
+}
+
+/* Where each layer and bind will be staged, and the overlay options that follow.
+ * Computed before clone3 so the child's copy of memory has them. */
+static void monitor_plan(struct child_config *cfg, bool keep)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	size_t cap = 64 + spec->layers.n * 16;
+	autofree char *lower = xcalloc(1, cap);
+	const char *upper = keep ? "keep/" : "";
+	size_t used = 0;
+
+	/* Paths are relative to the stage, the child's working directory when it
+	 * mounts: the stage's parents need not be searchable by container ids. */
+	/* overlayfs lists the top layer first; spec->layers is bottom first. */
+	for (size_t i = spec->layers.n; i-- > 0;)
+		used += snprintf(lower + used, cap - used, "%sl%zu", used ? ":" : "", i);
+	for (size_t i = 0; i < spec->nbinds; i++)
+		strv_push_owned(&cfg->bind_srcs, xasprintf("b%zu", i));
+	cfg->overlay_opts = xasprintf("userxattr,lowerdir=%s,upperdir=%supper,workdir=%swork",
+				      lower, upper, upper);
+}
+
+/* Monitor side, once the user namespace exists: idmapped layers and binds. */
+static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char *keep_tmp,
+				struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	autofree char *nspath = xasprintf("/proc/%d/ns/user", pid);
+	autoclose int ufd = open(nspath, O_RDONLY | O_CLOEXEC);
+
+	if (ufd < 0)
+		return berr_sys(err, "open %s", nspath);
+	for (size_t i = 0; i < spec->layers.n; i++) {
+		autofree char *name = xasprintf("l%zu", i);
+		autofree char *dst = xasprintf("%s/%s", cfg->stage, name);
+
+		if (stage_dir(cfg->stage, name, 0, err) < 0 ||
+		    idmap_mount(spec->layers.v[i], dst, ufd, true, err) < 0)
+			return berr_prefix(err, "layer %s", spec->layers.v[i]);
+	}
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		autofree char *name = xasprintf("b%zu", i);
+		autofree char *dst = xasprintf("%s/%s", cfg->stage, name);
+		struct stat st;
+
+		if (stat(spec->binds[i].src, &st) < 0)
+			return berr_sys(err, "bind source %s", spec->binds[i].src);
+		if (S_ISDIR(st.st_mode) ? stage_dir(cfg->stage, name, 0, err) < 0
+					: stage_file(cfg->stage, name, "", 0, err) < 0)
+			return -1;
+		if (idmap_mount(spec->binds[i].src, dst, ufd, spec->binds[i].ro, err) < 0 &&
+		    plain_bind(spec->binds[i].src, dst, spec->binds[i].ro, err) < 0)
+			return -1;
+	}
+	if (keep_tmp) {
+		autofree char *dst = xasprintf("%s/keep", cfg->stage);
+
+		if (stage_dir(cfg->stage, "keep", 0, err) < 0 ||
+		    idmap_mount(keep_tmp, dst, ufd, false, err) < 0)
+			return berr_prefix(err, "--keep-upper");
+	}
+	return 0;
+}
+
+static pid_t clone_container(int cgroup_fd)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+			 CLONE_NEWUTS | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)cgroup_fd,
+	};
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static bool sent_by_kill(const siginfo_t *si)
+{
+	return si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL;
+}
+
+/* Forward signals to the container until its pid 1 exits; return its wait status. */
+static int monitor_wait(pid_t pid, const sigset_t *watched)
+{
+	for (;;) {
+		siginfo_t si;
+		int status;
+		int sig = sigwaitinfo(watched, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			pid_t p = waitpid(pid, &status, WNOHANG);
+
+			if (p == pid)
+				return status;
+			continue;
+		}
+		/* Terminal-generated signals already reached the container's processes,
+		 * which share our process group. */
+		if (sent_by_kill(&si))
+			kill(pid, sig);
+	}
+}
+
+static int keep_upper_finish(const char *keep_tmp, const char *keep, struct berr *err)
+{
+	autofree char *upper = xasprintf("%s/upper", keep_tmp);
+
+	if (rename(upper, keep) < 0)
+		return berr_sys(err, "move the writable layer to %s", keep);
+	return rm_rf(keep_tmp, err);
+}
+
+int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *err)
+{
+	struct runtime_spec spec = *spec_in;
+	struct child_config cfg = { .spec = &spec, .sync_fd = -1, .err_fd = -1, .stage_fd = -1 };
+	struct cgroup cg = { .path = NULL, .fd = -1 };
+	autofree char *stage = xasprintf("%s/stage", berth_run());
+	autofree char *keep_tmp = NULL;
+	autofree char *errmsg = NULL;
+	int sync_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	sigset_t watched, old_mask;
+	uid_t base;
+	pid_t pid = -1;
+	int wstatus = 0, r = -1;
+	struct berr ignored;
+
+	if (!spec.hostname)
+		spec.hostname = "berth";
+	if (!spec.workdir)
+		spec.workdir = "/";
+	base = spec.host_id_base ? spec.host_id_base : RUNTIME_ID_BASE;
+	if (validate_spec(&spec, err) < 0)
+		return -1;
+	cfg.stage = stage;
+	sigemptyset(&watched);
+	sigaddset(&watched, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&watched, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &watched, &old_mask);
+
+	if (seccomp_profile_get(&cfg.seccomp, err) < 0)
+		goto out;
+	if (spec.keep_upper) {
+		keep_tmp = xasprintf("%s.tmp-%d", spec.keep_upper, getpid());
+		if (mkdir(keep_tmp, 0755) < 0) {
+			berr_sys(err, "create %s", keep_tmp);
+			free(keep_tmp);
+			keep_tmp = NULL;
+			goto out;
+		}
+		if (stage_dir(keep_tmp, "upper", 0, err) < 0 || stage_dir(keep_tmp, "work", 0, err) < 0)
+			goto out;
+	}
+	if (monitor_prepare(&cfg, base, err) < 0)
+		goto out;
+	if (cgroup_create(&spec, &cg, err) < 0)
+		goto out;
+	cfg.pids_rlimit = !cg.pids_enforced;
+	monitor_plan(&cfg, keep_tmp != NULL);
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+		berr_sys(err, "pipe");
+		goto out;
+	}
+	cfg.sync_fd = sync_pipe[0];
+	cfg.err_fd = err_pipe[1];
+	pid = clone_container(cg.fd);
+	if (pid < 0) {
+		berr_sys(err, "clone3 into new namespaces");
+		goto out;
+	}
+	if (pid == 0) {
+		close(sync_pipe[1]);
+		close(err_pipe[0]);
+		container_child(&cfg);
+	}
+	close(sync_pipe[0]);
+	close(err_pipe[1]);
+	sync_pipe[0] = err_pipe[1] = -1;
+
+	if (userns_write_maps(pid, base, err) < 0 ||
+	    monitor_stage_mounts(&cfg, pid, keep_tmp, err) < 0 ||
+	    (spec.net_hook && spec.net_hook(pid, spec.net_hook_arg, err) < 0)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	if (write(sync_pipe[1], "g", 1) != 1) {
+		berr_sys(err, "start the container");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	wstatus = monitor_wait(pid, &watched);
+	if (read_fd(err_pipe[0], &errmsg, NULL, &ignored) == 0 && errmsg[0]) {
+		berr_fail(err, "%s", errmsg);
+		goto out;
+	}
+	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	r = 0;
+out:
+	if (cgroup_destroy(&cg, r == 0 ? err : &ignored) < 0)
+		r = -1;
+	if (keep_tmp) {
+		if (r == 0 && keep_upper_finish(keep_tmp, spec.keep_upper, err) < 0)
+			r = -1;
+		else if (r < 0)
+			rm_rf(keep_tmp, &ignored);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (sync_pipe[i] >= 0)
+			close(sync_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+	}
+	if (cfg.stage_fd >= 0)
+		close(cfg.stage_fd);
+	strv_free(&cfg.bind_srcs);
+	free(cfg.overlay_opts);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	return r;
+}

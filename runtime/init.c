@@ -1,0 +1,180 @@
+/* init.c - the container side: set up, then be pid 1.
+ *
+ * The child that clone3() made waits for the monitor's "go", becomes root of its
+ * user namespace, builds its root filesystem, drops privileges, loads seccomp and
+ * forks the command. As pid 1 it then reaps every zombie in the namespace and
+ * forwards signals to the command; it exits with the command's status. Errors
+ * before the command starts go to the monitor over err_fd as one line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runtime/internal.h"
+
+static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struct berr *err)
+{
+	ssize_t n = write(cfg->err_fd, err->msg, strlen(err->msg));
+
+	(void)n;
+	_exit(RUNTIME_EXIT_ERROR);
+}
+
+/* The network namespace starts with lo down; bring it up (an ioctl is all it takes). */
+static int loopback_up(struct berr *err)
+{
+	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+
+	if (s < 0)
+		return berr_sys(err, "socket for lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_sys(err, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_sys(err, "bring lo up");
+	return 0;
+}
+
+/* execve through the container's PATH, reporting as a shell does: 127 when nothing
+ * is found, 126 when something is found but cannot be executed. */
+static __attribute__((noreturn)) void exec_command(const struct runtime_spec *spec)
+{
+	const char *file = spec->argv.v[0];
+	const char *path = strv_getenv(&spec->env, "PATH");
+	int saved = ENOENT;
+
+	if (strchr(file, '/')) {
+		execve(file, spec->argv.v, spec->env.v);
+		saved = errno;
+	} else {
+		autofree char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+		char *save = NULL;
+
+		for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			autofree char *candidate = xasprintf("%s/%s", *d ? d : ".", file);
+
+			execve(candidate, spec->argv.v, spec->env.v);
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+	}
+	fprintf(stderr, " !     exec %s: %s\n", file,
+		saved == ENOENT ? "command not found in the container" : strerror(saved));
+	_exit(saved == ENOENT || saved == ENOTDIR ? RUNTIME_EXIT_NOTFOUND : RUNTIME_EXIT_NOEXEC);
+}
+
+static bool from_sender(const siginfo_t *si)
+{
+	/* A terminal's ^C reaches every process of the foreground group, the command
+	 * included; only forward what was sent with kill(2), or it arrives twice. */
+	return si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL;
+}
+
+static __attribute__((noreturn)) void be_init(pid_t command, const sigset_t *watched)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(watched, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			if (from_sender(&si))
+				kill(command, sig);
+			continue;
+		}
+		for (;;) {
+			int status;
+			pid_t p = waitpid(-1, &status, WNOHANG);
+
+			if (p <= 0)
+				break;
+			if (p != command)
+				continue;
+			/* Everything else in the namespace dies with pid 1. */
+			if (WIFEXITED(status))
+				_exit(WEXITSTATUS(status));
+			_exit(128 + WTERMSIG(status));
+		}
+	}
+}
+
+void container_child(struct child_config *cfg)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	struct berr err = { 0 };
+	sigset_t watched;
+	char go;
+	pid_t command;
+
+	/* The monitor writes our id maps, then says go; EOF means it gave up. */
+	if (read(cfg->sync_fd, &go, 1) != 1)
+		_exit(RUNTIME_EXIT_ERROR);
+	close(cfg->sync_fd);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
+		berr_sys(&err, "become root of the container's user namespace");
+		child_fail(cfg, &err);
+	}
+	/* Before unshare: it moves the working directory into the new namespace's copy
+	 * of the stage, where the child mounts with stage-relative paths. */
+	if (fchdir(cfg->stage_fd) < 0) {
+		berr_sys(&err, "chdir to %s", cfg->stage);
+		child_fail(cfg, &err);
+	}
+	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
+		berr_sys(&err, "create mount and cgroup namespaces");
+		child_fail(cfg, &err);
+	}
+	if (rootfs_setup(cfg, &err) < 0)
+		child_fail(cfg, &err);
+	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+		berr_sys(&err, "set hostname %s", spec->hostname);
+		child_fail(cfg, &err);
+	}
+	if (loopback_up(&err) < 0)
+		child_fail(cfg, &err);
+	if (chdir(spec->workdir) < 0) {
+		berr_sys(&err, "working directory %s", spec->workdir);
+		child_fail(cfg, &err);
+	}
+	if (creds_drop(spec, cfg->pids_rlimit, &err) < 0)
+		child_fail(cfg, &err);
+	/* Die with the monitor. Set after the id change, which clears it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (seccomp_install(&cfg->seccomp) < 0) {
+		berr_sys(&err, "load the seccomp filter");
+		child_fail(cfg, &err);
+	}
+	command = fork();
+	if (command < 0) {
+		berr_sys(&err, "fork the command");
+		child_fail(cfg, &err);
+	}
+	if (command == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		exec_command(spec);
+	}
+	close(cfg->err_fd);
+	sigemptyset(&watched);
+	sigaddset(&watched, SIGCHLD);
+	for (const int *s = (const int[]){ SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+					   SIGWINCH, 0 }; *s; s++)
+		sigaddset(&watched, *s);
+	be_init(command, &watched);
+}

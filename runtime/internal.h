@@ -1,0 +1,58 @@
+/* internal.h - pieces of runtime/ shared between its files; not for other parts. */
+#ifndef BERTH_RUNTIME_INTERNAL_H
+#define BERTH_RUNTIME_INTERNAL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/runtime.h"
+
+/* cgroup.c: one group per container under berth's group in the v2 hierarchy. */
+struct cgroup {
+	char *path;      /* absolute path of the container's group */
+	int fd;          /* O_DIRECTORY fd of it, for clone3(CLONE_INTO_CGROUP) */
+	bool pids_enforced;
+};
+
+/* Path of the cgroup v2 mount, or NULL when the host has none. */
+const char *cgroup2_mount(void);
+/* Controllers that berth's group can hand to its children ("memory pids cpu"). */
+int cgroup_available_controllers(char *buf, size_t len, struct berr *err);
+int cgroup_create(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err);
+/* Kill everything left in the group, wait for it to empty, remove it. */
+int cgroup_destroy(struct cgroup *cg, struct berr *err);
+
+/* seccomp.c: the default profile, compiled once per profile version and cached. */
+int seccomp_profile_get(struct sock_fprog *prog, struct berr *err);
+/* In the container, right before exec: install prog. */
+int seccomp_install(const struct sock_fprog *prog);
+
+/* userns.c: id maps and idmapped mounts. */
+int userns_write_maps(pid_t pid, uid_t host_base, struct berr *err);
+/* Attach an idmapped (and optionally read-only) clone of src at dst. */
+int idmap_mount(const char *src, const char *dst, int userns_fd, bool ro, struct berr *err);
+
+/* Pieces the monitor prepares and the container child consumes. */
+struct child_config {
+	const struct runtime_spec *spec;
+	const char *stage;          /* tmpfs in the monitor's mount ns */
+	int stage_fd;               /* the stage; the child works relative to it */
+	char *overlay_opts;         /* overlay options, paths relative to the stage */
+	struct strv bind_srcs;      /* per bind: staged (idmapped) source, relative */
+	struct sock_fprog seccomp;  /* compiled filter */
+	int sync_fd;                /* monitor -> child: "go" (1 byte) */
+	int err_fd;                 /* child -> monitor: one-line error, CLOEXEC */
+	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC */
+};
+
+/* rootfs.c: in the container child, build the root and pivot into it. */
+int rootfs_setup(const struct child_config *cfg, struct berr *err);
+
+/* creds.c: drop to the container user, all capabilities for non-root. */
+int creds_drop(const struct runtime_spec *spec, bool pids_rlimit, struct berr *err);
+
+/* init.c: pid 1 of the container; never returns. */
+__attribute__((noreturn)) void container_child(struct child_config *cfg);
+
+#endif

@@ -1,0 +1,298 @@
+/* rootfs.c - the container's root, built inside its own mount namespace.
+ *
+ * Runs in the container child as root of its user namespace, before pivot_root.
+ * Every target inside the root is opened with openat2(RESOLVE_IN_ROOT), so a
+ * symlink in an image (say /proc -> /etc) resolves inside the root and can never
+ * make berth mount over a host path. Mounts are created detached with the new mount
+ * API and attached onto those file descriptors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runtime/internal.h"
+
+/* Docker's masked and read-only paths (moby/oci/defaults.go), plus /proc/interrupts. */
+static const char *const masked_paths[] = {
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static int root_open(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* Open path inside the root, creating it (and missing parents) as a directory, or
+ * as an empty file when want_file is set, so that something can be mounted on it. */
+static int root_target(int rootfd, const char *path, bool want_file, struct berr *err)
+{
+	autofree char *parent = NULL;
+	autoclose int pfd = -1;
+	const char *name;
+	int fd;
+
+	fd = root_open(rootfd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : berr_sys(err, "open %s in the container", path);
+	name = strrchr(path, '/');
+	if (!name || name == path) {
+		parent = xstrdup("/");
+		name = path + (name ? 1 : 0);
+	} else {
+		parent = xstrndup(path, name - path);
+		name++;
+	}
+	pfd = root_target(rootfd, parent, false, err);
+	if (pfd < 0)
+		return -1;
+	if (want_file) {
+		fd = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return berr_sys(err, "create %s in the container", path);
+		if (fd >= 0)
+			close(fd);
+	} else if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) {
+		return berr_sys(err, "create directory %s in the container", path);
+	}
+	fd = root_open(rootfd, path, O_PATH);
+	if (fd < 0)
+		return berr_sys(err, "open %s in the container", path);
+	return fd;
+}
+
+/* A new filesystem instance attached on targetfd. opts: "key=value" or "flag". */
+static int mount_new_fs(const char *fstype, const char *const *opts, unsigned attrs,
+			int targetfd, const char *where, struct berr *err)
+{
+	autoclose int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+	autoclose int mfd = -1;
+
+	if (fsfd < 0)
+		return berr_sys(err, "mount %s on %s", fstype, where);
+	for (; opts && *opts; opts++) {
+		autofree char *key = xstrdup(*opts);
+		char *value = strchr(key, '=');
+		int r;
+
+		if (value) {
+			*value++ = '\0';
+			r = fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0);
+		} else {
+			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, key, NULL, 0);
+		}
+		if (r < 0)
+			return berr_sys(err, "mount %s on %s: option %s", fstype, where, *opts);
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return berr_sys(err, "mount %s on %s", fstype, where);
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
+		return berr_sys(err, "mount %s on %s", fstype, where);
+	if (move_mount(mfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return berr_sys(err, "attach %s on %s", fstype, where);
+	return 0;
+}
+
+static int mount_fs_at(int rootfd, const char *fstype, const char *const *opts,
+		       unsigned attrs, const char *path, struct berr *err)
+{
+	autoclose int fd = root_target(rootfd, path, false, err);
+
+	if (fd < 0)
+		return -1;
+	return mount_new_fs(fstype, opts, attrs, fd, path, err);
+}
+
+/* Bind srcfd/srcpath onto targetfd; attrs (e.g. MOUNT_ATTR_RDONLY) are set on the
+ * new mount before it is attached, so it is never visible writable. */
+static int bind_onto(int srcdir, const char *srcpath, int targetfd, unsigned attrs,
+		     const char *where, struct berr *err)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+	autoclose int tree = open_tree(srcdir, srcpath, flags | (*srcpath ? 0 : AT_EMPTY_PATH));
+
+	if (tree < 0)
+		return berr_sys(err, "bind mount on %s", where);
+	if (attrs) {
+		struct mount_attr attr = { .attr_set = attrs };
+
+		if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return berr_sys(err, "set mount attributes on %s", where);
+	}
+	if (move_mount(tree, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return berr_sys(err, "attach bind mount on %s", where);
+	return 0;
+}
+
+static int mask_path(int rootfd, const char *path, struct berr *err)
+{
+	static const char *const empty_ro[] = { "size=0", "mode=0555", NULL };
+	autoclose int fd = root_open(rootfd, path, O_PATH | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return berr_sys(err, "mask %s", path);
+	if (S_ISDIR(st.st_mode))
+		return mount_new_fs("tmpfs", empty_ro, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd, path, err);
+	return bind_onto(AT_FDCWD, "/dev/null", fd, MOUNT_ATTR_RDONLY, path, err);
+}
+
+static int readonly_path(int rootfd, const char *path, struct berr *err)
+{
+	autoclose int fd = root_open(rootfd, path, O_PATH | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return berr_sys(err, "make %s read-only", path);
+	return bind_onto(fd, "", fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			 MOUNT_ATTR_NOEXEC, path, err);
+}
+
+static int setup_proc_sys(int rootfd, struct berr *err)
+{
+	const unsigned hardened = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+
+	if (mount_fs_at(rootfd, "proc", NULL, hardened, "/proc", err) < 0)
+		return -1;
+	if (mount_fs_at(rootfd, "sysfs", NULL, hardened | MOUNT_ATTR_RDONLY, "/sys", err) < 0)
+		return -1;
+	/* The container's own cgroup (its cgroup namespace root), read-only as Docker. */
+	if (mount_fs_at(rootfd, "cgroup2", NULL, hardened | MOUNT_ATTR_RDONLY, "/sys/fs/cgroup",
+			err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++)
+		if (mask_path(rootfd, masked_paths[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++)
+		if (readonly_path(rootfd, readonly_paths[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* A minimal /dev: a small tmpfs with the host's harmless character devices bound in
+ * (a user namespace cannot mknod), a private devpts, shm, mqueue and the fd links. */
+static int setup_dev(int rootfd, struct berr *err)
+{
+	static const char *const dev_opts[] = { "mode=0755", "size=65536k", NULL };
+	static const char *const pts_opts[] = { "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL };
+	static const char *const shm_opts[] = { "mode=1777", "size=65536k", NULL };
+	static const struct { const char *name, *target; } links[] = {
+		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+		{ "ptmx", "pts/ptmx" }, { "core", "/proc/kcore" },
+	};
+	autoclose int devfd = -1;
+
+	if (mount_fs_at(rootfd, "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+			"/dev", err) < 0)
+		return -1;
+	devfd = root_open(rootfd, "/dev", O_DIRECTORY);
+	if (devfd < 0)
+		return berr_sys(err, "open /dev in the container");
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		autofree char *host = xasprintf("/dev/%s", dev_nodes[i]);
+		autoclose int fd = openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+
+		if (fd < 0)
+			return berr_sys(err, "create /dev/%s in the container", dev_nodes[i]);
+		if (bind_onto(AT_FDCWD, host, fd, 0, host, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i].target, devfd, links[i].name) < 0)
+			return berr_sys(err, "create /dev/%s in the container", links[i].name);
+	if (mount_fs_at(rootfd, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+			"/dev/pts", err) < 0)
+		return -1;
+	if (mount_fs_at(rootfd, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			MOUNT_ATTR_NOEXEC, "/dev/shm", err) < 0)
+		return -1;
+	return mount_fs_at(rootfd, "mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			   MOUNT_ATTR_NOEXEC, "/dev/mqueue", err);
+}
+
+static int setup_binds(const struct child_config *cfg, int rootfd, struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		const struct runtime_bind *b = &spec->binds[i];
+		struct stat st;
+		autoclose int fd = -1;
+
+		if (stat(cfg->bind_srcs.v[i], &st) < 0)
+			return berr_sys(err, "bind %s", b->src);
+		fd = root_target(rootfd, b->dst, !S_ISDIR(st.st_mode), err);
+		if (fd < 0)
+			return berr_prefix(err, "bind %s on %s", b->src, b->dst);
+		if (bind_onto(AT_FDCWD, cfg->bind_srcs.v[i], fd, 0, b->dst, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* /etc/hosts and /etc/hostname, generated by the monitor and bound in when the image
+ * has them, as Docker does; never written into the image's layers. */
+static int setup_etc(int rootfd, struct berr *err)
+{
+	static const char *const files[] = { "hosts", "hostname" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		autofree char *dst = xasprintf("/etc/%s", files[i]);
+		autofree char *src = xasprintf("etc-%s", files[i]);
+		autoclose int fd = root_open(rootfd, dst, O_PATH);
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (bind_onto(AT_FDCWD, src, fd, 0, dst, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rootfs_setup(const struct child_config *cfg, struct berr *err)
+{
+	autoclose int rootfd = -1;
+
+	if (mount("overlay", "root", "overlay", MS_NODEV, cfg->overlay_opts) < 0)
+		return berr_sys(err, "mount overlay on %s/root", cfg->stage);
+	rootfd = open("root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_sys(err, "open %s/root", cfg->stage);
+	if (setup_binds(cfg, rootfd, err) < 0 || setup_proc_sys(rootfd, err) < 0 ||
+	    setup_dev(rootfd, err) < 0 || setup_etc(rootfd, err) < 0)
+		return -1;
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching "."
+	 * then drops the whole host tree from this namespace. */
+	if (fchdir(rootfd) < 0)
+		return berr_sys(err, "chdir to %s/root", cfg->stage);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return berr_sys(err, "pivot_root to %s/root", cfg->stage);
+	if (umount2(".", MNT_DETACH) < 0)
+		return berr_sys(err, "detach the host's root");
+	if (chdir("/") < 0)
+		return berr_sys(err, "chdir /");
+	return 0;
+}
