@@ -1,0 +1,52 @@
+/* jsonfile.c - see jsonfile.h. */
+#include "common/jsonfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+
+int json_file_load(const char *path, json_t **out, struct berr *err)
+{
+	json_error_t jerr;
+	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	*out = NULL;
+	if (!obj) {
+		if (json_error_code(&jerr) == json_error_cannot_open_file && !path_exists(path))
+			return 0;
+		return berr_fail(err, "read %s: %s (line %d)", path, jerr.text, jerr.line);
+	}
+	*out = obj;
+	return 0;
+}
+
+int json_file_save(const char *path, const json_t *obj, struct berr *err)
+{
+	autofree char *text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	size_t len;
+
+	if (!text)
+		return berr_fail(err, "write %s: cannot encode JSON", path);
+	len = strlen(text);
+	text = realloc(text, len + 2);
+	if (!text)
+		return berr_fail(err, "write %s: out of memory", path);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	return write_file_atomic(path, text, len + 1, 0644, err);
+}
+
+const char *json_get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+json_int_t json_get_int(const json_t *obj, const char *key, json_int_t fallback)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
