@@ -127,7 +127,10 @@ static int monitor_prepare(struct child_config *cfg, uid_t base, struct berr *er
 		return berr_sys(err, "make the monitor's mounts private");
 	if (mkdir_p(cfg->stage, 0755, err) < 0)
 		return -1;
-	if (mount("tmpfs", cfg->stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") < 0)
+	/* The stage holds the writable layer, so no small size cap: the kernel's
+	 * default (half of RAM) applies, and where the memory controller works the
+	 * pages count against the container's memory.max, charged to the writer. */
+	if (mount("tmpfs", cfg->stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return berr_sys(err, "mount tmpfs on %s", cfg->stage);
 	cfg->stage_fd = open(cfg->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cfg->stage_fd < 0)

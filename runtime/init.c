@@ -6,6 +6,7 @@
  * forwards signals to the command; it exits with the command's status. Errors
  * before the command starts go to the monitor over err_fd as one line. */
 #include <errno.h>
+#include <linux/close_range.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,6 +78,19 @@ static __attribute__((noreturn)) void exec_command(const struct runtime_spec *sp
 	_exit(saved == ENOENT || saved == ENOTDIR ? RUNTIME_EXIT_NOTFOUND : RUNTIME_EXIT_NOEXEC);
 }
 
+/* Signals ignored by whoever started berth (a script's background job ignores
+ * SIGINT and SIGQUIT, nohup SIGHUP) stay ignored across execve: the command must
+ * start with every disposition at its default, as in a freshly booted system. The
+ * raw syscall also reaches the signals glibc reserves for itself (32 and 33). */
+static void reset_signal_dispositions(void)
+{
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = { 0 };
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
 static bool from_sender(const siginfo_t *si)
 {
 	/* A terminal's ^C reaches every process of the foreground group, the command
@@ -120,6 +135,9 @@ void container_child(struct child_config *cfg)
 	char go;
 	pid_t command;
 
+	/* Descriptors the caller of berth left open (a directory of the host, say)
+	 * must not reach the container: every one above stdio closes at exec. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	/* The monitor writes our id maps, then says go; EOF means it gave up. */
 	if (read(cfg->sync_fd, &go, 1) != 1)
 		_exit(RUNTIME_EXIT_ERROR);
@@ -166,11 +184,13 @@ void container_child(struct child_config *cfg)
 	if (command == 0) {
 		sigset_t none;
 
+		reset_signal_dispositions();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		exec_command(spec);
 	}
-	close(cfg->err_fd);
+	/* pid 1 needs no descriptor now; the command's are its stdio only. */
+	close_range(3, ~0U, 0);
 	sigemptyset(&watched);
 	sigaddset(&watched, SIGCHLD);
 	for (const int *s = (const int[]){ SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
