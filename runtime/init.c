@@ -20,10 +20,34 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/param.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "runtime/internal.h"
+
+/* In the container, pid 1 shows as "berth-init", not as the host's command line
+ * (layer paths, options). Its argument strings are a private copy since clone and
+ * end where the environment's begin, as setproctitle implementations assume; a
+ * non-NUL last byte makes the kernel report only the first string. Call it only
+ * once nothing more reads spec: the caller's option values may live there. */
+static void name_init(void)
+{
+	static const char name[] = "berth-init";
+	char *start = program_invocation_name;
+	char *end = environ && environ[0] ? environ[0] : NULL;
+	char *p = start;
+
+	prctl(PR_SET_NAME, name);
+	while (end && p < end && p - start < 65536)
+		p += strlen(p) + 1;
+	if (!end || p != end || (size_t)(end - start) < sizeof(name) + 1)
+		end = start + strlen(start) + 1;
+	memset(start, 0, end - start);
+	memcpy(start, name, MIN(sizeof(name), (size_t)(end - start)) - 1);
+	if ((size_t)(end - start) > sizeof(name))
+		end[-1] = ' ';
+}
 
 static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struct berr *err)
 {
@@ -176,6 +200,8 @@ void container_child(struct child_config *cfg)
 		berr_sys(&err, "load the seccomp filter");
 		child_fail(cfg, &err);
 	}
+	/* Last use of spec strings that may point into the caller's argv. */
+	name_init();
 	command = fork();
 	if (command < 0) {
 		berr_sys(&err, "fork the command");

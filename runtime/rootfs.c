@@ -200,7 +200,7 @@ static int setup_dev(int rootfd, struct berr *err)
 	static const struct { const char *name, *target; } links[] = {
 		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-		{ "ptmx", "pts/ptmx" }, { "core", "/proc/kcore" },
+		{ "ptmx", "pts/ptmx" },
 	};
 	autoclose int devfd = -1;
 
