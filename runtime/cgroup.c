@@ -5,6 +5,7 @@
  * be enabled for berth's group; on hybrid hosts (controllers bound to v1) the group
  * still tracks and kills every process of the container, and berth says which
  * limit it cannot enforce instead of pretending. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -161,6 +162,31 @@ static int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *c
 	return 0;
 }
 
+/* A monitor killed with SIGKILL cannot remove its container's group (the container
+ * itself dies with it, by parent-death signal). Such groups are named run-<pid> of a
+ * monitor that no longer exists; remove them when empty. A reused pid only delays
+ * this to a later start. */
+static void cgroup_collect_stale(const char *parent)
+{
+	autoclosedir DIR *d = opendir(parent);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (de->d_type != DT_DIR || strncmp(de->d_name, "run-", 4))
+			continue;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		/* Fails with EBUSY if anything still lives there: then it is not stale. */
+		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	}
+}
+
 int cgroup_create(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err)
 {
 	const char *mnt = cgroup2_mount();
@@ -174,6 +200,7 @@ int cgroup_create(const struct runtime_spec *spec, struct cgroup *cg, struct ber
 		return berr_fail(err, "no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
 	if (cgroup_parent_path(mnt, &parent, err) < 0)
 		return -1;
+	cgroup_collect_stale(parent);
 	leaf = spec->cgroup_leaf ? xstrdup(spec->cgroup_leaf) : xasprintf("run-%d", getpid());
 	if (strchr(leaf, '/') || !strcmp(leaf, "..") || !strcmp(leaf, "."))
 		return berr_fail(err, "bad cgroup name '%s'", leaf);
