@@ -137,7 +137,12 @@ int cmd_runtime_run(int argc, char **argv)
 	strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+		if (opt == ':') {
+			cmd_fail("runtime:run: option '%s' needs a value", argv[optind - 1]);
+			runtime_spec_release(&spec);
+			return RUNTIME_EXIT_ERROR;
+		}
 		if (opt == '?') {
 			cmd_fail("runtime:run: unknown option '%s'; see 'berth help runtime:run'",
 				 argv[optind - 1]);

@@ -88,23 +88,37 @@ static int cgroup_parent_path(const char *mnt, char **out, struct berr *err)
 	return 0;
 }
 
+/* Read-only: `doctor` must not create groups. An existing level of berth's group
+ * has exactly its cgroup.controllers; a level berth would create gets what its
+ * parent's subtree_control offers, and berth enables all of it further down. */
 int cgroup_available_controllers(char *buf, size_t len, struct berr *err)
 {
 	const char *mnt = cgroup2_mount();
-	autofree char *parent = NULL;
+	autofree char *rel = xstrdup(berth_cgroup_name());
 	autofree char *path = NULL;
-	autofree char *enabled = NULL;
+	autofree char *offered = NULL;
+	char *save = NULL;
 
 	buf[0] = '\0';
 	if (!mnt)
 		return berr_fail(err, "no cgroup v2 hierarchy is mounted");
-	if (cgroup_parent_path(mnt, &parent, err) < 0)
+	path = xasprintf("%s/cgroup.subtree_control", mnt);
+	if (read_file(path, &offered, NULL, err) < 0)
 		return -1;
-	path = xasprintf("%s/cgroup.subtree_control", parent);
-	if (read_file(path, &enabled, NULL, err) < 0)
-		return -1;
-	enabled[strcspn(enabled, "\n")] = '\0';
-	snprintf(buf, len, "%s", enabled);
+	for (char *tok = strtok_r(rel, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		/* strtok_r cut rel; the original name's prefix up to tok is the level. */
+		free(path);
+		path = xasprintf("%s/%.*s/cgroup.controllers", mnt,
+				 (int)(tok + strlen(tok) - rel), berth_cgroup_name());
+		if (!path_exists(path))
+			break;
+		free(offered);
+		offered = NULL;
+		if (read_file(path, &offered, NULL, err) < 0)
+			return -1;
+	}
+	offered[strcspn(offered, "\n")] = '\0';
+	snprintf(buf, len, "%s", offered);
 	return 0;
 }
 

@@ -64,7 +64,7 @@ static int validate_spec(const struct runtime_spec *spec, struct berr *err)
 		return berr_fail(err, "no command given");
 	for (size_t i = 0; i < spec->layers.n; i++)
 		if (!is_dir(spec->layers.v[i]))
-			return berr_fail(err, "layer %s is not a directory", spec->layers.v[i]);
+			return berr_fail(err, "layer '%s' is not a directory", spec->layers.v[i]);
 	if (spec->layers.n > 128)
 		return berr_fail(err, "too many layers (%zu); overlayfs takes at most 128 here",
 				 spec->layers.n);
@@ -80,14 +80,26 @@ static int validate_spec(const struct runtime_spec *spec, struct berr *err)
 			return berr_fail(err, "bind source %s does not exist", spec->binds[i].src);
 		if (dst[0] != '/' || strstr(dst, "/../") || str_has_suffix(dst, "/.."))
 			return berr_fail(err, "bind target '%s' must be an absolute path without '..'", dst);
+		if (dst[strspn(dst, "/")] == '\0')
+			return berr_fail(err, "bind target '%s' would hide the container's root; bind below it", dst);
 		for (size_t r = 0; r < ARRAY_SIZE(reserved); r++)
 			if (!strcmp(dst, reserved[r]) ||
 			    (str_has_prefix(dst, reserved[r]) && dst[strlen(reserved[r])] == '/'))
 				return berr_fail(err, "bind target %s is inside %s, which berth manages",
 						 dst, reserved[r]);
 	}
-	if (spec->keep_upper && path_exists(spec->keep_upper))
-		return berr_fail(err, "--keep-upper %s already exists", spec->keep_upper);
+	if (spec->keep_upper) {
+		autofree char *parent = xstrdup(spec->keep_upper);
+		char *slash = strrchr(parent, '/');
+
+		if (path_exists(spec->keep_upper))
+			return berr_fail(err, "--keep-upper %s already exists", spec->keep_upper);
+		if (slash)
+			*(slash == parent ? slash + 1 : slash) = '\0';
+		if (!is_dir(slash ? parent : "."))
+			return berr_fail(err, "--keep-upper %s: directory %s does not exist",
+					 spec->keep_upper, parent);
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,13 @@ static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struc
 
 	(void)n;
 	_exit(RUNTIME_EXIT_ERROR);
+}
+
+static bool monitor_gone(int sync_fd)
+{
+	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 /* The network namespace starts with lo down; bring it up (an ioctl is all it takes). */
@@ -165,7 +173,6 @@ void container_child(struct child_config *cfg)
 	/* The monitor writes our id maps, then says go; EOF means it gave up. */
 	if (read(cfg->sync_fd, &go, 1) != 1)
 		_exit(RUNTIME_EXIT_ERROR);
-	close(cfg->sync_fd);
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
 		berr_sys(&err, "become root of the container's user namespace");
 		child_fail(cfg, &err);
@@ -194,8 +201,12 @@ void container_child(struct child_config *cfg)
 	}
 	if (creds_drop(spec, cfg->pids_rlimit, &err) < 0)
 		child_fail(cfg, &err);
-	/* Die with the monitor. Set after the id change, which clears it. */
+	/* Die with the monitor. Set after the id change, which clears it; a monitor
+	 * that died before then has closed its end of the sync pipe. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (monitor_gone(cfg->sync_fd))
+		_exit(RUNTIME_EXIT_ERROR);
+	close(cfg->sync_fd);
 	if (seccomp_install(&cfg->seccomp) < 0) {
 		berr_sys(&err, "load the seccomp filter");
 		child_fail(cfg, &err);

@@ -41,7 +41,7 @@ struct child_config {
 	char *overlay_opts;         /* overlay options, paths relative to the stage */
 	struct strv bind_srcs;      /* per bind: staged (idmapped) source, relative */
 	struct sock_fprog seccomp;  /* compiled filter */
-	int sync_fd;                /* monitor -> child: "go" (1 byte) */
+	int sync_fd;                /* monitor -> child: "go" (1 byte); EOF: monitor gone */
 	int err_fd;                 /* child -> monitor: one-line error, CLOEXEC */
 	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC */
 };

@@ -1,4 +1,5 @@
 /* probe.c - what the host offers berth, for `berth doctor` and for warnings. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
@@ -70,6 +71,39 @@ static bool probe_idmap(void)
 	return ok;
 }
 
+/* cgroup.kill (Linux 5.14) exists in every group but the root: look in berth's
+ * group, else in this process's own, else in any group under the root. */
+static bool probe_cgroup_kill(const char *mnt)
+{
+	autofree char *berth = xasprintf("%s/%s/cgroup.kill", mnt, berth_cgroup_name());
+	autofree char *self = NULL;
+	autoclosedir DIR *d = NULL;
+	struct berr ignored;
+	struct dirent *de;
+
+	if (path_exists(berth))
+		return true;
+	if (read_file("/proc/self/cgroup", &self, NULL, &ignored) == 0) {
+		char *line = strstr(self, "0::/");
+
+		if (line && line[4] != '\n' && line[4] != '\0') {
+			autofree char *path = NULL;
+
+			line[strcspn(line, "\n")] = '\0';
+			path = xasprintf("%s%s/cgroup.kill", mnt, line + 3);
+			return path_exists(path);
+		}
+	}
+	d = opendir(mnt);
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			autofree char *path = xasprintf("%s/%s/cgroup.kill", mnt, de->d_name);
+
+			return path_exists(path);
+		}
+	return false;
+}
+
 static long max_user_namespaces(void)
 {
 	autofree char *text = NULL;
@@ -95,9 +129,7 @@ void runtime_probe_host(struct runtime_host *host)
 			host->has_cpu = str_word_in(controllers, "cpu");
 			host->has_io = str_word_in(controllers, "io");
 		}
-		autofree char *kill_file = xasprintf("%s/cgroup.kill", mnt);
-		autofree char *self = xasprintf("%s/%s/cgroup.kill", mnt, berth_cgroup_name());
-		host->has_cgroup_kill = path_exists(self) || path_exists(kill_file);
+		host->has_cgroup_kill = probe_cgroup_kill(mnt);
 	}
 	host->has_overlay = file_has_word("/proc/filesystems", "overlay");
 	host->has_userns = path_exists("/proc/self/ns/user") && max_user_namespaces() > 0;

@@ -238,7 +238,7 @@ static int setup_binds(const struct child_config *cfg, int rootfd, struct berr *
 
 	for (size_t i = 0; i < spec->nbinds; i++) {
 		const struct runtime_bind *b = &spec->binds[i];
-		struct stat st;
+		struct stat st, tst;
 		autoclose int fd = -1;
 
 		if (stat(cfg->bind_srcs.v[i], &st) < 0)
@@ -246,6 +246,12 @@ static int setup_binds(const struct child_config *cfg, int rootfd, struct berr *
 		fd = root_target(rootfd, b->dst, !S_ISDIR(st.st_mode), err);
 		if (fd < 0)
 			return berr_prefix(err, "bind %s on %s", b->src, b->dst);
+		if (fstat(fd, &tst) < 0)
+			return berr_sys(err, "bind %s on %s", b->src, b->dst);
+		if (S_ISDIR(st.st_mode) != S_ISDIR(tst.st_mode))
+			return berr_fail(err, "bind %s on %s: cannot bind a %s onto a %s", b->src, b->dst,
+					 S_ISDIR(st.st_mode) ? "directory" : "file",
+					 S_ISDIR(tst.st_mode) ? "directory" : "file");
 		if (bind_onto(AT_FDCWD, cfg->bind_srcs.v[i], fd, 0, b->dst, err) < 0)
 			return -1;
 	}
