@@ -10,6 +10,7 @@
  *   6. forward signals until it exits, then kill what is left in the cgroup.
  * The stage and every mount live only in namespaces that die with these processes,
  * so even a killed monitor leaves no mount behind. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -149,15 +151,68 @@ static int monitor_prepare(struct child_config *cfg, uid_t base, struct berr *er
 		return berr_sys(err, "open %s", cfg->stage);
 	if (stage_dir(cfg->stage, "root", 0, err) < 0)
 		return -1;
-	if (!spec->keep_upper &&
-	    (stage_dir(cfg->stage, "upper", base, err) < 0 ||
-	     stage_dir(cfg->stage, "work", base, err) < 0))
-		return -1;
 	hostname = xasprintf("%s\n", spec->hostname);
 	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 			  "127.0.1.1\t%s\n", spec->hostname);
 	if (stage_file(cfg->stage, "etc-hosts", hosts, base, err) < 0 ||
 	    stage_file(cfg->stage, "etc-hostname", hostname, base, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* upper-<pid> directories of monitors that were killed before removing them. */
+static void scratch_collect_stale(const char *parent)
+{
+	autoclosedir DIR *d = opendir(parent);
+	struct dirent *de;
+	struct berr ignored;
+
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "upper-", 6))
+			continue;
+		pid = strtol(de->d_name + 6, &end, 10);
+		if (!*end && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			rm_rf_at(dirfd(d), de->d_name, &ignored);
+	}
+}
+
+/* Where the writable layer lives. On the stage by default: nothing to create on
+ * disk, nothing to delete. With --keep-upper, in a directory beside its target that
+ * is renamed into place at the end. On Linux before 6.6 tmpfs has no user.* xattrs,
+ * where overlayfs in a user namespace keeps opaque markers and directory whiteouts
+ * (without them, removing a layer's directory fails with EIO): there it goes to a
+ * scratch directory under $BERTH_ROOT/runtime, removed at the end. Directories on
+ * disk are idmapped onto the stage like layers. Sets *dir to the one on disk. */
+static int upper_prepare(const struct child_config *cfg, uid_t base, char **dir,
+			 struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+
+	if (spec->keep_upper) {
+		*dir = xasprintf("%s.tmp-%d", spec->keep_upper, getpid());
+	} else if (setxattr(cfg->stage, "user.berth", "1", 1, 0) == 0 || errno != EOPNOTSUPP) {
+		if (stage_dir(cfg->stage, "upper", base, err) < 0 ||
+		    stage_dir(cfg->stage, "work", base, err) < 0)
+			return -1;
+		return 0;
+	} else {
+		autofree char *parent = xasprintf("%s/runtime", berth_root());
+
+		if (mkdir_p(parent, 0700, err) < 0)
+			return berr_prefix(err, "writable layer");
+		scratch_collect_stale(parent);
+		*dir = xasprintf("%s/upper-%d", parent, getpid());
+	}
+	if (mkdir(*dir, 0755) < 0) {
+		berr_sys(err, "create %s", *dir);
+		free(*dir);
+		*dir = NULL;
+		return -1;
+	}
+	if (stage_dir(*dir, "upper", 0, err) < 0 || stage_dir(*dir, "work", 0, err) < 0)
 		return -1;
 	return 0;
 }
@@ -177,12 +232,12 @@ static int plain_bind(const char *src, const char *dst, bool ro, struct berr *er
 
 /* Where each layer and bind will be staged, and the overlay options that follow.
  * Computed before clone3 so the child's copy of memory has them. */
-static void monitor_plan(struct child_config *cfg, bool keep)
+static void monitor_plan(struct child_config *cfg, bool upper_on_disk)
 {
 	const struct runtime_spec *spec = cfg->spec;
 	size_t cap = 64 + spec->layers.n * 16;
 	autofree char *lower = xcalloc(1, cap);
-	const char *upper = keep ? "keep/" : "";
+	const char *upper = upper_on_disk ? "disk/" : "";
 	size_t used = 0;
 
 	/* Paths are relative to the stage, the child's working directory when it
@@ -197,7 +252,7 @@ static void monitor_plan(struct child_config *cfg, bool keep)
 }
 
 /* Monitor side, once the user namespace exists: idmapped layers and binds. */
-static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char *keep_tmp,
+static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char *upper_dir,
 				struct berr *err)
 {
 	const struct runtime_spec *spec = cfg->spec;
@@ -228,12 +283,12 @@ static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char 
 		    plain_bind(spec->binds[i].src, dst, spec->binds[i].ro, err) < 0)
 			return -1;
 	}
-	if (keep_tmp) {
-		autofree char *dst = xasprintf("%s/keep", cfg->stage);
+	if (upper_dir) {
+		autofree char *dst = xasprintf("%s/disk", cfg->stage);
 
-		if (stage_dir(cfg->stage, "keep", 0, err) < 0 ||
-		    idmap_mount(keep_tmp, dst, ufd, false, err) < 0)
-			return berr_prefix(err, "--keep-upper");
+		if (stage_dir(cfg->stage, "disk", 0, err) < 0 ||
+		    idmap_mount(upper_dir, dst, ufd, false, err) < 0)
+			return berr_prefix(err, "writable layer");
 	}
 	return 0;
 }
@@ -279,13 +334,21 @@ static int monitor_wait(pid_t pid, const sigset_t *watched)
 	}
 }
 
-static int keep_upper_finish(const char *keep_tmp, const char *keep, struct berr *err)
+/* Keep the writable layer (the run went well and --keep-upper asked) or drop it. */
+static int upper_finish(const char *dir, const char *keep, struct berr *err)
 {
-	autofree char *upper = xasprintf("%s/upper", keep_tmp);
+	struct berr ignored;
 
-	if (rename(upper, keep) < 0)
-		return berr_sys(err, "move the writable layer to %s", keep);
-	return rm_rf(keep_tmp, err);
+	if (keep) {
+		autofree char *upper = xasprintf("%s/upper", dir);
+
+		if (rename(upper, keep) < 0) {
+			berr_sys(err, "move the writable layer to %s", keep);
+			rm_rf(dir, &ignored);
+			return -1;
+		}
+	}
+	return rm_rf(dir, err);
 }
 
 int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *err)
@@ -294,7 +357,7 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 	struct child_config cfg = { .spec = &spec, .sync_fd = -1, .err_fd = -1, .stage_fd = -1 };
 	struct cgroup cg = { .path = NULL, .fd = -1 };
 	autofree char *stage = xasprintf("%s/stage", berth_run());
-	autofree char *keep_tmp = NULL;
+	autofree char *upper_dir = NULL;
 	autofree char *errmsg = NULL;
 	int sync_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
 	sigset_t watched, old_mask;
@@ -319,23 +382,12 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 
 	if (seccomp_profile_get(&cfg.seccomp, err) < 0)
 		goto out;
-	if (spec.keep_upper) {
-		keep_tmp = xasprintf("%s.tmp-%d", spec.keep_upper, getpid());
-		if (mkdir(keep_tmp, 0755) < 0) {
-			berr_sys(err, "create %s", keep_tmp);
-			free(keep_tmp);
-			keep_tmp = NULL;
-			goto out;
-		}
-		if (stage_dir(keep_tmp, "upper", 0, err) < 0 || stage_dir(keep_tmp, "work", 0, err) < 0)
-			goto out;
-	}
-	if (monitor_prepare(&cfg, base, err) < 0)
+	if (monitor_prepare(&cfg, base, err) < 0 || upper_prepare(&cfg, base, &upper_dir, err) < 0)
 		goto out;
 	if (cgroup_create(&spec, &cg, err) < 0)
 		goto out;
 	cfg.pids_rlimit = !cg.pids_enforced;
-	monitor_plan(&cfg, keep_tmp != NULL);
+	monitor_plan(&cfg, upper_dir != NULL);
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
 		berr_sys(err, "pipe");
 		goto out;
@@ -357,7 +409,7 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 	sync_pipe[0] = err_pipe[1] = -1;
 
 	if (userns_write_maps(pid, base, err) < 0 ||
-	    monitor_stage_mounts(&cfg, pid, keep_tmp, err) < 0 ||
+	    monitor_stage_mounts(&cfg, pid, upper_dir, err) < 0 ||
 	    (spec.net_hook && spec.net_hook(pid, spec.net_hook_arg, err) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -379,12 +431,9 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 out:
 	if (cgroup_destroy(&cg, r == 0 ? err : &ignored) < 0)
 		r = -1;
-	if (keep_tmp) {
-		if (r == 0 && keep_upper_finish(keep_tmp, spec.keep_upper, err) < 0)
-			r = -1;
-		else if (r < 0)
-			rm_rf(keep_tmp, &ignored);
-	}
+	if (upper_dir && upper_finish(upper_dir, r == 0 ? spec.keep_upper : NULL,
+				      r == 0 ? err : &ignored) < 0)
+		r = -1;
 	for (int i = 0; i < 2; i++) {
 		if (sync_pipe[i] >= 0)
 			close(sync_pipe[i]);
