@@ -83,6 +83,16 @@ static long probe_socket_vsock(void)
 	return fd < 0 ? -1 : 0;
 }
 
+/* socket's domain is an int to the kernel: high bits must not slip past the filter. */
+static long probe_socket_vsock_high(void)
+{
+	long fd = syscall(SYS_socket, (unsigned long)AF_VSOCK | (1UL << 32), SOCK_STREAM, 0);
+
+	if (fd >= 0)
+		close((int)fd);
+	return fd < 0 ? -1 : 0;
+}
+
 /* Controls: what ordinary programs do must keep working. */
 static long probe_getpid(void) { return syscall(SYS_getpid) > 0 ? 0 : -1; }
 static long probe_ioctl_tcgets(void) { struct termios t; return syscall(SYS_ioctl, -1, TCGETS, &t); }
@@ -128,6 +138,7 @@ static const struct probe {
 	{ "clone_newcgroup", probe_clone_newcgroup }, { "clone3", probe_clone3 },
 	{ "io_uring_setup", probe_io_uring_setup }, { "ioctl_tiocsti", probe_ioctl_tiocsti },
 	{ "ioctl_tiocsti_high", probe_ioctl_tiocsti_high }, { "socket_vsock", probe_socket_vsock },
+	{ "socket_vsock_high", probe_socket_vsock_high },
 	{ "getpid", probe_getpid }, { "ioctl_tcgets", probe_ioctl_tcgets },
 	{ "socket_inet", probe_socket_inet }, { "fork", probe_fork },
 };

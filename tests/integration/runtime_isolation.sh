@@ -195,6 +195,7 @@ test_seccomp_denies_escape_and_kernel_attack_syscalls() {
 	done
 	# vsock sockets reach the hypervisor; there is no harmless call to compare with.
 	assert_contains "$inside" "socket_vsock EPERM"
+	assert_contains "$inside" "socket_vsock_high EPERM"
 	# What ordinary programs do still works under the filter.
 	assert_contains "$inside" "getpid ok"
 	assert_contains "$inside" "fork ok"
