@@ -293,6 +293,10 @@ int cgroup_destroy(struct cgroup *cg, struct berr *err)
 
 	if (!cg->path)
 		return 0;
+	/* Usually the group is empty by now (pid 1 was reaped, and the kernel killed
+	 * the rest of its pid namespace): one rmdir is all it takes. */
+	if (rmdir(cg->path) == 0 || errno == ENOENT)
+		goto done;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (cg->fd >= 0 && cgroup_populated(cg->fd)) {
 		bool has_kill = faccessat(cg->fd, "cgroup.kill", F_OK, 0) == 0;
@@ -327,6 +331,7 @@ int cgroup_destroy(struct cgroup *cg, struct berr *err)
 			usleep(5000);
 		}
 	}
+done:
 	if (cg->fd >= 0)
 		close(cg->fd);
 	cg->fd = -1;

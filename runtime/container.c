@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -128,18 +129,15 @@ static int stage_dir(const char *stage, const char *name, uid_t owner, struct be
 	return 0;
 }
 
-/* Monitor side, before the child has namespaces: private mounts and the stage. */
-static int monitor_prepare(struct child_config *cfg, uid_t base, struct berr *err)
+/* Monitor side, before the child exists: private mounts and the stage, which the
+ * child inherits with the monitor's mount namespace. */
+static int monitor_prepare(struct child_config *cfg, struct berr *err)
 {
-	const struct runtime_spec *spec = cfg->spec;
-	autofree char *hosts = NULL;
-	autofree char *hostname = NULL;
-
 	if (unshare(CLONE_NEWNS) < 0)
 		return berr_sys(err, "create the monitor's mount namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return berr_sys(err, "make the monitor's mounts private");
-	if (mkdir_p(cfg->stage, 0755, err) < 0)
+	if (mkdir(cfg->stage, 0755) < 0 && errno != EEXIST && mkdir_p(cfg->stage, 0755, err) < 0)
 		return -1;
 	/* The stage holds the writable layer, so no small size cap: the kernel's
 	 * default (half of RAM) applies, and where the memory controller works the
@@ -149,8 +147,16 @@ static int monitor_prepare(struct child_config *cfg, uid_t base, struct berr *er
 	cfg->stage_fd = open(cfg->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cfg->stage_fd < 0)
 		return berr_sys(err, "open %s", cfg->stage);
-	if (stage_dir(cfg->stage, "root", 0, err) < 0)
-		return -1;
+	return stage_dir(cfg->stage, "root", 0, err);
+}
+
+/* /etc/hosts and /etc/hostname for the container; the child binds them in. */
+static int monitor_stage_files(struct child_config *cfg, uid_t base, struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	autofree char *hosts = NULL;
+	autofree char *hostname = NULL;
+
 	hostname = xasprintf("%s\n", spec->hostname);
 	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 			  "127.0.1.1\t%s\n", spec->hostname);
@@ -252,15 +258,11 @@ static void monitor_plan(struct child_config *cfg, bool upper_on_disk)
 }
 
 /* Monitor side, once the user namespace exists: idmapped layers and binds. */
-static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char *upper_dir,
+static int monitor_stage_mounts(struct child_config *cfg, int ufd, const char *upper_dir,
 				struct berr *err)
 {
 	const struct runtime_spec *spec = cfg->spec;
-	autofree char *nspath = xasprintf("/proc/%d/ns/user", pid);
-	autoclose int ufd = open(nspath, O_RDONLY | O_CLOEXEC);
 
-	if (ufd < 0)
-		return berr_sys(err, "open %s", nspath);
 	for (size_t i = 0; i < spec->layers.n; i++) {
 		autofree char *name = xasprintf("l%zu", i);
 		autofree char *dst = xasprintf("%s/%s", cfg->stage, name);
@@ -293,11 +295,14 @@ static int monitor_stage_mounts(struct child_config *cfg, pid_t pid, const char 
 	return 0;
 }
 
+/* Straight into the container's cgroup: moving a process there later would cost
+ * an RCU grace period (cgroup_threadgroup_rwsem), milliseconds. The network
+ * namespace is not made here but by a helper, beside the child (netns.c). */
 static pid_t clone_container(int cgroup_fd)
 {
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-			 CLONE_NEWUTS | CLONE_INTO_CGROUP,
+		.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+			 CLONE_INTO_CGROUP,
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)cgroup_fd,
 	};
@@ -305,13 +310,43 @@ static pid_t clone_container(int cgroup_fd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* Everything the monitor does once the child exists: start the network helper
+ * first (it has the most to do), then id maps and staging, then "go". */
+static int monitor_setup_child(struct child_config *cfg, pid_t pid, uid_t base,
+			       const char *upper_dir, const struct cgroup *cg,
+			       struct netns_helper *helper, int helper_net_fd, int err_fd,
+			       struct berr *err)
+{
+	const struct runtime_spec *spec = cfg->spec;
+	autofree char *nspath = xasprintf("/proc/%d/ns/user", pid);
+	autoclose int ufd = open(nspath, O_RDONLY | O_CLOEXEC);
+	char go;
+
+	if (ufd < 0)
+		return berr_sys(err, "open %s", nspath);
+	if (netns_helper_start(helper, ufd, helper_net_fd, err_fd, spec->net_hook != NULL, err) < 0)
+		return -1;
+	if (userns_write_maps(pid, base, err) < 0 || monitor_stage_files(cfg, base, err) < 0 ||
+	    monitor_stage_mounts(cfg, ufd, upper_dir, err) < 0)
+		return -1;
+	if (spec->net_hook &&
+	    netns_helper_hook(helper, spec->net_hook, spec->net_hook_arg, err) < 0)
+		return -1;
+	/* "go", carrying whether the child limits processes with RLIMIT_NPROC. */
+	go = cg->pids_enforced ? 'g' : 'n';
+	if (send(cfg->sync_fd, &go, 1, MSG_NOSIGNAL) != 1)
+		return berr_sys(err, "start the container");
+	return 0;
+}
+
 static bool sent_by_kill(const siginfo_t *si)
 {
 	return si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL;
 }
 
-/* Forward signals to the container until its pid 1 exits; return its wait status. */
-static int monitor_wait(pid_t pid, const sigset_t *watched)
+/* Forward signals to the container until its pid 1 exits; return its wait status.
+ * The network helper exits early; reap it on the way. */
+static int monitor_wait(pid_t pid, struct netns_helper *helper, const sigset_t *watched)
 {
 	for (;;) {
 		siginfo_t si;
@@ -323,6 +358,7 @@ static int monitor_wait(pid_t pid, const sigset_t *watched)
 		if (sig == SIGCHLD) {
 			pid_t p = waitpid(pid, &status, WNOHANG);
 
+			netns_helper_reap(helper, false);
 			if (p == pid)
 				return status;
 			continue;
@@ -354,16 +390,18 @@ static int upper_finish(const char *dir, const char *keep, struct berr *err)
 int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *err)
 {
 	struct runtime_spec spec = *spec_in;
-	struct child_config cfg = { .spec = &spec, .sync_fd = -1, .err_fd = -1, .stage_fd = -1 };
+	struct child_config cfg = { .spec = &spec, .sync_fd = -1, .err_fd = -1, .net_fd = -1,
+				    .stage_fd = -1 };
 	struct cgroup cg = { .path = NULL, .fd = -1 };
 	autofree char *stage = xasprintf("%s/stage", berth_run());
 	autofree char *upper_dir = NULL;
 	autofree char *errmsg = NULL;
-	int sync_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	int sync_pair[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, net_pair[2] = { -1, -1 };
+	struct netns_helper helper = { .pid = -1, .ctl_fd = -1 };
 	sigset_t watched, old_mask;
 	uid_t base;
 	pid_t pid = -1;
-	int wstatus = 0, r = -1;
+	int wstatus = 0, setup, r = -1;
 	struct berr ignored;
 
 	if (!spec.hostname)
@@ -382,46 +420,52 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 
 	if (seccomp_profile_get(&cfg.seccomp, err) < 0)
 		goto out;
-	if (monitor_prepare(&cfg, base, err) < 0 || upper_prepare(&cfg, base, &upper_dir, err) < 0)
+	if (monitor_prepare(&cfg, err) < 0 || upper_prepare(&cfg, base, &upper_dir, err) < 0)
 		goto out;
 	if (cgroup_create(&spec, &cg, err) < 0)
 		goto out;
-	cfg.pids_rlimit = !cg.pids_enforced;
 	monitor_plan(&cfg, upper_dir != NULL);
-	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_pair) < 0 ||
+	    pipe2(err_pipe, O_CLOEXEC) < 0) {
 		berr_sys(err, "pipe");
 		goto out;
 	}
-	cfg.sync_fd = sync_pipe[0];
+	cfg.sync_fd = sync_pair[1];
 	cfg.err_fd = err_pipe[1];
+	cfg.net_fd = net_pair[1];
 	pid = clone_container(cg.fd);
 	if (pid < 0) {
 		berr_sys(err, "clone3 into new namespaces");
 		goto out;
 	}
 	if (pid == 0) {
-		close(sync_pipe[1]);
+		close(sync_pair[0]);
+		close(net_pair[0]);
 		close(err_pipe[0]);
 		container_child(&cfg);
 	}
-	close(sync_pipe[0]);
-	close(err_pipe[1]);
-	sync_pipe[0] = err_pipe[1] = -1;
+	close(sync_pair[1]);
+	close(net_pair[1]);
+	sync_pair[1] = net_pair[1] = -1;
+	cfg.sync_fd = sync_pair[0];
 
-	if (userns_write_maps(pid, base, err) < 0 ||
-	    monitor_stage_mounts(&cfg, pid, upper_dir, err) < 0 ||
-	    (spec.net_hook && spec.net_hook(pid, spec.net_hook_arg, err) < 0)) {
+	setup = monitor_setup_child(&cfg, pid, base, upper_dir, &cg, &helper, net_pair[0],
+				    err_pipe[1], err);
+	/* Only the child and the helper write errors and send the namespace now. */
+	close(err_pipe[1]);
+	close(net_pair[0]);
+	err_pipe[1] = net_pair[0] = -1;
+	if (setup < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		netns_helper_reap(&helper, true);
+		/* A child that failed first says why better than a broken pipe does. */
+		if (read_fd(err_pipe[0], &errmsg, NULL, &ignored) == 0 && errmsg[0])
+			berr_fail(err, "%s", errmsg);
 		goto out;
 	}
-	if (write(sync_pipe[1], "g", 1) != 1) {
-		berr_sys(err, "start the container");
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto out;
-	}
-	wstatus = monitor_wait(pid, &watched);
+	wstatus = monitor_wait(pid, &helper, &watched);
 	if (read_fd(err_pipe[0], &errmsg, NULL, &ignored) == 0 && errmsg[0]) {
 		berr_fail(err, "%s", errmsg);
 		goto out;
@@ -429,14 +473,17 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	r = 0;
 out:
+	netns_helper_reap(&helper, true);
 	if (cgroup_destroy(&cg, r == 0 ? err : &ignored) < 0)
 		r = -1;
 	if (upper_dir && upper_finish(upper_dir, r == 0 ? spec.keep_upper : NULL,
 				      r == 0 ? err : &ignored) < 0)
 		r = -1;
 	for (int i = 0; i < 2; i++) {
-		if (sync_pipe[i] >= 0)
-			close(sync_pipe[i]);
+		if (sync_pair[i] >= 0)
+			close(sync_pair[i]);
+		if (net_pair[i] >= 0)
+			close(net_pair[i]);
 		if (err_pipe[i] >= 0)
 			close(err_pipe[i]);
 	}

@@ -9,13 +9,11 @@
 #include <linux/close_range.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,23 +61,6 @@ static bool monitor_gone(int sync_fd)
 	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
 
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
-}
-
-/* The network namespace starts with lo down; bring it up (an ioctl is all it takes). */
-static int loopback_up(struct berr *err)
-{
-	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = { 0 };
-
-	if (s < 0)
-		return berr_sys(err, "socket for lo");
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return berr_sys(err, "get flags of lo");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		return berr_sys(err, "bring lo up");
-	return 0;
 }
 
 /* execve through the container's PATH, reporting as a shell does: 127 when nothing
@@ -166,13 +147,22 @@ void container_child(struct child_config *cfg)
 	sigset_t watched;
 	char go;
 	pid_t command;
+	int r;
 
 	/* Descriptors the caller of berth left open (a directory of the host, say)
 	 * must not reach the container: every one above stdio closes at exec. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	/* The monitor writes our id maps, then says go; EOF means it gave up. */
+	/* While the monitor writes our id maps and stages the layers. A new user
+	 * namespace gives its first process every capability in it, before any id is
+	 * mapped. */
+	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+		berr_sys(&err, "set hostname %s", spec->hostname);
+		child_fail(cfg, &err);
+	}
+	/* "go" ('n': limit processes with RLIMIT_NPROC); EOF means the monitor gave up. */
 	if (read(cfg->sync_fd, &go, 1) != 1)
 		_exit(RUNTIME_EXIT_ERROR);
+	cfg->pids_rlimit = go == 'n';
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
 		berr_sys(&err, "become root of the container's user namespace");
 		child_fail(cfg, &err);
@@ -187,13 +177,10 @@ void container_child(struct child_config *cfg)
 		berr_sys(&err, "create mount and cgroup namespaces");
 		child_fail(cfg, &err);
 	}
-	if (rootfs_setup(cfg, &err) < 0)
-		child_fail(cfg, &err);
-	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
-		berr_sys(&err, "set hostname %s", spec->hostname);
-		child_fail(cfg, &err);
-	}
-	if (loopback_up(&err) < 0)
+	r = rootfs_setup(cfg, &err);
+	if (r == -2)
+		_exit(RUNTIME_EXIT_ERROR);
+	if (r < 0)
 		child_fail(cfg, &err);
 	if (chdir(spec->workdir) < 0) {
 		berr_sys(&err, "working directory %s", spec->workdir);
@@ -202,7 +189,7 @@ void container_child(struct child_config *cfg)
 	if (creds_drop(spec, cfg->pids_rlimit, &err) < 0)
 		child_fail(cfg, &err);
 	/* Die with the monitor. Set after the id change, which clears it; a monitor
-	 * that died before then has closed its end of the sync pipe. */
+	 * that died before then has closed its end of the sync socket. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (monitor_gone(cfg->sync_fd))
 		_exit(RUNTIME_EXIT_ERROR);
@@ -213,7 +200,10 @@ void container_child(struct child_config *cfg)
 	}
 	/* Last use of spec strings that may point into the caller's argv. */
 	name_init();
-	command = fork();
+	/* vfork: no copy of pid 1's page tables, no copy-on-write faults after; pid 1
+	 * waits until the command has exec'd (or failed and exited). The child only
+	 * makes syscalls on its own stack frame, then execs. */
+	command = vfork();
 	if (command < 0) {
 		berr_sys(&err, "fork the command");
 		child_fail(cfg, &err);

@@ -33,6 +33,24 @@ int userns_write_maps(pid_t pid, uid_t host_base, struct berr *err);
 /* Attach an idmapped (and optionally read-only) clone of src at dst. */
 int idmap_mount(const char *src, const char *dst, int userns_fd, bool ro, struct berr *err);
 
+/* netns.c: the network namespace, made by a helper while the child sets up. */
+struct netns_helper {
+	pid_t pid;       /* -1 once reaped */
+	int ctl_fd;      /* monitor <-> helper, only with a network hook */
+};
+
+/* Fork the helper: it joins userns_fd, creates the network namespace, brings lo up
+ * and sends it over to_child; it reports failures on err_fd. */
+int netns_helper_start(struct netns_helper *h, int userns_fd, int to_child, int err_fd,
+		       bool hook, struct berr *err);
+/* Run fn on the new network namespace (the helper's pid) before the child gets it. */
+int netns_helper_hook(struct netns_helper *h, runtime_hook_fn fn, void *arg, struct berr *err);
+/* Reap the helper: if it exited (block false), or kill and wait for it. */
+void netns_helper_reap(struct netns_helper *h, bool block);
+/* In the child: receive the network namespace and join it. -2: the helper failed
+ * (and said why on the error pipe). */
+int netns_join(int from_helper, struct berr *err);
+
 /* Pieces the monitor prepares and the container child consumes. */
 struct child_config {
 	const struct runtime_spec *spec;
@@ -41,12 +59,15 @@ struct child_config {
 	char *overlay_opts;         /* overlay options, paths relative to the stage */
 	struct strv bind_srcs;      /* per bind: staged (idmapped) source, relative */
 	struct sock_fprog seccomp;  /* compiled filter */
-	int sync_fd;                /* monitor -> child: "go" (1 byte); EOF: monitor gone */
+	int sync_fd;                /* socket: child -> monitor "ready", monitor -> child
+				     * "go" (1 byte each); EOF: the other side is gone */
 	int err_fd;                 /* child -> monitor: one-line error, CLOEXEC */
-	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC */
+	int net_fd;                 /* helper -> child: the network namespace */
+	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC (sent with "go") */
 };
 
-/* rootfs.c: in the container child, build the root and pivot into it. */
+/* rootfs.c: in the container child, build the root and pivot into it; joins the
+ * network namespace on the way (before /sys). -2 as netns_join. */
 int rootfs_setup(const struct child_config *cfg, struct berr *err);
 
 /* creds.c: drop to the container user, all capabilities for non-root. */

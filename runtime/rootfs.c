@@ -169,25 +169,38 @@ static int readonly_path(int rootfd, const char *path, struct berr *err)
 			 MOUNT_ATTR_NOEXEC, path, err);
 }
 
-static int setup_proc_sys(int rootfd, struct berr *err)
-{
-	const unsigned hardened = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+#define HARDENED (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
-	if (mount_fs_at(rootfd, "proc", NULL, hardened, "/proc", err) < 0)
-		return -1;
-	if (mount_fs_at(rootfd, "sysfs", NULL, hardened | MOUNT_ATTR_RDONLY, "/sys", err) < 0)
-		return -1;
-	/* The container's own cgroup (its cgroup namespace root), read-only as Docker. */
-	if (mount_fs_at(rootfd, "cgroup2", NULL, hardened | MOUNT_ATTR_RDONLY, "/sys/fs/cgroup",
-			err) < 0)
-		return -1;
+static int mask_and_protect(int rootfd, const char *prefix, struct berr *err)
+{
 	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++)
-		if (mask_path(rootfd, masked_paths[i], err) < 0)
+		if (str_has_prefix(masked_paths[i], prefix) &&
+		    mask_path(rootfd, masked_paths[i], err) < 0)
 			return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++)
-		if (readonly_path(rootfd, readonly_paths[i], err) < 0)
+		if (str_has_prefix(readonly_paths[i], prefix) &&
+		    readonly_path(rootfd, readonly_paths[i], err) < 0)
 			return -1;
 	return 0;
+}
+
+static int setup_proc(int rootfd, struct berr *err)
+{
+	if (mount_fs_at(rootfd, "proc", NULL, HARDENED, "/proc", err) < 0)
+		return -1;
+	return mask_and_protect(rootfd, "/proc/", err);
+}
+
+/* sysfs shows the network namespace of whoever mounts it: join it first. */
+static int setup_sys(int rootfd, struct berr *err)
+{
+	if (mount_fs_at(rootfd, "sysfs", NULL, HARDENED | MOUNT_ATTR_RDONLY, "/sys", err) < 0)
+		return -1;
+	/* The container's own cgroup (its cgroup namespace root), read-only as Docker. */
+	if (mount_fs_at(rootfd, "cgroup2", NULL, HARDENED | MOUNT_ATTR_RDONLY, "/sys/fs/cgroup",
+			err) < 0)
+		return -1;
+	return mask_and_protect(rootfd, "/sys/", err);
 }
 
 /* A minimal /dev: a small tmpfs with the host's harmless character devices bound in
@@ -281,14 +294,21 @@ static int setup_etc(int rootfd, struct berr *err)
 int rootfs_setup(const struct child_config *cfg, struct berr *err)
 {
 	autoclose int rootfd = -1;
+	int r;
 
 	if (mount("overlay", "root", "overlay", MS_NODEV, cfg->overlay_opts) < 0)
 		return berr_sys(err, "mount overlay on %s/root", cfg->stage);
 	rootfd = open("root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return berr_sys(err, "open %s/root", cfg->stage);
-	if (setup_binds(cfg, rootfd, err) < 0 || setup_proc_sys(rootfd, err) < 0 ||
+	if (setup_binds(cfg, rootfd, err) < 0 || setup_proc(rootfd, err) < 0 ||
 	    setup_dev(rootfd, err) < 0 || setup_etc(rootfd, err) < 0)
+		return -1;
+	/* As late as possible: the helper makes the namespace meanwhile. */
+	r = netns_join(cfg->net_fd, err);
+	if (r < 0)
+		return r;
+	if (setup_sys(rootfd, err) < 0)
 		return -1;
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching "."
 	 * then drops the whole host tree from this namespace. */

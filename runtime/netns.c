@@ -1,0 +1,210 @@
+/* netns.c - the container's network namespace, made beside the rest of its setup.
+ *
+ * Creating a network namespace is the slowest single step of a start (about 1 ms:
+ * every pernet subsystem registers itself, and the previous container's namespace
+ * may still be tearing down). Done by the container's first process, it would add
+ * to that process's mount work. Instead a short-lived helper, forked by the
+ * monitor, joins the container's user namespace, creates the network namespace
+ * there (so the container's user namespace owns it, exactly as if the container
+ * had made it), brings lo up and passes a descriptor of it to the container's
+ * first process, which joins it just before it mounts /sys. With two CPUs both run
+ * at once.
+ *
+ * The helper runs no container code and exits as soon as it has handed over the
+ * namespace (or, with a network hook, once the monitor has run the hook on it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runtime/internal.h"
+
+/* A new network namespace has lo down; an ioctl is all it takes to bring it up. */
+static int loopback_up(struct berr *err)
+{
+	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+
+	if (s < 0)
+		return berr_sys(err, "socket for lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_sys(err, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_sys(err, "bring lo up");
+	return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'n';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = { 0 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Returns the received descriptor, -1 with errno, or -2 at end of file. */
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	int fd;
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return -2;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static __attribute__((noreturn)) void helper_fail(int err_fd, struct berr *err)
+{
+	ssize_t n = write(err_fd, err->msg, strlen(err->msg));
+
+	(void)n;
+	_exit(RUNTIME_EXIT_ERROR);
+}
+
+static __attribute__((noreturn)) void helper_main(int userns_fd, int to_child, int ctl,
+						  int err_fd)
+{
+	struct berr err = { 0 };
+	autoclose int netfd = -1;
+	char byte;
+
+	/* Die with the monitor; it would not be there to take our answer. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+		berr_sys(&err, "join the container's user namespace");
+		helper_fail(err_fd, &err);
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		berr_sys(&err, "create the network namespace");
+		helper_fail(err_fd, &err);
+	}
+	if (loopback_up(&err) < 0)
+		helper_fail(err_fd, &err);
+	netfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netfd < 0) {
+		berr_sys(&err, "open the network namespace");
+		helper_fail(err_fd, &err);
+	}
+	/* With a network hook: "ready" to the monitor, then wait until it has run. */
+	if (ctl >= 0 && (write(ctl, "r", 1) != 1 || read(ctl, &byte, 1) != 1))
+		_exit(RUNTIME_EXIT_ERROR);
+	if (send_fd(to_child, netfd) < 0) {
+		berr_sys(&err, "hand the network namespace to the container");
+		helper_fail(err_fd, &err);
+	}
+	_exit(0);
+}
+
+int netns_helper_start(struct netns_helper *h, int userns_fd, int to_child, int err_fd,
+		       bool hook, struct berr *err)
+{
+	int ctl[2] = { -1, -1 };
+
+	h->pid = -1;
+	h->ctl_fd = -1;
+	if (hook && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+		return berr_sys(err, "socketpair for the network helper");
+	h->pid = fork();
+	if (h->pid < 0) {
+		berr_sys(err, "fork the network namespace helper");
+		if (hook) {
+			close(ctl[0]);
+			close(ctl[1]);
+		}
+		return -1;
+	}
+	if (h->pid == 0) {
+		if (hook)
+			close(ctl[0]);
+		helper_main(userns_fd, to_child, ctl[1], err_fd);
+	}
+	if (hook) {
+		close(ctl[1]);
+		h->ctl_fd = ctl[0];
+	}
+	return 0;
+}
+
+int netns_helper_hook(struct netns_helper *h, runtime_hook_fn fn, void *arg, struct berr *err)
+{
+	char byte;
+	int r;
+
+	if (read(h->ctl_fd, &byte, 1) != 1)
+		return berr_fail(err, "the container's network namespace was not created");
+	r = fn(h->pid, arg, err);
+	if (r == 0 && write(h->ctl_fd, "c", 1) != 1)
+		r = berr_sys(err, "resume the network namespace helper");
+	return r;
+}
+
+void netns_helper_reap(struct netns_helper *h, bool block)
+{
+	if (h->pid > 0) {
+		if (block)
+			kill(h->pid, SIGKILL);
+		if (waitpid(h->pid, NULL, block ? 0 : WNOHANG) == h->pid)
+			h->pid = -1;
+	}
+	if (block && h->ctl_fd >= 0) {
+		close(h->ctl_fd);
+		h->ctl_fd = -1;
+	}
+}
+
+int netns_join(int from_helper, struct berr *err)
+{
+	autoclose int fd = recv_fd(from_helper);
+
+	if (fd == -2)
+		return -2;  /* the helper failed and said why */
+	if (fd < 0)
+		return berr_sys(err, "receive the network namespace");
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return berr_sys(err, "join the network namespace");
+	return 0;
+}
