@@ -176,6 +176,21 @@ static int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *c
 	return 0;
 }
 
+pid_t name_pid(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) || name[n] < '1' || name[n] > '9')
+		return -1;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	if (*end || errno || pid <= 0 || pid > (1L << 22))
+		return -1;
+	return (pid_t)pid;
+}
+
 /* A monitor killed with SIGKILL cannot remove its container's group (the container
  * itself dies with it, by parent-death signal). Such groups are named run-<pid> of a
  * monitor that no longer exists; remove them when empty. A reused pid only delays
@@ -188,13 +203,10 @@ static void cgroup_collect_stale(const char *parent)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		char *end;
-		long pid;
+		pid_t pid = name_pid(de->d_name, "run-");
 
-		if (de->d_type != DT_DIR || strncmp(de->d_name, "run-", 4))
-			continue;
-		pid = strtol(de->d_name + 4, &end, 10);
-		if (*end || pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (de->d_type != DT_DIR || pid <= 0 || pid == getpid() || kill(pid, 0) == 0 ||
+		    errno != ESRCH)
 			continue;
 		/* Fails with EBUSY if anything still lives there: then it is not stale. */
 		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);

@@ -57,7 +57,7 @@ void runtime_spec_release(struct runtime_spec *spec)
 	spec->nbinds = 0;
 }
 
-static int validate_spec(const struct runtime_spec *spec, struct berr *err)
+int runtime_spec_validate(const struct runtime_spec *spec, struct berr *err)
 {
 	static const char *const reserved[] = { "/proc", "/sys", "/dev" };
 
@@ -174,13 +174,9 @@ static void scratch_collect_stale(const char *parent)
 	struct berr ignored;
 
 	while (d && (de = readdir(d))) {
-		char *end;
-		long pid;
+		pid_t pid = name_pid(de->d_name, "upper-");
 
-		if (strncmp(de->d_name, "upper-", 6))
-			continue;
-		pid = strtol(de->d_name + 6, &end, 10);
-		if (!*end && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
 			rm_rf_at(dirfd(d), de->d_name, &ignored);
 	}
 }
@@ -238,23 +234,27 @@ static int plain_bind(const char *src, const char *dst, bool ro, struct berr *er
 
 /* Where each layer and bind will be staged, and the overlay options that follow.
  * Computed before clone3 so the child's copy of memory has them. */
-static void monitor_plan(struct child_config *cfg, bool upper_on_disk)
+char *overlay_options(size_t nlayers, bool upper_on_disk)
 {
-	const struct runtime_spec *spec = cfg->spec;
-	size_t cap = 64 + spec->layers.n * 16;
+	size_t cap = 64 + nlayers * 16;
 	autofree char *lower = xcalloc(1, cap);
 	const char *upper = upper_on_disk ? "disk/" : "";
 	size_t used = 0;
 
+	/* overlayfs lists the top layer first; spec->layers is bottom first. */
+	for (size_t i = nlayers; i-- > 0;)
+		used += snprintf(lower + used, cap - used, "%sl%zu", used ? ":" : "", i);
+	return xasprintf("userxattr,lowerdir=%s,upperdir=%supper,workdir=%swork", lower, upper,
+			 upper);
+}
+
+static void monitor_plan(struct child_config *cfg, bool upper_on_disk)
+{
 	/* Paths are relative to the stage, the child's working directory when it
 	 * mounts: the stage's parents need not be searchable by container ids. */
-	/* overlayfs lists the top layer first; spec->layers is bottom first. */
-	for (size_t i = spec->layers.n; i-- > 0;)
-		used += snprintf(lower + used, cap - used, "%sl%zu", used ? ":" : "", i);
-	for (size_t i = 0; i < spec->nbinds; i++)
+	for (size_t i = 0; i < cfg->spec->nbinds; i++)
 		strv_push_owned(&cfg->bind_srcs, xasprintf("b%zu", i));
-	cfg->overlay_opts = xasprintf("userxattr,lowerdir=%s,upperdir=%supper,workdir=%swork",
-				      lower, upper, upper);
+	cfg->overlay_opts = overlay_options(cfg->spec->layers.n, upper_on_disk);
 }
 
 /* Monitor side, once the user namespace exists: idmapped layers and binds. */
@@ -409,7 +409,7 @@ int runtime_run(const struct runtime_spec *spec_in, int *status, struct berr *er
 	if (!spec.workdir)
 		spec.workdir = "/";
 	base = spec.host_id_base ? spec.host_id_base : RUNTIME_ID_BASE;
-	if (validate_spec(&spec, err) < 0)
+	if (runtime_spec_validate(&spec, err) < 0)
 		return -1;
 	cfg.stage = stage;
 	sigemptyset(&watched);

@@ -51,6 +51,14 @@ void netns_helper_reap(struct netns_helper *h, bool block);
  * (and said why on the error pipe). */
 int netns_join(int from_helper, struct berr *err);
 
+/* container.c, for tests too. */
+int runtime_spec_validate(const struct runtime_spec *spec, struct berr *err);
+/* overlayfs options for nlayers staged layers l0..l<n-1> (l0 the bottom), with the
+ * writable layer on the stage or on disk (staged at "disk/"). */
+char *overlay_options(size_t nlayers, bool upper_on_disk);
+/* The pid in a name made of prefix and a pid ("run-123"), or -1. */
+pid_t name_pid(const char *name, const char *prefix);
+
 /* Pieces the monitor prepares and the container child consumes. */
 struct child_config {
 	const struct runtime_spec *spec;

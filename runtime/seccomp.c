@@ -11,6 +11,7 @@
  *
  * The filter is compiled with libseccomp once and cached as BPF under BERTH_RUN,
  * keyed by a hash of this profile, so starting a container only reads it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -158,6 +159,22 @@ static int add_rules(scmp_filter_ctx ctx, struct berr *err)
 	return 0;
 }
 
+/* Filters of older profile versions, left by an earlier berth. */
+static void remove_other_profiles(const char *keep)
+{
+	autofree char *dir = xstrdup(keep);
+	const char *base = strrchr(keep, '/') + 1;
+	autoclosedir DIR *d = NULL;
+	struct dirent *de;
+
+	*strrchr(dir, '/') = '\0';
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		if (str_has_prefix(de->d_name, "profile-") && str_has_suffix(de->d_name, ".bpf") &&
+		    strcmp(de->d_name, base))
+			unlinkat(dirfd(d), de->d_name, 0);
+}
+
 static int profile_compile(const char *cache_path, struct sock_fprog *prog, struct berr *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
@@ -195,7 +212,8 @@ static int profile_compile(const char *cache_path, struct sock_fprog *prog, stru
 	if (len == 0 || len % sizeof(struct sock_filter))
 		return berr_fail(err, "seccomp: exported filter has a bad size %zu", len);
 	/* A cache that cannot be written only costs the next start a compile. */
-	(void)write_file_atomic(cache_path, bpf, len, 0644, &ignored);
+	if (write_file_atomic(cache_path, bpf, len, 0644, &ignored) == 0)
+		remove_other_profiles(cache_path);
 	prog->len = len / sizeof(struct sock_filter);
 	prog->filter = steal_ptr(bpf);
 	return 0;
