@@ -51,6 +51,8 @@ struct stack_config {
 };
 
 bool stack_exists(const char *name);
+/* Names of all stacks, sorted. */
+int stack_list(struct strv *names, struct berr *err);
 int stack_layer_ids(const char *name, struct strv *ids, struct berr *err);
 /* Layer content directories of the stack, bottom first, for runtime. */
 int stack_layer_dirs(const char *name, struct strv *dirs, struct berr *err);

@@ -1,0 +1,333 @@
+/* apps.c - app names, creation, listing, settings and the deploy lock. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/jsonfile.h"
+#include "common/paths.h"
+#include "images/images.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+
+#define APP_NAME_MAX 63
+/* Host id ranges: slot 0 is runtime:run's; apps take 1.. up to what fits in uid_t. */
+#define APP_SLOTS_MAX 60000u
+
+int app_name_check(const char *name, struct berr *err)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0)
+		return berr_fail(err, "an app name is required");
+	if (len > APP_NAME_MAX)
+		return berr_fail(err, "App name '%.*s...' is too long: at most %d characters", 20,
+				 name, APP_NAME_MAX);
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+		return berr_fail(err, "App name must begin with a lowercase letter or digit and contain only lowercase letters, digits and dashes");
+	return 0;
+}
+
+char *app_path(const char *app, const char *sub)
+{
+	if (sub)
+		return xasprintf("%s/apps/%s/%s", berth_root(), app, sub);
+	return xasprintf("%s/apps/%s", berth_root(), app);
+}
+
+bool app_exists(const char *app)
+{
+	struct berr ignored;
+	autofree char *p = NULL;
+
+	if (app_name_check(app, &ignored) < 0)
+		return false;
+	p = app_path(app, "settings.json");
+	return path_exists(p);
+}
+
+int app_require(const char *app, struct berr *err)
+{
+	if (app_name_check(app, err) < 0)
+		return -1;
+	if (!app_exists(app))
+		return berr_fail(err, "App %s does not exist", app);
+	return 0;
+}
+
+int app_list(struct strv *apps, struct berr *err)
+{
+	autofree char *dir = xasprintf("%s/apps", berth_root());
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_sys(err, "list %s", dir);
+	}
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' && app_exists(names[i]->d_name))
+			strv_push(apps, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+void app_settings_free(struct app_settings *s)
+{
+	free(s->stack);
+	free(s->deploy_branch);
+	strv_free(&s->buildpacks);
+	strv_free(&s->formation);
+	memset(s, 0, sizeof(*s));
+}
+
+static void json_array_to_strv(const json_t *arr, struct strv *out)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v))
+			strv_push(out, json_string_value(v));
+}
+
+static json_t *strv_to_json_array(const struct strv *sv)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(arr, json_string(sv->v[i]));
+	return arr;
+}
+
+int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
+{
+	autofree char *path = app_path(app, "settings.json");
+	json_t *obj;
+	const char *v;
+
+	memset(s, 0, sizeof(*s));
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		return berr_fail(err, "App %s does not exist", app);
+	s->id_slot = (unsigned)json_get_int(obj, "id_slot", 0);
+	if ((v = json_get_str(obj, "stack")))
+		s->stack = xstrdup(v);
+	if ((v = json_get_str(obj, "deploy_branch")))
+		s->deploy_branch = xstrdup(v);
+	json_array_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks);
+	json_array_to_strv(json_object_get(obj, "formation"), &s->formation);
+	json_decref(obj);
+	if (s->id_slot == 0 || s->id_slot > APP_SLOTS_MAX) {
+		app_settings_free(s);
+		return berr_fail(err, "%s: bad id_slot", path);
+	}
+	return 0;
+}
+
+int app_settings_save(const char *app, const struct app_settings *s, struct berr *err)
+{
+	autofree char *path = app_path(app, "settings.json");
+	json_t *obj = json_object();
+	int r;
+
+	json_object_set_new(obj, "id_slot", json_integer(s->id_slot));
+	if (s->stack)
+		json_object_set_new(obj, "stack", json_string(s->stack));
+	if (s->deploy_branch)
+		json_object_set_new(obj, "deploy_branch", json_string(s->deploy_branch));
+	json_object_set_new(obj, "buildpacks", strv_to_json_array(&s->buildpacks));
+	json_object_set_new(obj, "formation", strv_to_json_array(&s->formation));
+	r = json_file_save(path, obj, err);
+	json_decref(obj);
+	return r;
+}
+
+uid_t app_host_id_base(const struct app_settings *s)
+{
+	return RUNTIME_ID_BASE + (uid_t)s->id_slot * RUNTIME_ID_RANGE;
+}
+
+/* The lowest slot no app uses: each app gets host ids no other app shares. */
+static int free_id_slot(unsigned *slot, struct berr *err)
+{
+	struct strv apps = { 0 };
+	autofree unsigned char *used = xcalloc(APP_SLOTS_MAX + 1, 1);
+
+	if (app_list(&apps, err) < 0)
+		return -1;
+	for (size_t i = 0; i < apps.n; i++) {
+		struct app_settings s;
+		struct berr ignored;
+
+		if (app_settings_load(apps.v[i], &s, &ignored) == 0) {
+			used[s.id_slot] = 1;
+			app_settings_free(&s);
+		}
+	}
+	strv_free(&apps);
+	for (unsigned n = 1; n <= APP_SLOTS_MAX; n++) {
+		if (!used[n]) {
+			*slot = n;
+			return 0;
+		}
+	}
+	return berr_fail(err, "no free host id range left for a new app");
+}
+
+/* The new app's files, in dir (a temporary directory renamed into place after). */
+static int app_write_initial(const char *dir, unsigned slot, struct berr *err)
+{
+	autofree char *releases = xasprintf("%s/releases", dir);
+	autofree char *settings = xasprintf("%s/settings.json", dir);
+	autofree char *config = xasprintf("%s/config.json", dir);
+	json_t *obj = json_pack("{s:i, s:[], s:[]}", "id_slot", (json_int_t)slot, "buildpacks",
+				"formation");
+	json_t *cfg = json_object();
+	int r = -1;
+
+	if (mkdir(releases, 0755) < 0)
+		berr_sys(err, "create %s", releases);
+	else if (json_file_save(settings, obj, err) == 0 && json_file_save(config, cfg, err) == 0)
+		r = 0;
+	json_decref(obj);
+	json_decref(cfg);
+	return r;
+}
+
+int app_create(const char *app, struct berr *err)
+{
+	autofree char *apps_dir = xasprintf("%s/apps", berth_root());
+	autofree char *lock_path = xasprintf("%s/.create.lock", apps_dir);
+	autofree char *dir = NULL;
+	autofree char *tmp = NULL;
+	autoclose int lock = -1;
+	struct berr ignored;
+	unsigned slot = 0;
+
+	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0755, err) < 0)
+		return -1;
+	/* Serialise creations so two apps never take the same id range. */
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return berr_sys(err, "lock %s", lock_path);
+	dir = app_path(app, NULL);
+	if (path_exists(dir))
+		return berr_fail(err, "Name is already taken");
+	if (free_id_slot(&slot, err) < 0)
+		return -1;
+	/* Built aside and renamed in: an app exists whole or not at all. */
+	tmp = xasprintf("%s/.new-%s.%d", apps_dir, app, getpid());
+	if (mkdir(tmp, 0755) < 0)
+		return berr_sys(err, "create %s", tmp);
+	if (app_write_initial(tmp, slot, err) < 0) {
+		rm_rf(tmp, &ignored);
+		return -1;
+	}
+	if (rename(tmp, dir) < 0) {
+		berr_sys(err, "create %s", dir);
+		rm_rf(tmp, &ignored);
+		return -1;
+	}
+	return 0;
+}
+
+/* No stack chosen anywhere: use the only stack there is, or say what to do. */
+static int stack_only_one(char **stack, struct berr *err)
+{
+	struct strv stacks = { 0 };
+	int r;
+
+	if (stack_list(&stacks, err) < 0)
+		return -1;
+	if (stacks.n == 1) {
+		*stack = xstrdup(stacks.v[0]);
+		r = 0;
+	} else if (stacks.n == 0) {
+		r = berr_fail(err, "no stack to build on: create one with 'berth stacks:create busybox' or 'berth stacks:create debian'");
+	} else {
+		r = berr_fail(err, "several stacks exist: choose one with 'berth buildpacks:set-property --global stack NAME'");
+	}
+	strv_free(&stacks);
+	return r;
+}
+
+int app_stack(const struct app_settings *s, char **stack, struct berr *err)
+{
+	autofree char *global = NULL;
+
+	if (s->stack) {
+		*stack = xstrdup(s->stack);
+		return 0;
+	}
+	if (global_setting_get("stack", &global, err) < 0)
+		return -1;
+	if (global) {
+		*stack = steal_ptr(global);
+		return 0;
+	}
+	return stack_only_one(stack, err);
+}
+
+int global_setting_get(const char *key, char **value, struct berr *err)
+{
+	autofree char *path = xasprintf("%s/settings.json", berth_root());
+	json_t *obj;
+	const char *v;
+
+	*value = NULL;
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (obj && (v = json_get_str(obj, key)))
+		*value = xstrdup(v);
+	json_decref(obj);
+	return 0;
+}
+
+int global_setting_set(const char *key, const char *value, struct berr *err)
+{
+	autofree char *path = xasprintf("%s/settings.json", berth_root());
+	json_t *obj;
+	int r;
+
+	if (mkdir_p(berth_root(), 0755, err) < 0 || json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		obj = json_object();
+	if (value)
+		json_object_set_new(obj, key, json_string(value));
+	else
+		json_object_del(obj, key);
+	r = json_file_save(path, obj, err);
+	json_decref(obj);
+	return r;
+}
+
+int app_lock_deploy(const char *app, int *fd, struct berr *err)
+{
+	autofree char *path = app_path(app, "deploy.lock");
+	autoclose int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (lock < 0)
+		return berr_sys(err, "open %s", path);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return berr_fail(err, "App %s is being deployed by another push; try again when it has finished",
+					 app);
+		return berr_sys(err, "lock %s", path);
+	}
+	*fd = steal_fd(&lock);
+	return 0;
+}

@@ -1,0 +1,226 @@
+/* releases.c - release records: what a version of an app is made of.
+ *
+ * releases/vN.json holds one release; the file "current" names the active
+ * version. A release is written whole before "current" may point at it, so a
+ * crash mid-deploy leaves the previous release active. Each release records its
+ * layers as image references so that images:gc keeps them. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/jsonfile.h"
+#include "images/images.h"
+#include "platform/platform.h"
+
+void release_free(struct release *r)
+{
+	free(r->created);
+	free(r->description);
+	free(r->stack);
+	free(r->source_layer);
+	free(r->source_version);
+	free(r->build_key);
+	strv_free(&r->layers);
+	strv_free(&r->config);
+	proctypes_free(&r->procs);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *release_file(const char *app, unsigned version)
+{
+	autofree char *sub = xasprintf("releases/v%u.json", version);
+
+	return app_path(app, sub);
+}
+
+static char *ref_name(const char *app, unsigned version)
+{
+	return xasprintf("%s/v%u", app, version);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+static json_t *release_to_json(const struct release *r)
+{
+	json_t *obj = json_object();
+	json_t *layers = json_array();
+	json_t *procs = json_object();
+	json_t *config = json_object();
+
+	json_object_set_new(obj, "version", json_integer(r->version));
+	set_str(obj, "created", r->created);
+	set_str(obj, "description", r->description);
+	set_str(obj, "stack", r->stack);
+	set_str(obj, "source_layer", r->source_layer);
+	set_str(obj, "source_version", r->source_version);
+	set_str(obj, "build_key", r->build_key);
+	for (size_t i = 0; i < r->layers.n; i++)
+		json_array_append_new(layers, json_string(r->layers.v[i]));
+	for (size_t i = 0; i < r->procs.n; i++)
+		json_object_set_new(procs, r->procs.v[i].name, json_string(r->procs.v[i].command));
+	for (size_t i = 0; i < r->config.n; i++) {
+		const char *eq = strchr(r->config.v[i], '=');
+		autofree char *key = eq ? xstrndup(r->config.v[i], eq - r->config.v[i]) : NULL;
+
+		if (key)
+			json_object_set_new(config, key, json_string(eq + 1));
+	}
+	json_object_set_new(obj, "layers", layers);
+	json_object_set_new(obj, "process_types", procs);
+	json_object_set_new(obj, "config", config);
+	return obj;
+}
+
+int release_load(const char *app, unsigned version, struct release *r, struct berr *err)
+{
+	autofree char *path = release_file(app, version);
+	json_t *obj, *v;
+	const char *key;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		return berr_fail(err, "App %s has no release v%u", app, version);
+	r->version = (unsigned)json_get_int(obj, "version", 0);
+	r->created = dup_or_null(json_get_str(obj, "created"));
+	r->description = dup_or_null(json_get_str(obj, "description"));
+	r->stack = dup_or_null(json_get_str(obj, "stack"));
+	r->source_layer = dup_or_null(json_get_str(obj, "source_layer"));
+	r->source_version = dup_or_null(json_get_str(obj, "source_version"));
+	r->build_key = dup_or_null(json_get_str(obj, "build_key"));
+	json_array_foreach(json_object_get(obj, "layers"), i, v)
+		if (json_is_string(v))
+			strv_push(&r->layers, json_string_value(v));
+	json_object_foreach(json_object_get(obj, "process_types"), key, v)
+		if (json_is_string(v))
+			proctypes_set(&r->procs, key, json_string_value(v));
+	json_object_foreach(json_object_get(obj, "config"), key, v)
+		if (json_is_string(v))
+			strv_setenv(&r->config, key, json_string_value(v));
+	json_decref(obj);
+	if (r->version != version || r->layers.n == 0) {
+		release_free(r);
+		return berr_fail(err, "%s: not a valid release record", path);
+	}
+	return 0;
+}
+
+static int current_version(const char *app, unsigned *version, struct berr *err)
+{
+	autofree char *path = app_path(app, "current");
+	autofree char *text = NULL;
+	uint64_t v;
+
+	*version = 0;
+	if (!path_exists(path))
+		return 0;
+	if (read_file(path, &text, NULL, err) < 0)
+		return -1;
+	text[strcspn(text, "\n")] = '\0';
+	if (parse_uint(text, 1u << 30, &v, err) < 0)
+		return berr_prefix(err, "%s", path);
+	*version = (unsigned)v;
+	return 0;
+}
+
+int release_current(const char *app, struct release *r, struct berr *err)
+{
+	unsigned v;
+
+	memset(r, 0, sizeof(*r));
+	if (current_version(app, &v, err) < 0)
+		return -1;
+	if (v == 0)
+		return 0;
+	return release_load(app, v, r, err);
+}
+
+/* The highest version recorded, active or not. */
+static int last_version(const char *app, unsigned *last, struct berr *err)
+{
+	autofree char *dir = app_path(app, "releases");
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*last = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : berr_sys(err, "list %s", dir);
+	while ((de = readdir(d))) {
+		unsigned v;
+		char tail[8];
+
+		if (sscanf(de->d_name, "v%u.jso%1[n]", &v, tail) == 2 && v > *last)
+			*last = v;
+	}
+	return 0;
+}
+
+int release_create(const char *app, struct release *r, struct berr *err)
+{
+	autofree char *path = NULL;
+	autofree char *ref = NULL;
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned last;
+	json_t *obj;
+	int rc;
+
+	if (last_version(app, &last, err) < 0)
+		return -1;
+	r->version = last + 1;
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	free(r->created);
+	r->created = xstrdup(created);
+	/* Reference the layers first: a release must never name a collected layer. */
+	ref = ref_name(app, r->version);
+	if (image_refs_set("release", ref, &r->layers, err) < 0)
+		return -1;
+	path = release_file(app, r->version);
+	obj = release_to_json(r);
+	rc = json_file_save(path, obj, err);
+	json_decref(obj);
+	if (rc < 0) {
+		struct berr ignored;
+
+		image_refs_drop("release", ref, &ignored);
+	}
+	return rc;
+}
+
+int release_activate(const char *app, unsigned version, struct berr *err)
+{
+	autofree char *path = app_path(app, "current");
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%u\n", version);
+
+	return write_file_atomic(path, text, (size_t)n, 0644, err);
+}
+
+int release_discard(const char *app, unsigned version, struct berr *err)
+{
+	autofree char *path = release_file(app, version);
+	autofree char *ref = ref_name(app, version);
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return berr_sys(err, "remove %s", path);
+	return image_refs_drop("release", ref, err);
+}
