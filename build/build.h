@@ -15,6 +15,8 @@
 #include "common/util.h"
 #include "images/images.h"
 
+#define SHA256_HEX_LEN_BUILD 64
+
 /* One process type: "web: bundle exec puma". */
 struct proctype {
 	char *name;
@@ -48,5 +50,38 @@ void buildpack_release_free(struct buildpack_release *rel);
 
 /* Is name a valid config var / environment variable name? */
 bool env_name_valid(const char *name);
+
+/* Container uid and gid that builds and app processes run as. */
+#define BUILD_UID 1000u
+
+/* Unpack a source archive (any tar compression, or zip) read from fd into a new
+ * layer holding /app, owned by the build user. Hostile entries are refused. */
+int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1],
+		       struct berr *err);
+
+struct build_request {
+	const char *app;
+	const char *stack;
+	const char *source_layer;     /* layer id with /app */
+	const char *source_version;   /* SOURCE_VERSION: a commit or archive digest */
+	struct strv buildpacks;       /* buildpacks:set; BUILDPACK_URL and .buildpacks
+				       * are read here; empty everywhere: detection */
+	struct strv config;           /* KEY=VALUE, given to buildpacks in ENV_DIR */
+	const char *cache_dir;        /* the app's build cache, kept between builds */
+	uid_t host_id_base;           /* the app's host id range */
+	const char *reuse_key;        /* build key of the active release, or NULL */
+};
+
+struct build_result {
+	struct strv layers;           /* stack, source and build layer ids, bottom first */
+	struct proctypes procs;       /* Procfile, else the buildpacks' defaults */
+	char build_key[SHA256_HEX_LEN_BUILD + 1];
+	bool reused;                  /* key matched reuse_key: nothing was built */
+};
+
+/* Run the buildpacks on the source in an isolated build container on the stack,
+ * streaming their output, and commit the result as a layer. */
+int build_run(const struct build_request *req, struct build_result *res, struct berr *err);
+void build_result_free(struct build_result *res);
 
 #endif

@@ -24,5 +24,22 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_runtime_run(int argc, char **argv);
+int cmd_apps_create(int argc, char **argv);
+int cmd_apps_list(int argc, char **argv);
+int cmd_apps_exists(int argc, char **argv);
+int cmd_config_set(int argc, char **argv);
+int cmd_config_get(int argc, char **argv);
+int cmd_config_unset(int argc, char **argv);
+int cmd_config_show(int argc, char **argv);
+int cmd_config_keys(int argc, char **argv);
+int cmd_git_from_archive(int argc, char **argv);
+int cmd_ps_rebuild(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_buildpacks_set(int argc, char **argv);
+int cmd_buildpacks_add(int argc, char **argv);
+int cmd_buildpacks_remove(int argc, char **argv);
+int cmd_buildpacks_clear(int argc, char **argv);
+int cmd_buildpacks_list(int argc, char **argv);
+int cmd_buildpacks_set_property(int argc, char **argv);
 
 #endif

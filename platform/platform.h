@@ -80,4 +80,18 @@ int release_activate(const char *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
 int release_discard(const char *app, unsigned version, struct berr *err);
 
+/* Deploys (deploy.c). Each takes the app's deploy lock, builds, records a
+ * release, runs the `release` process type if there is one, and activates the
+ * release only when all of that succeeded; otherwise the active one stays. */
+int deploy_archive(const char *app, int fd, const char *source_version, struct berr *err);
+int deploy_rebuild(const char *app, struct berr *err);
+
+/* One-off containers of the active release (run.c). argv with one element is a
+ * shell command string; more are a command and its arguments. */
+int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *extra_env,
+		   int *status, struct berr *err);
+/* The environment app processes get: stack env, PATH/HOME defaults, config. */
+int app_process_env(const char *app, const struct release *rel, struct strv *env,
+		    struct berr *err);
+
 #endif

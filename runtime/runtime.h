@@ -75,6 +75,10 @@ void runtime_spec_release(struct runtime_spec *spec);
  * SIGUSR2 and SIGWINCH to the container. Call it in a process of its own. */
 int runtime_run(const struct runtime_spec *spec, int *status, struct berr *err);
 
+/* runtime_run() in a forked monitor, for callers that must stay themselves (a
+ * build, a one-off `run`). The monitor is sent SIGTERM if the caller dies. */
+int runtime_spawn_wait(const struct runtime_spec *spec, int *status, struct berr *err);
+
 /* What the host offers; used by `berth doctor` and to decide on warnings. */
 struct runtime_host {
 	char cgroup2_mount[256];     /* "" when no cgroup v2 hierarchy is mounted */

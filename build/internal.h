@@ -1,0 +1,43 @@
+/* internal.h - pieces of build/ shared between its files; not for other parts. */
+#ifndef BERTH_BUILD_INTERNAL_H
+#define BERTH_BUILD_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "build/build.h"
+#include "common/sha256.h"
+
+/* source.c: unpack an archive read from fd into dest (created), files owned by
+ * uid:gid. */
+int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, struct berr *err);
+
+/* tree.c: walk a tree in name order, chown every entry to uid:gid and feed names,
+ * types, modes, link targets and contents to h (h may be NULL). Refuses device
+ * nodes. ".git" directories are removed first when drop_git is set. */
+int tree_own_and_hash(const char *dir, uid_t uid, gid_t gid, struct sha256 *h,
+		      bool drop_git, struct berr *err);
+/* Copy a tree (files, directories, symlinks) from src to the new dir dst. */
+int tree_copy(const char *src, const char *dst, struct berr *err);
+
+/* buildpacks.c */
+/* Directory of the buildpacks berth ships. */
+int buildpacks_shipped_dir(char **dir, struct berr *err);
+/* The shipped buildpacks in detection order. */
+int buildpacks_shipped(struct strv *names, struct berr *err);
+/* Fetch a buildpack named by spec (shipped name, directory, file://, https git
+ * URL with optional #ref, or a .tgz URL) into dest. */
+int buildpack_fetch(const char *spec, const char *dest, struct berr *err);
+/* A short name for a buildpack spec: "heroku-buildpack-ruby", "python". */
+char *buildpack_short_name(const char *spec);
+
+
+/* script.c */
+int build_select_buildpacks(const struct build_request *req, struct strv *specs, bool *detect,
+			    struct berr *err);
+char *build_script(const struct strv *dirs, bool detect);
+
+/* slug.c: turn the build container's kept upper into the build layer. */
+int slug_commit(const char *upper, const char *work, const struct strv *config_vars,
+		char id[LAYER_ID_HEX + 1], struct berr *err);
+
+#endif
