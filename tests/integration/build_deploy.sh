@@ -1,0 +1,147 @@
+# Deploys: failures leave the running release alone, the release phase, rebuilds
+# that reuse, one deploy at a time, buildpacks from git and tarballs.
+
+setup_app() { # APP
+	berth stacks:create busybox >/dev/null
+	berth apps:create "$1" >/dev/null
+}
+
+deploy_dir() { # APP DIR
+	tar -C "$2" -cf - . | berth git:from-archive "$1" -
+}
+
+procfile_app() { # DIR TEXT
+	mkdir -p "$1"
+	printf '%s\n' "$2" >"$1/Procfile"
+}
+
+test_failing_compile_shows_output_and_records_no_release() {
+	setup_app fails
+	local bp=$TEST_TMP/bp
+	mkdir -p "$bp/bin" "$TEST_TMP/src"
+	printf '#!/bin/sh\necho Failing\n' >"$bp/bin/detect"
+	printf '#!/bin/sh\necho "boom: the compiler broke"\nexit 3\n' >"$bp/bin/compile"
+	chmod +x "$bp"/bin/*
+	echo x >"$TEST_TMP/src/x"
+	berth buildpacks:set fails "$bp"
+	local status
+	run_status status deploy_dir fails "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "boom: the compiler broke"
+	assert_contains "$(cat "$TEST_TMP/out")" "failed to compile the app (exit 3)"
+	[ ! -e "$BERTH_ROOT/apps/fails/current" ] || fail "a failed build activated a release"
+	[ -z "$(ls "$BERTH_ROOT/apps/fails/releases")" ] || fail "a failed build recorded a release"
+	run_status status berth run fails true 2>"$TEST_TMP/err"
+	assert_contains "$(cat "$TEST_TMP/err")" "has not been deployed"
+}
+
+test_failed_deploy_keeps_the_active_release() {
+	setup_app keep
+	procfile_app "$TEST_TMP/v1" "web: echo v1"
+	deploy_dir keep "$TEST_TMP/v1" >/dev/null 2>&1
+	procfile_app "$TEST_TMP/v2" "web: echo v2
+web: echo duplicate"
+	local status
+	run_status status deploy_dir keep "$TEST_TMP/v2" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "Procfile line 2: duplicate process type 'web'"
+	assert_eq 1 "$(cat "$BERTH_ROOT/apps/keep/current")" "active release"
+	assert_contains "$(berth run keep cat /app/Procfile)" "v1"
+}
+
+test_release_phase_runs_before_activation_and_its_failure_fails_the_deploy() {
+	setup_app relphase
+	procfile_app "$TEST_TMP/ok" "web: echo web
+release: echo release-ran-as-\$(id -u)"
+	deploy_dir relphase "$TEST_TMP/ok" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
+	assert_contains "$(cat "$TEST_TMP/out")" "release-ran-as-1000"
+	procfile_app "$TEST_TMP/bad" "web: echo web2
+release: echo migrating; exit 4"
+	local status
+	run_status status deploy_dir relphase "$TEST_TMP/bad" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "Release phase failed (exit 4)"
+	assert_eq 1 "$(cat "$BERTH_ROOT/apps/relphase/current")" "active release"
+	[ ! -e "$BERTH_ROOT/apps/relphase/releases/v2.json" ] || fail "the failed release was kept"
+}
+
+test_rebuild_without_change_reuses_and_config_change_rebuilds() {
+	setup_app rb
+	procfile_app "$TEST_TMP/src" "web: echo hi"
+	deploy_dir rb "$TEST_TMP/src" >/dev/null 2>&1
+	berth ps:rebuild rb >"$TEST_TMP/out" 2>&1
+	assert_contains "$(cat "$TEST_TMP/out")" "No change since v1"
+	[ ! -e "$BERTH_ROOT/apps/rb/releases/v2.json" ] || fail "a no-change rebuild made a release"
+	berth config:set --no-restart rb NEW=1 >/dev/null
+	berth ps:rebuild rb >"$TEST_TMP/out" 2>&1
+	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: rb v2"
+}
+
+test_second_deploy_is_refused_while_one_runs_and_a_killed_one_leaves_no_lock() {
+	setup_app busy
+	local bp=$TEST_TMP/bp
+	mkdir -p "$bp/bin" "$TEST_TMP/src"
+	printf '#!/bin/sh\necho Slow\n' >"$bp/bin/detect"
+	printf '#!/bin/sh\necho compiling; sleep 30\n' >"$bp/bin/compile"
+	chmod +x "$bp"/bin/*
+	berth buildpacks:set busy "$bp"
+	echo x >"$TEST_TMP/src/x"
+	tar -C "$TEST_TMP/src" -cf "$TEST_TMP/src.tar" .
+	berth git:from-archive busy "$TEST_TMP/src.tar" >"$TEST_TMP/first" 2>&1 &
+	local first=$!
+	wait_for grep -q compiling "$TEST_TMP/first" || fail "first deploy did not start"
+	local status
+	run_status status berth git:from-archive busy "$TEST_TMP/src.tar" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "is being deployed by another push"
+	kill -9 "$first"
+	wait "$first" 2>/dev/null || true
+	# The killed deploy's container goes away with it, and with it the lock.
+	berth buildpacks:clear busy
+	procfile_app "$TEST_TMP/src" "web: echo ok"
+	wait_for sh -c "tar -C '$TEST_TMP/src' -cf - . | '$BERTH_BIN' git:from-archive busy -" ||
+		fail "the lock of a killed deploy was not released"
+}
+
+test_buildpack_from_git_with_ref_and_from_tgz() {
+	setup_app gitbp
+	local repo=$TEST_TMP/repo
+	mkdir -p "$repo/bin" "$TEST_TMP/src"
+	git -C "$repo" init -q
+	printf '#!/bin/sh\necho Versioned\n' >"$repo/bin/detect"
+	printf '#!/bin/sh\necho v1 >"$1/version"\n' >"$repo/bin/compile"
+	chmod +x "$repo"/bin/*
+	git -C "$repo" add -A && git -C "$repo" -c user.email=t@t -c user.name=t commit -qm v1 && git -C "$repo" tag v1
+	printf '#!/bin/sh\necho v2 >"$1/version"\n' >"$repo/bin/compile"
+	git -C "$repo" -c user.email=t@t -c user.name=t commit -qam v2
+	echo x >"$TEST_TMP/src/x"
+	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$repo#v1" >/dev/null
+	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
+	assert_eq v1 "$(berth run gitbp cat /app/version)"
+	tar -C "$repo" --exclude .git -czf "$TEST_TMP/bp.tgz" .
+	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$TEST_TMP/bp.tgz" >/dev/null
+	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
+	assert_eq v2 "$(berth run gitbp cat /app/version)"
+}
+
+test_unreachable_buildpack_url_is_a_clear_error() {
+	setup_app net
+	mkdir -p "$TEST_TMP/src" && echo x >"$TEST_TMP/src/x"
+	berth config:set --no-restart net "BUILDPACK_URL=https://127.0.0.1:9/buildpack.tgz" >/dev/null
+	local status
+	run_status status deploy_dir net "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "download buildpack https://127.0.0.1:9/buildpack.tgz"
+}
+
+test_run_passes_env_and_exit_status() {
+	setup_app runner
+	procfile_app "$TEST_TMP/src" "web: echo hi"
+	deploy_dir runner "$TEST_TMP/src" >/dev/null 2>&1
+	assert_eq "a b" "$(berth run -e 'X=a b' runner 'echo $X')"
+	assert_eq "1 2" "$(berth run runner echo 1 2)"
+	local status
+	run_status status berth run runner 'exit 7'
+	assert_eq 7 "$status"
+	assert_eq "1000" "$(berth run runner id -u)"
+}
