@@ -61,7 +61,7 @@ int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1], st
 	if (make_work_dir("source", &work, err) < 0)
 		return -1;
 	app = xasprintf("%s/app", work);
-	if (source_extract(fd, app, BUILD_UID, BUILD_UID, err) < 0 ||
+	if (source_extract(fd, app, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err) < 0 ||
 	    chmod(app, 0755) < 0 ||
 	    layer_commit_dir(work, origin, id, err) < 0) {
 		rm_rf(work, &ignored);

@@ -99,7 +99,7 @@ char *buildpack_short_name(const char *spec)
 static int extract_tarball(int fd, const char *dest, const char *what, struct berr *err)
 {
 	/* The same hostile-archive rules as app sources; owner fixed later. */
-	if (source_extract(fd, dest, 0, 0, err) < 0)
+	if (source_extract(fd, dest, 0, 0, UNWRAP_BUILDPACK, err) < 0)
 		return berr_prefix(err, "buildpack %s", what);
 	return 0;
 }

@@ -8,8 +8,11 @@
 #include "common/sha256.h"
 
 /* source.c: unpack an archive read from fd into dest (created), files owned by
- * uid:gid. */
-int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, struct berr *err);
+ * uid:gid. A lone top-level directory is unwrapped for app sources (GitHub
+ * tarballs), and for buildpacks only when it holds bin/. */
+enum unwrap { UNWRAP_NEVER, UNWRAP_SOURCE, UNWRAP_BUILDPACK };
+int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, enum unwrap unwrap,
+		   struct berr *err);
 
 /* tree.c: walk a tree in name order, chown every entry to uid:gid and feed names,
  * types, modes, link targets and contents to h (h may be NULL). Refuses device

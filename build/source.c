@@ -5,7 +5,7 @@
  * absolute paths, no "..", no writing through symlinks, and hard link targets are
  * held to the same rules. Device nodes, fifos and sockets are refused. Every file
  * is owned by the build user and loses set-id bits. An archive whose only entry at
- * the top is one directory (what GitHub and `git archive --prefix` make) is
+ * the top is one directory (what GitHub and `git archive --prefix` make) can be
  * unwrapped. On any error the destination is removed again. */
 #include <archive.h>
 #include <archive_entry.h>
@@ -66,8 +66,9 @@ static int extract_entries(struct archive *in, struct archive *out, uid_t uid, g
 	return 0;
 }
 
-/* If dir holds exactly one entry and it is a directory, move its children up. */
-static int unwrap_single_dir(const char *dir, struct berr *err)
+/* If dir holds exactly one entry, a directory (holding `marker`, when given),
+ * move its children up. */
+static int unwrap_single_dir(const char *dir, const char *marker, struct berr *err)
 {
 	autoclosedir DIR *d = opendir(dir);
 	autofree char *only = NULL;
@@ -90,6 +91,12 @@ static int unwrap_single_dir(const char *dir, struct berr *err)
 	inner = xasprintf("%s/%s", dir, only);
 	if (lstat(inner, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
+	if (marker) {
+		autofree char *m = xasprintf("%s/%s", inner, marker);
+
+		if (!path_exists(m))
+			return 0;
+	}
 	/* dir/only -> dir.unwrap, then dir.unwrap becomes dir. */
 	aside = xasprintf("%s.unwrap", dir);
 	if (rename(inner, aside) < 0 || rmdir(dir) < 0 || rename(aside, dir) < 0)
@@ -97,7 +104,8 @@ static int unwrap_single_dir(const char *dir, struct berr *err)
 	return 0;
 }
 
-int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, struct berr *err)
+int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, enum unwrap unwrap,
+		   struct berr *err)
 {
 	struct archive *in = archive_read_new();
 	struct archive *out = archive_write_disk_new();
@@ -114,7 +122,7 @@ int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, struct berr *
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
 				       ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_UNLINK);
+				       ARCHIVE_EXTRACT_TIME);
 	if (mkdir(dest, 0755) < 0 || lchown(dest, uid, gid) < 0) {
 		berr_sys(err, "create %s", dest);
 		goto out;
@@ -136,8 +144,8 @@ int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, struct berr *
 		r = berr_sys(err, "return to the working directory");
 	if (r == 0 && count == 0)
 		r = berr_fail(err, "source archive is empty");
-	if (r == 0)
-		r = unwrap_single_dir(dest, err);
+	if (r == 0 && unwrap != UNWRAP_NEVER)
+		r = unwrap_single_dir(dest, unwrap == UNWRAP_BUILDPACK ? "bin" : NULL, err);
 out:
 	archive_read_free(in);
 	archive_write_free(out);

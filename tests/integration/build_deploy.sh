@@ -87,7 +87,7 @@ test_second_deploy_is_refused_while_one_runs_and_a_killed_one_leaves_no_lock() {
 	berth buildpacks:set busy "$bp"
 	echo x >"$TEST_TMP/src/x"
 	tar -C "$TEST_TMP/src" -cf "$TEST_TMP/src.tar" .
-	berth git:from-archive busy "$TEST_TMP/src.tar" >"$TEST_TMP/first" 2>&1 &
+	"$BERTH_BIN" git:from-archive busy "$TEST_TMP/src.tar" >"$TEST_TMP/first" 2>&1 &
 	local first=$!
 	wait_for grep -q compiling "$TEST_TMP/first" || fail "first deploy did not start"
 	local status
