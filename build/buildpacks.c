@@ -6,7 +6,6 @@
  * unpacked with libarchive). */
 #include <archive.h>
 #include <archive_entry.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -19,6 +18,7 @@
 
 #include "build/internal.h"
 #include "common/cleanup.h"
+#include "common/download.h"
 #include "common/fs.h"
 
 int buildpacks_shipped_dir(char **dir, struct berr *err)
@@ -104,49 +104,14 @@ static int extract_tarball(int fd, const char *dest, const char *what, struct be
 	return 0;
 }
 
-static size_t curl_write(void *ptr, size_t size, size_t nmemb, void *fdp)
-{
-	int fd = *(int *)fdp;
-	size_t len = size * nmemb;
-
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, (char *)ptr + off, len - off);
-
-		if (w < 0)
-			return 0;
-		off += (size_t)w;
-	}
-	return len;
-}
-
 static int download_tarball(const char *url, const char *dest, struct berr *err)
 {
 	autoclose int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	CURL *curl;
-	CURLcode rc;
-	char errbuf[CURL_ERROR_SIZE] = "";
 
 	if (fd < 0)
 		return berr_sys(err, "temporary file for %s", url);
-	curl = curl_easy_init();
-	if (!curl)
-		return berr_fail(err, "download %s: cannot initialise libcurl", url);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &fd);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(curl);
-	curl_easy_cleanup(curl);
-	if (rc != CURLE_OK)
-		return berr_fail(err, "download buildpack %s: %s%s", url,
-				 *errbuf ? errbuf : curl_easy_strerror(rc),
-				 rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT
-					 ? " (is the network reachable from this host?)" : "");
+	if (download_to_fd(url, fd, err) < 0)
+		return berr_prefix(err, "buildpack");
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return berr_sys(err, "rewind download of %s", url);
 	return extract_tarball(fd, dest, url, err);

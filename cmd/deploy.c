@@ -1,5 +1,4 @@
 /* deploy.c - git:from-archive, ps:rebuild and run. */
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,23 +6,10 @@
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
+#include "common/download.h"
 #include "common/sha256.h"
 #include "common/ui.h"
 #include "platform/platform.h"
-
-static size_t write_fd(void *ptr, size_t size, size_t nmemb, void *fdp)
-{
-	size_t len = size * nmemb;
-
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(*(int *)fdp, (char *)ptr + off, len - off);
-
-		if (w < 0)
-			return 0;
-		off += (size_t)w;
-	}
-	return len;
-}
 
 /* Copy the archive (stdin, a file or a URL) into an anonymous temp file, hashing
  * it on the way: the digest is the deploy's SOURCE_VERSION. */
@@ -39,23 +25,8 @@ static int spool_archive(const char *where, int *out, char digest[SHA256_HEX_LEN
 	if (tmp < 0)
 		return berr_sys(err, "temporary file for the archive");
 	if (str_has_prefix(where, "http://") || str_has_prefix(where, "https://")) {
-		CURL *curl = curl_easy_init();
-		char errbuf[CURL_ERROR_SIZE] = "";
-		CURLcode rc;
-
-		if (!curl)
-			return berr_fail(err, "download %s: cannot initialise libcurl", where);
-		curl_easy_setopt(curl, CURLOPT_URL, where);
-		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_fd);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &tmp);
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-		rc = curl_easy_perform(curl);
-		curl_easy_cleanup(curl);
-		if (rc != CURLE_OK)
-			return berr_fail(err, "download %s: %s", where, *errbuf ? errbuf : curl_easy_strerror(rc));
+		if (download_to_fd(where, tmp, err) < 0)
+			return -1;
 		in = dup(tmp);
 		if (in < 0 || lseek(in, 0, SEEK_SET) < 0)
 			return berr_sys(err, "rewind the download");

@@ -131,7 +131,7 @@ test_unreachable_buildpack_url_is_a_clear_error() {
 	local status
 	run_status status deploy_dir net "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1
 	assert_eq 1 "$status"
-	assert_contains "$(cat "$TEST_TMP/out")" "download buildpack https://127.0.0.1:9/buildpack.tgz"
+	assert_contains "$(cat "$TEST_TMP/out")" "buildpack: download https://127.0.0.1:9/buildpack.tgz"
 }
 
 test_run_passes_env_and_exit_status() {
