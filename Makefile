@@ -1,5 +1,5 @@
 # berth - plain Makefile with pkg-config.
-#   make            build bin/berth
+#   make            build bin/berth and bin/berth-full
 #   make check      build, then run every test (unit + integration, as root)
 #   make asan       build with ASan+UBSan and run every test against that build
 #   make install    install bin/berth and the buildpacks (PREFIX, DESTDIR)
@@ -21,23 +21,53 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 PARTS := common runtime images build net gitd platform cmd
 SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
 LIB_SRCS := $(filter-out cmd/%,$(SRCS))
+CMD_SRCS := $(filter-out cmd/berth.c cmd/table.c,$(filter cmd/%,$(SRCS)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
-OBJS      := $(SRCS:%.c=obj/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=obj/%.o)
-AOBJS     := $(SRCS:%.c=obj-asan/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=obj/%.o)
 ALIB_OBJS := $(LIB_SRCS:%.c=obj-asan/%.o)
+ACMD_OBJS := $(CMD_SRCS:%.c=obj-asan/%.o)
 UNITS      := $(UNIT_SRCS:tests/unit/%.c=bin/tests/%)
 AUNITS     := $(UNIT_SRCS:tests/unit/%.c=bin/tests-asan/%)
 
 .PHONY: all check asan unit install clean
-all: bin/berth
+all: bin/berth bin/berth-full
 
-bin/berth: $(OBJS)
+# Two executables from one archive of objects. bin/berth is lean: its command
+# table names the heavy commands without linking them, so the linker pulls in
+# only what runtime:run, doctor and help need and --as-needed drops the other
+# shared libraries (libcurl and libgit2 alone cost milliseconds to load). It
+# executes bin/berth-full, which has every command, for the rest.
+obj/libberth.a: $(LIB_OBJS) $(CMD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+obj-asan/libberth.a: $(ALIB_OBJS) $(ACMD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+obj/cmd/table-lean.o: cmd/table.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DBERTH_LEAN -MMD -MP -c -o $@ $<
+
+obj-asan/cmd/table-lean.o: cmd/table.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -DBERTH_LEAN -MMD -MP -c -o $@ $<
+
+bin/berth: obj/cmd/berth.o obj/cmd/table-lean.o obj/libberth.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bin/berth-asan: $(AOBJS)
+bin/berth-full: obj/cmd/berth.o obj/cmd/table.o obj/libberth.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bin/berth-asan: obj-asan/cmd/berth.o obj-asan/cmd/table-lean.o obj-asan/libberth.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
+
+bin/berth-asan-full: obj-asan/cmd/berth.o obj-asan/cmd/table.o obj-asan/libberth.a
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 
@@ -57,19 +87,20 @@ bin/tests-asan/%: tests/unit/%.c tests/unit/unit.h $(ALIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ALIB_OBJS) $(LIBS)
 
-check: bin/berth $(UNITS)
+check: bin/berth bin/berth-full $(UNITS)
 	BERTH_BIN=$(CURDIR)/bin/berth UNIT_DIR=$(CURDIR)/bin/tests tests/run $(TESTS)
 
-asan: bin/berth-asan $(AUNITS)
+asan: bin/berth-asan bin/berth-asan-full $(AUNITS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BERTH_BIN=$(CURDIR)/bin/berth-asan UNIT_DIR=$(CURDIR)/bin/tests-asan tests/run $(TESTS)
 
-install: bin/berth
+install: bin/berth bin/berth-full
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth
 	install -m 0755 bin/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -m 0755 bin/berth-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full
 	if [ -d build/buildpacks ]; then cp -r build/buildpacks $(DESTDIR)$(PREFIX)/lib/berth/; fi
 
 clean:
 	rm -rf obj obj-asan bin
 
--include $(OBJS:.o=.d) $(AOBJS:.o=.d)
+-include $(shell find obj obj-asan -name '*.d' 2>/dev/null)

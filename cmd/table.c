@@ -4,32 +4,40 @@
 
 #include <string.h>
 
+/* The lean bin/berth links only the commands that start fast (runtime:run above
+ * all); for the others it names the command and runs bin/berth-full. */
+#ifdef BERTH_LEAN
+#define HEAVY(fn) NULL
+#else
+#define HEAVY(fn) fn
+#endif
+
 const struct command berth_commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show the commands and what they do" },
 	{ "version", cmd_version, "", "print berth's version" },
 	{ "doctor", cmd_doctor, "", "check what this host's kernel offers berth" },
 	{ "runtime:run", cmd_runtime_run, "[OPTIONS] -- CMD [ARGS...]",
 	  "run one command in a new isolated container (plumbing)" },
-	{ "apps:create", cmd_apps_create, "APP", "create an app" },
-	{ "apps:list", cmd_apps_list, "[--format json]", "list apps" },
-	{ "apps:exists", cmd_apps_exists, "APP", "exit 0 when the app exists" },
-	{ "config:set", cmd_config_set, "[--no-restart] APP KEY=VALUE...", "set config vars" },
-	{ "config:get", cmd_config_get, "APP KEY", "print one config var" },
-	{ "config:unset", cmd_config_unset, "[--no-restart] APP KEY...", "remove config vars" },
-	{ "config:show", cmd_config_show, "APP", "show all config vars" },
-	{ "config:keys", cmd_config_keys, "APP", "list config var names" },
-	{ "git:from-archive", cmd_git_from_archive, "APP FILE|URL|-",
+	{ "apps:create", HEAVY(cmd_apps_create), "APP", "create an app" },
+	{ "apps:list", HEAVY(cmd_apps_list), "[--format json]", "list apps" },
+	{ "apps:exists", HEAVY(cmd_apps_exists), "APP", "exit 0 when the app exists" },
+	{ "config:set", HEAVY(cmd_config_set), "[--no-restart] APP KEY=VALUE...", "set config vars" },
+	{ "config:get", HEAVY(cmd_config_get), "APP KEY", "print one config var" },
+	{ "config:unset", HEAVY(cmd_config_unset), "[--no-restart] APP KEY...", "remove config vars" },
+	{ "config:show", HEAVY(cmd_config_show), "APP", "show all config vars" },
+	{ "config:keys", HEAVY(cmd_config_keys), "APP", "list config var names" },
+	{ "git:from-archive", HEAVY(cmd_git_from_archive), "APP FILE|URL|-",
 	  "deploy a source archive (tar with any compression, or zip)" },
-	{ "ps:rebuild", cmd_ps_rebuild, "APP", "rebuild the app from its current source" },
-	{ "run", cmd_run, "[-e KEY=VALUE] APP COMMAND...",
+	{ "ps:rebuild", HEAVY(cmd_ps_rebuild), "APP", "rebuild the app from its current source" },
+	{ "run", HEAVY(cmd_run), "[-e KEY=VALUE] APP COMMAND...",
 	  "run a one-off command in a container of the app's release" },
-	{ "buildpacks:set", cmd_buildpacks_set, "[--index N] APP BUILDPACK",
+	{ "buildpacks:set", HEAVY(cmd_buildpacks_set), "[--index N] APP BUILDPACK",
 	  "set the buildpack at an index (default: the first)" },
-	{ "buildpacks:add", cmd_buildpacks_add, "[--index N] APP BUILDPACK", "add a buildpack" },
-	{ "buildpacks:remove", cmd_buildpacks_remove, "APP BUILDPACK", "remove a buildpack" },
-	{ "buildpacks:clear", cmd_buildpacks_clear, "APP", "clear the app's buildpacks" },
-	{ "buildpacks:list", cmd_buildpacks_list, "APP", "list the app's buildpacks" },
-	{ "buildpacks:set-property", cmd_buildpacks_set_property, "[--global|APP] stack [STACK]",
+	{ "buildpacks:add", HEAVY(cmd_buildpacks_add), "[--index N] APP BUILDPACK", "add a buildpack" },
+	{ "buildpacks:remove", HEAVY(cmd_buildpacks_remove), "APP BUILDPACK", "remove a buildpack" },
+	{ "buildpacks:clear", HEAVY(cmd_buildpacks_clear), "APP", "clear the app's buildpacks" },
+	{ "buildpacks:list", HEAVY(cmd_buildpacks_list), "APP", "list the app's buildpacks" },
+	{ "buildpacks:set-property", HEAVY(cmd_buildpacks_set_property), "[--global|APP] stack [STACK]",
 	  "choose the stack apps build on" },
 	{ NULL, NULL, NULL, NULL },
 };
