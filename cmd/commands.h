@@ -24,5 +24,13 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_runtime_run(int argc, char **argv);
+int cmd_stacks_create(int argc, char **argv);
+int cmd_stacks_import(int argc, char **argv);
+int cmd_stacks_list(int argc, char **argv);
+int cmd_stacks_report(int argc, char **argv);
+int cmd_stacks_remove(int argc, char **argv);
+int cmd_images_list(int argc, char **argv);
+int cmd_images_gc(int argc, char **argv);
+int cmd_images_export(int argc, char **argv);
 
 #endif
