@@ -30,12 +30,23 @@
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_MARKER ".wh..wh..opq"
 
+/* Numeric ids as the archive gives them (no name lookup is installed): layers are
+ * stored in container id space. No device nodes: extract_entry refuses them. */
+#define EXTRACT_FLAGS (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | \
+		       ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS | \
+		       ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
+
 struct extractor {
 	struct archive *in, *disk;
 	const char *what;
 	int rootfd;
 	struct digest_table *known;
 	void *seen;        /* tsearch set of paths the archive named */
+	void *verified;    /* directories libarchive has checked for symlinks */
+	int flags;         /* libarchive's options for the current entry */
+	struct hasher *hasher;
+	struct { char *path; ssize_t file; } *log;
+	size_t nlog, caplog;
 	struct berr *err;
 };
 
@@ -109,10 +120,16 @@ int path_clean(const char *in, char **out, const char **why)
 	return 0;
 }
 
-static void seen_add(struct extractor *x, const char *path)
+/* Sets of paths: glibc tsearch trees of strings. */
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void pathset_add(void **set, const char *path)
 {
 	char *copy = xstrdup(path);
-	char **found = tsearch(copy, &x->seen, (int (*)(const void *, const void *))strcmp);
+	char **found = tsearch(copy, set, path_cmp);
 
 	if (!found) {
 		fputs(" !     berth: out of memory\n", stderr);
@@ -122,9 +139,75 @@ static void seen_add(struct extractor *x, const char *path)
 		free(copy);
 }
 
-static bool seen_has(void *set, const char *path)
+static bool pathset_has(void *set, const char *path)
 {
-	return tfind(path, &set, (int (*)(const void *, const void *))strcmp) != NULL;
+	return tfind(path, &set, path_cmp) != NULL;
+}
+
+static void pathset_clear(void **set)
+{
+	tdestroy(*set, free);
+	*set = NULL;
+}
+
+static void seen_add(struct extractor *x, const char *path)
+{
+	pathset_add(&x->seen, path);
+}
+
+/* libarchive's ARCHIVE_EXTRACT_SECURE_SYMLINKS opens and stats every component of
+ * every entry's path (its own cache was removed), which doubled import times. So
+ * berth remembers the directories libarchive has already checked (it is the only
+ * writer of this temp dir) and asks for the check only when an entry's parent is
+ * not among them. Directories and hard links are always checked; anything that
+ * could replace a remembered directory forgets them all. */
+static void secure_flags_for(struct extractor *x, const char *path, bool dir_or_link)
+{
+	const char *slash = strrchr(path, '/');
+	autofree char *parent = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	int flags = EXTRACT_FLAGS;
+
+	if (!dir_or_link && pathset_has(x->verified, parent))
+		flags &= ~ARCHIVE_EXTRACT_SECURE_SYMLINKS;
+	if (!dir_or_link && pathset_has(x->verified, path))
+		pathset_clear(&x->verified);
+	if (flags != x->flags) {
+		archive_write_disk_set_options(x->disk, flags);
+		x->flags = flags;
+	}
+}
+
+/* After libarchive checked (or created) path's parents, and path when it is a
+ * directory, they are real directories. */
+static void remember_verified(struct extractor *x, const char *path, bool dir)
+{
+	autofree char *p = xstrdup(path);
+	char *slash;
+
+	if (!(x->flags & ARCHIVE_EXTRACT_SECURE_SYMLINKS))
+		return;
+	pathset_add(&x->verified, ".");
+	if (dir)
+		pathset_add(&x->verified, p);
+	while ((slash = strrchr(p, '/'))) {
+		*slash = '\0';
+		if (pathset_has(x->verified, p))
+			break;
+		pathset_add(&x->verified, p);
+	}
+}
+
+/* Digests arrive from the hasher at the end; until then, remember in order which
+ * path got which file's digest and which paths were replaced by non-files. */
+static void log_digest(struct extractor *x, const char *path, ssize_t file)
+{
+	if (x->nlog == x->caplog) {
+		x->caplog = x->caplog ? x->caplog * 2 : 1024;
+		x->log = xrealloc(x->log, x->caplog * sizeof(*x->log));
+	}
+	x->log[x->nlog].path = xstrdup(path);
+	x->log[x->nlog].file = file;
+	x->nlog++;
 }
 
 static int extract_whiteout(struct extractor *x, const char *path, const char *base)
@@ -154,7 +237,7 @@ static int extract_whiteout(struct extractor *x, const char *path, const char *b
 	{
 		autofree char *target = !strcmp(parent, ".") ? xstrdup(name) : xasprintf("%s/%s", parent, name);
 
-		digest_table_forget(x->known, target);
+		log_digest(x, target, -1);
 		seen_add(x, target);
 	}
 	return 0;
@@ -219,12 +302,9 @@ static void filter_xattrs(struct archive_entry *e)
 
 static int copy_data(struct extractor *x, struct archive_entry *e, const char *path)
 {
-	static const char zeros[4096];
 	int64_t size = archive_entry_size(e), pos = 0;
-	unsigned char digest[SHA256_LEN];
-	struct sha256 h;
 
-	sha256_init(&h);
+	log_digest(x, path, (ssize_t)hasher_begin(x->hasher));
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -233,26 +313,36 @@ static int copy_data(struct extractor *x, struct archive_entry *e, const char *p
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_OK) {
-			sha256_free(&h);
+		if (r < ARCHIVE_OK)
 			return archive_fail(x->in, x->err, "%s: archive entry %s", x->what, path);
-		}
 		/* Holes of sparse entries read as zeros, as they will from disk. */
-		for (; pos < off; pos += (int64_t)sizeof(zeros))
-			sha256_update(&h, zeros, (size_t)(off - pos < (int64_t)sizeof(zeros) ? off - pos : (int64_t)sizeof(zeros)));
+		if (off > pos)
+			hasher_zeros(x->hasher, (uint64_t)(off - pos));
 		pos = off;
-		if (archive_write_data_block(x->disk, buf, len, off) < ARCHIVE_OK) {
-			sha256_free(&h);
+		if (archive_write_data_block(x->disk, buf, len, off) < ARCHIVE_OK)
 			return archive_fail(x->disk, x->err, "%s: archive entry %s", x->what, path);
-		}
-		sha256_update(&h, buf, len);
+		hasher_data(x->hasher, buf, len);
 		pos += (int64_t)len;
 	}
-	for (; pos < size; pos += (int64_t)sizeof(zeros))
-		sha256_update(&h, zeros, (size_t)(size - pos < (int64_t)sizeof(zeros) ? size - pos : (int64_t)sizeof(zeros)));
-	sha256_final(&h, digest);
-	digest_table_set(x->known, path, digest);
+	if (size > pos)
+		hasher_zeros(x->hasher, (uint64_t)(size - pos));
+	hasher_end(x->hasher);
 	return 0;
+}
+
+static void replay_digests(struct extractor *x)
+{
+	const unsigned char (*digests)[SHA256_LEN];
+	size_t n = hasher_finish(x->hasher, &digests);
+
+	for (size_t i = 0; i < x->nlog; i++) {
+		ssize_t f = x->log[i].file;
+
+		if (f >= 0 && (size_t)f < n)
+			digest_table_set(x->known, x->log[i].path, digests[f]);
+		else
+			digest_table_forget(x->known, x->log[i].path);
+	}
 }
 
 static int extract_entry(struct extractor *x, struct archive_entry *e)
@@ -290,14 +380,16 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 	archive_entry_copy_pathname(e, path);
 	archive_entry_acl_clear(e);
 	filter_xattrs(e);
+	secure_flags_for(x, path, type == AE_IFDIR || archive_entry_hardlink(e));
 	if (archive_write_header(x->disk, e) < ARCHIVE_OK)
 		return archive_fail(x->disk, x->err, "%s: archive entry %s", x->what, raw);
+	remember_verified(x, path, type == AE_IFDIR);
 	seen_add(x, path);
 	if (type == AE_IFREG && !archive_entry_hardlink(e)) {
 		if (copy_data(x, e, path) < 0)
 			return -1;
 	} else {
-		digest_table_forget(x->known, path);
+		log_digest(x, path, -1);
 	}
 	if (archive_write_finish_entry(x->disk) < ARCHIVE_OK)
 		return archive_fail(x->disk, x->err, "%s: archive entry %s", x->what, raw);
@@ -343,13 +435,13 @@ static int fix_implied_dirs(struct extractor *x)
 
 		while ((slash = strrchr(p, '/'))) {
 			*slash = '\0';
-			if (seen_has(x->seen, p) || tfind(p, &implied_set, (int (*)(const void *, const void *))strcmp))
+			if (pathset_has(x->seen, p) || pathset_has(implied_set, p))
 				break;
 			strv_push(&implied, p);
-			tsearch(implied.v[implied.n - 1], &implied_set, (int (*)(const void *, const void *))strcmp);
+			tsearch(implied.v[implied.n - 1], &implied_set, path_cmp);
 		}
 	}
-	if (!seen_has(x->seen, "."))
+	if (!pathset_has(x->seen, "."))
 		strv_push(&implied, ".");
 	for (size_t i = 0; i < implied.n && r == 0; i++)
 		r = fix_dir(x->rootfd, implied.v[i], x->err);
@@ -381,13 +473,9 @@ int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest
 		fputs(" !     berth: out of memory\n", stderr);
 		abort();
 	}
-	/* Numeric ids as the archive gives them (no name lookup is installed): layers
-	 * are stored in container id space. No device nodes: extract_entry refuses them. */
-	archive_write_disk_set_options(x.disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	x.flags = EXTRACT_FLAGS;
+	x.hasher = hasher_start();
+	archive_write_disk_set_options(x.disk, x.flags);
 	if (fchdir(t->rootfd) < 0) {
 		berr_sys(err, "enter %s", t->root);
 		goto out;
@@ -412,11 +500,17 @@ int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest
 		archive_fail(x.disk, err, "%s", src->what);
 		goto out;
 	}
+	replay_digests(&x);
 	r = fix_implied_dirs(&x);
 out:
 	if (fchdir(cwd) < 0 && r == 0)
 		r = berr_sys(err, "return to the working directory");
 	archive_write_free(x.disk);
-	tdestroy(x.seen, free);
+	pathset_clear(&x.seen);
+	pathset_clear(&x.verified);
+	hasher_free(x.hasher);
+	for (size_t i = 0; i < x.nlog; i++)
+		free(x.log[i].path);
+	free(x.log);
 	return r;
 }

@@ -85,6 +85,16 @@ int layer_remove_locked(const char *id, struct berr *err);
 
 int strv_cmp(const void *a, const void *b);  /* qsort of char * by strcmp */
 
+/* ---- hashing files on a second thread (hasher.c) ---- */
+struct hasher;
+struct hasher *hasher_start(void);
+size_t hasher_begin(struct hasher *h);  /* a new file; returns its number */
+void hasher_data(struct hasher *h, const void *data, size_t len);
+void hasher_zeros(struct hasher *h, uint64_t n);
+void hasher_end(struct hasher *h);
+size_t hasher_finish(struct hasher *h, const unsigned char (**digests)[SHA256_LEN]);
+void hasher_free(struct hasher *h);
+
 /* ---- trees: the canonical description of a layer (tree.c) ---- */
 enum tree_type { T_DIR = 'd', T_FILE = 'f', T_SYMLINK = 'l', T_HARDLINK = 'h',
 		 T_WHITEOUT = 'w', T_FIFO = 'p' };

@@ -8,6 +8,7 @@
  * Content digests of files written while extracting come from a table filled in the
  * same pass, so an import reads each byte once. */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -135,13 +136,33 @@ static int pair_cmp(const void *a, const void *b)
 	return strcmp(((const struct xattr_pair *)a)->name, ((const struct xattr_pair *)b)->name);
 }
 
-static ssize_t xattr_list(const char *path, char **out)
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465  /* Linux 6.13; one number on every architecture */
+#endif
+
+/* listxattrat(2) where the kernel has it: resolving /proc/self/fd/N/name for each
+ * of 20,000 files costs more than the rest of the walk. */
+static ssize_t list_at(int dfd, const char *name, const char *procpath, char *buf, size_t cap)
+{
+	static bool no_listxattrat;
+
+	if (!no_listxattrat) {
+		long n = syscall(SYS_listxattrat, dfd, name, AT_SYMLINK_NOFOLLOW, buf, cap);
+
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_listxattrat = true;
+	}
+	return llistxattr(procpath, buf, cap);
+}
+
+static ssize_t xattr_list(int dfd, const char *name, const char *procpath, char **out)
 {
 	size_t cap = 256;
 
 	for (;;) {
 		char *buf = xmalloc(cap);
-		ssize_t n = llistxattr(path, buf, cap);
+		ssize_t n = list_at(dfd, name, procpath, buf, cap);
 
 		if (n >= 0) {
 			*out = buf;
@@ -174,13 +195,15 @@ static ssize_t xattr_get(const char *path, const char *name, char **out)
 static int read_xattrs(int dfd, const char *name, const char *relpath, bool sanitize,
 		       struct tree_entry *e, struct berr *err)
 {
-	autofree char *path = xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	char path[64 + NAME_MAX];
 	autofree char *list = NULL;
 	struct xattr_pair *pairs = NULL;
 	size_t np = 0, len = 0;
-	ssize_t n = xattr_list(path, &list);
+	ssize_t n;
 	int r = -1;
 
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
+	n = xattr_list(dfd, name, path, &list);
 	if (n < 0)
 		return berr_sys(err, "list xattrs of %s", relpath);
 	for (char *x = list; x < list + n; x += strlen(x) + 1) {
