@@ -137,3 +137,33 @@ int cmd_images_export(int argc, char **argv)
 		ui_detail("load it with: skopeo copy oci-archive:%s:latest ... or docker load -i %s", dest, dest);
 	return 0;
 }
+
+int cmd_images_verify(int argc, char **argv)
+{
+	struct strv ids = { 0 };
+	struct berr err;
+	int bad = 0;
+
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			strv_push(&ids, argv[i]);
+	} else if (layer_list(&ids, &err) < 0) {
+		return cmd_fail("images:verify: %s", err.msg);
+	}
+	ui_header("Verifying %zu layer%s", ids.n, ids.n == 1 ? "" : "s");
+	for (size_t i = 0; i < ids.n; i++) {
+		bool ok = false;
+
+		if (layer_verify(ids.v[i], &ok, &err) < 0) {
+			ui_error("layer %.12s: %s", ids.v[i], err.msg);
+			bad = 1;
+		} else if (!ok) {
+			ui_error("layer %s: its content no longer matches its id", ids.v[i]);
+			bad = 1;
+		} else {
+			ui_detail("%.12s ok", ids.v[i]);
+		}
+	}
+	strv_free(&ids);
+	return bad;
+}

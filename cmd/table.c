@@ -19,6 +19,7 @@ const struct command berth_commands[] = {
 	{ "stacks:remove", cmd_stacks_remove, "NAME [--force]", "remove a stack (refused while in use unless --force)" },
 	{ "images:list", cmd_images_list, "[--format json]", "list the layers in the store, their sizes and users" },
 	{ "images:gc", cmd_images_gc, "", "remove the layers nothing uses" },
+	{ "images:verify", cmd_images_verify, "[LAYER...]", "hash layers again and check they match their ids" },
 	{ "images:export", cmd_images_export, "--stack NAME FILE|-", "write a stack as an OCI image archive" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -256,7 +256,7 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	if (build_rootfs(&b, busybox, &applets) < 0)
 		goto out;
 	origin = xasprintf("stacks:create busybox (BusyBox %s from %s)", version, busybox);
-	if (layer_tmp_finish(&t, NULL, 0, origin, id, &created, err) < 0)
+	if (layer_tmp_finish(&t, NULL, NULL, 0, origin, id, &created, err) < 0)
 		goto out;
 	rec.name = (char *)name;
 	strv_push(&rec.layers, id);

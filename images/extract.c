@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +39,11 @@ struct extractor {
 	struct archive *in, *disk;
 	const char *what;
 	int rootfd;
-	struct digest_table *known;
-	void *seen;        /* tsearch set of paths the archive named */
-	void *verified;    /* directories libarchive has checked for symlinks */
-	int flags;         /* libarchive's options for the current entry */
+	struct model model;        /* what has been written */
+	struct pathmap *verified;  /* directories libarchive has checked for symlinks */
+	int flags;                 /* libarchive's options for the current entry */
+	char *last_parent;         /* the last parent found in verified */
 	struct hasher *hasher;
-	struct { char *path; ssize_t file; } *log;
-	size_t nlog, caplog;
 	struct berr *err;
 };
 
@@ -120,41 +117,6 @@ int path_clean(const char *in, char **out, const char **why)
 	return 0;
 }
 
-/* Sets of paths: glibc tsearch trees of strings. */
-static int path_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void pathset_add(void **set, const char *path)
-{
-	char *copy = xstrdup(path);
-	char **found = tsearch(copy, set, path_cmp);
-
-	if (!found) {
-		fputs(" !     berth: out of memory\n", stderr);
-		abort();
-	}
-	if (*found != copy)
-		free(copy);
-}
-
-static bool pathset_has(void *set, const char *path)
-{
-	return tfind(path, &set, path_cmp) != NULL;
-}
-
-static void pathset_clear(void **set)
-{
-	tdestroy(*set, free);
-	*set = NULL;
-}
-
-static void seen_add(struct extractor *x, const char *path)
-{
-	pathset_add(&x->seen, path);
-}
-
 /* libarchive's ARCHIVE_EXTRACT_SECURE_SYMLINKS opens and stats every component of
  * every entry's path (its own cache was removed), which doubled import times. So
  * berth remembers the directories libarchive has already checked (it is the only
@@ -164,13 +126,33 @@ static void seen_add(struct extractor *x, const char *path)
 static void secure_flags_for(struct extractor *x, const char *path, bool dir_or_link)
 {
 	const char *slash = strrchr(path, '/');
-	autofree char *parent = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	size_t plen = slash ? (size_t)(slash - path) : 1;
 	int flags = EXTRACT_FLAGS;
 
-	if (!dir_or_link && pathset_has(x->verified, parent))
-		flags &= ~ARCHIVE_EXTRACT_SECURE_SYMLINKS;
-	if (!dir_or_link && pathset_has(x->verified, path))
-		pathset_clear(&x->verified);
+	if (!dir_or_link && pathmap_get(x->verified, path, NULL)) {
+		pathmap_free(x->verified);
+		x->verified = pathmap_new();
+		free(x->last_parent);
+		x->last_parent = NULL;
+	}
+	if (!dir_or_link) {
+		/* Entries come directory by directory: most share the last one's parent. */
+		bool same = x->last_parent && strlen(x->last_parent) == plen &&
+			    !memcmp(x->last_parent, slash ? path : ".", plen);
+
+		if (!same) {
+			char *parent = slash ? xstrndup(path, plen) : xstrdup(".");
+
+			free(x->last_parent);
+			x->last_parent = NULL;
+			if (pathmap_get(x->verified, parent, NULL))
+				x->last_parent = parent;
+			else
+				free(parent);
+		}
+		if (x->last_parent)
+			flags &= ~ARCHIVE_EXTRACT_SECURE_SYMLINKS;
+	}
 	if (flags != x->flags) {
 		archive_write_disk_set_options(x->disk, flags);
 		x->flags = flags;
@@ -186,28 +168,15 @@ static void remember_verified(struct extractor *x, const char *path, bool dir)
 
 	if (!(x->flags & ARCHIVE_EXTRACT_SECURE_SYMLINKS))
 		return;
-	pathset_add(&x->verified, ".");
+	pathmap_put(x->verified, ".", 0);
 	if (dir)
-		pathset_add(&x->verified, p);
+		pathmap_put(x->verified, p, 0);
 	while ((slash = strrchr(p, '/'))) {
 		*slash = '\0';
-		if (pathset_has(x->verified, p))
+		if (pathmap_get(x->verified, p, NULL))
 			break;
-		pathset_add(&x->verified, p);
+		pathmap_put(x->verified, p, 0);
 	}
-}
-
-/* Digests arrive from the hasher at the end; until then, remember in order which
- * path got which file's digest and which paths were replaced by non-files. */
-static void log_digest(struct extractor *x, const char *path, ssize_t file)
-{
-	if (x->nlog == x->caplog) {
-		x->caplog = x->caplog ? x->caplog * 2 : 1024;
-		x->log = xrealloc(x->log, x->caplog * sizeof(*x->log));
-	}
-	x->log[x->nlog].path = xstrdup(path);
-	x->log[x->nlog].file = file;
-	x->nlog++;
 }
 
 static int extract_whiteout(struct extractor *x, const char *path, const char *base)
@@ -221,6 +190,9 @@ static int extract_whiteout(struct extractor *x, const char *path, const char *b
 	if (!strcmp(base, OPAQUE_MARKER)) {
 		if (fsetxattr(pfd, OPAQUE_XATTR, "y", 1, 0) < 0)
 			return berr_sys(x->err, "%s: archive entry %s: mark %s opaque", x->what, path, parent);
+		/* The directory is read back from disk at the end; make sure it is known. */
+		if (!model_get(&x->model, parent))
+			model_put(&x->model, parent, T_DIR)->implied = true;
 		return 0;
 	}
 	/* Other ".wh..wh." names are aufs bookkeeping, not content. */
@@ -237,8 +209,7 @@ static int extract_whiteout(struct extractor *x, const char *path, const char *b
 	{
 		autofree char *target = !strcmp(parent, ".") ? xstrdup(name) : xasprintf("%s/%s", parent, name);
 
-		log_digest(x, target, -1);
-		seen_add(x, target);
+		model_put(&x->model, target, T_WHITEOUT);
 	}
 	return 0;
 }
@@ -304,7 +275,7 @@ static int copy_data(struct extractor *x, struct archive_entry *e, const char *p
 {
 	int64_t size = archive_entry_size(e), pos = 0;
 
-	log_digest(x, path, (ssize_t)hasher_begin(x->hasher));
+	model_get(&x->model, path)->file_no = (int64_t)hasher_begin(x->hasher);
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -330,18 +301,13 @@ static int copy_data(struct extractor *x, struct archive_entry *e, const char *p
 	return 0;
 }
 
-static void replay_digests(struct extractor *x)
+static char model_type(mode_t type)
 {
-	const unsigned char (*digests)[SHA256_LEN];
-	size_t n = hasher_finish(x->hasher, &digests);
-
-	for (size_t i = 0; i < x->nlog; i++) {
-		ssize_t f = x->log[i].file;
-
-		if (f >= 0 && (size_t)f < n)
-			digest_table_set(x->known, x->log[i].path, digests[f]);
-		else
-			digest_table_forget(x->known, x->log[i].path);
+	switch (type) {
+	case AE_IFDIR: return T_DIR;
+	case AE_IFLNK: return T_SYMLINK;
+	case AE_IFIFO: return T_FIFO;
+	default: return T_FILE;
 	}
 }
 
@@ -380,16 +346,24 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 	archive_entry_copy_pathname(e, path);
 	archive_entry_acl_clear(e);
 	filter_xattrs(e);
+	/* Without a time libarchive would leave "now": same archive, other id. */
+	if (!archive_entry_mtime_is_set(e))
+		archive_entry_set_mtime(e, 0, 0);
 	secure_flags_for(x, path, type == AE_IFDIR || archive_entry_hardlink(e));
 	if (archive_write_header(x->disk, e) < ARCHIVE_OK)
 		return archive_fail(x->disk, x->err, "%s: archive entry %s", x->what, raw);
 	remember_verified(x, path, type == AE_IFDIR);
-	seen_add(x, path);
-	if (type == AE_IFREG && !archive_entry_hardlink(e)) {
-		if (copy_data(x, e, path) < 0)
-			return -1;
+	if (archive_entry_hardlink(e)) {
+		if (model_hardlink(&x->model, path, archive_entry_hardlink(e)) < 0)
+			return berr_fail(x->err, "%s: archive entry %s: hard link to %s, which is not a file in this layer",
+					 x->what, raw, archive_entry_hardlink(e));
 	} else {
-		log_digest(x, path, -1);
+		struct tree_entry *m = model_put(&x->model, path, model_type(type));
+
+		if (type != AE_IFDIR)
+			model_from_archive(m, e);
+		if (type == AE_IFREG && copy_data(x, e, path) < 0)
+			return -1;
 	}
 	if (archive_write_finish_entry(x->disk) < ARCHIVE_OK)
 		return archive_fail(x->disk, x->err, "%s: archive entry %s", x->what, raw);
@@ -399,67 +373,14 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 /* Directories the archive did not name (parents of named entries, made by
  * libarchive or for whiteouts) get fixed metadata, so the same archive always
  * gives the same layer id: 0755, root, mtime 0. */
-static void collect_seen(const void *node, VISIT which, void *arg)
-{
-	if (which == postorder || which == leaf)
-		strv_push(arg, *(char *const *)node);
-}
-
-static int fix_dir(int rootfd, const char *path, struct berr *err)
-{
-	static const struct timespec epoch[2] = { { 0, 0 }, { 0, 0 } };
-	autoclose int fd = open_beneath(rootfd, path, false, err);
-
-	if (fd < 0)
-		return -1;
-	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0755) < 0 || futimens(fd, epoch) < 0)
-		return berr_sys(err, "set the metadata of directory %s", path);
-	return 0;
-}
-
-static void free_nothing(void *p)
-{
-	(void)p;
-}
-
-static int fix_implied_dirs(struct extractor *x)
-{
-	struct strv seen = { 0 }, implied = { 0 };
-	void *implied_set = NULL;
-	int r = 0;
-
-	twalk_r(x->seen, collect_seen, &seen);
-	for (size_t i = 0; i < seen.n; i++) {
-		autofree char *p = xstrdup(seen.v[i]);
-		char *slash;
-
-		while ((slash = strrchr(p, '/'))) {
-			*slash = '\0';
-			if (pathset_has(x->seen, p) || pathset_has(implied_set, p))
-				break;
-			strv_push(&implied, p);
-			tsearch(implied.v[implied.n - 1], &implied_set, path_cmp);
-		}
-	}
-	if (!pathset_has(x->seen, "."))
-		strv_push(&implied, ".");
-	for (size_t i = 0; i < implied.n && r == 0; i++)
-		r = fix_dir(x->rootfd, implied.v[i], x->err);
-	if (r < 0)
-		berr_prefix(x->err, "%s", x->what);
-	tdestroy(implied_set, free_nothing);
-	strv_free(&seen);
-	strv_free(&implied);
-	return r;
-}
-
-int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest_table *known,
+int extract_layer(struct extract_source *src, struct layer_tmp *t, struct tree *out,
 		  struct berr *err)
 {
-	struct extractor x = { .in = src->ar, .what = src->what, .rootfd = t->rootfd,
-			       .known = known, .err = err };
+	struct extractor x = { .in = src->ar, .what = src->what, .rootfd = t->rootfd, .err = err };
 	autoclose int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct archive_entry *e = src->first;
+	const unsigned char (*digests)[SHA256_LEN];
+	size_t ndigests;
 	mode_t old_umask;
 	int r = -1;
 
@@ -474,8 +395,10 @@ int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest
 		abort();
 	}
 	x.flags = EXTRACT_FLAGS;
-	x.hasher = hasher_start();
 	archive_write_disk_set_options(x.disk, x.flags);
+	x.hasher = hasher_start();
+	x.verified = pathmap_new();
+	model_init(&x.model);
 	if (fchdir(t->rootfd) < 0) {
 		berr_sys(err, "enter %s", t->root);
 		goto out;
@@ -500,17 +423,19 @@ int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest
 		archive_fail(x.disk, err, "%s", src->what);
 		goto out;
 	}
-	replay_digests(&x);
-	r = fix_implied_dirs(&x);
+	ndigests = hasher_finish(x.hasher, &digests);
+	if (model_finish(&x.model, t->rootfd, digests, ndigests, out, err) < 0) {
+		berr_prefix(err, "%s", src->what);
+		goto out;
+	}
+	r = 0;
 out:
 	if (fchdir(cwd) < 0 && r == 0)
 		r = berr_sys(err, "return to the working directory");
 	archive_write_free(x.disk);
-	pathset_clear(&x.seen);
-	pathset_clear(&x.verified);
+	model_release(&x.model);
+	pathmap_free(x.verified);
 	hasher_free(x.hasher);
-	for (size_t i = 0; i < x.nlog; i++)
-		free(x.log[i].path);
-	free(x.log);
+	free(x.last_parent);
 	return r;
 }

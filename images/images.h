@@ -81,6 +81,8 @@ int layer_list(struct strv *ids, struct berr *err);  /* sorted */
 /* "2.1 MB" (decimal units, as du -h --si and Docker print). */
 void images_format_size(uint64_t bytes, char out[32]);
 int layer_info_load(const char *id, struct layer_info *info, struct berr *err);
+/* Hash the layer's content again: *ok says whether it still matches its id. */
+int layer_verify(const char *id, bool *ok, struct berr *err);
 void layer_info_release(struct layer_info *info);
 
 /* Remove every layer no reference names and no live maker holds, leftovers of

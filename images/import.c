@@ -142,8 +142,8 @@ void importer_fail_cleanup(struct importer *im)
 }
 
 /* After a layer is extracted into t: move it into the store, note it. */
-int importer_add_layer(struct importer *im, struct layer_tmp *t, struct digest_table *known,
-		       const char *label)
+int importer_add_layer(struct importer *im, struct layer_tmp *t, struct tree *described,
+		       struct digest_table *known, const char *label)
 {
 	char id[LAYER_ID_HEX + 1], human[32];
 	autofree char *origin = xasprintf("stacks:import %s (%s)", im->source, label);
@@ -151,7 +151,7 @@ int importer_add_layer(struct importer *im, struct layer_tmp *t, struct digest_t
 	struct berr ignored;
 	bool created;
 
-	if (layer_tmp_finish(t, known, 0, origin, id, &created, im->err) < 0)
+	if (layer_tmp_finish(t, described, known, 0, origin, id, &created, im->err) < 0)
 		return -1;
 	strv_push(&im->layers, id);
 	if (created)
@@ -169,20 +169,19 @@ int importer_add_layer(struct importer *im, struct layer_tmp *t, struct digest_t
 static int import_rootfs_stream(struct importer *im, struct archive *a, struct archive_entry *first)
 {
 	struct extract_source src = { .ar = a, .first = first, .what = im->source };
-	struct digest_table *known = digest_table_new();
+	struct tree described = { 0 };
 	struct layer_tmp t;
-	int r = -1;
+	int r;
 
-	progress_say(im->progress, "Importing %s from %s (root filesystem tarball)", im->name, im->source);
+	progress_say(im->progress, "root filesystem tarball");
 	if (layer_tmp_create(&t, im->err) < 0)
-		goto out;
-	if (extract_layer(&src, &t, known, im->err) < 0) {
+		return -1;
+	if (extract_layer(&src, &t, &described, im->err) < 0) {
 		layer_tmp_discard(&t);
-		goto out;
+		return -1;
 	}
-	r = importer_add_layer(im, &t, known, "root filesystem");
-out:
-	digest_table_free(known);
+	r = importer_add_layer(im, &t, &described, NULL, "root filesystem");
+	tree_free(&described);
 	return r;
 }
 
@@ -194,7 +193,7 @@ static int import_rootfs_dir(struct importer *im, const char *dir)
 	struct layer_tmp t = { .rootfd = -1 };
 	int r = -1;
 
-	progress_say(im->progress, "Importing %s from %s (root filesystem directory)", im->name, dir);
+	progress_say(im->progress, "root filesystem directory");
 	if (sfd < 0) {
 		berr_sys(im->err, "open %s", dir);
 		goto out;
@@ -205,7 +204,7 @@ static int import_rootfs_dir(struct importer *im, const char *dir)
 		layer_tmp_discard(&t);
 		goto out;
 	}
-	r = importer_add_layer(im, &t, known, "root filesystem");
+	r = importer_add_layer(im, &t, NULL, known, "root filesystem");
 out:
 	tree_free(&tree);
 	digest_table_free(known);

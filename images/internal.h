@@ -55,6 +55,19 @@ struct layer_tmp {
 int layer_tmp_create(struct layer_tmp *t, struct berr *err);
 void layer_tmp_discard(struct layer_tmp *t);
 
+/* Paths to numbers (pathmap.c). put returns the map's copy of the key, valid
+ * until the map is freed unless the key is deleted. */
+struct pathmap;
+struct pathmap *pathmap_new(void);
+const char *pathmap_put(struct pathmap *m, const char *key, uintptr_t value);
+bool pathmap_get(const struct pathmap *m, const char *key, uintptr_t *value);
+void pathmap_del(struct pathmap *m, const char *key);
+void pathmap_each(const struct pathmap *m, void (*fn)(const char *key, uintptr_t value, void *arg),
+		  void *arg);
+void pathmap_free(struct pathmap *m);
+
+struct tree;
+
 /* Digests of regular files already known (computed while extracting), by path. */
 struct digest_table;
 struct digest_table *digest_table_new(void);
@@ -63,12 +76,12 @@ void digest_table_forget(struct digest_table *t, const char *path);
 const unsigned char *digest_table_get(struct digest_table *t, const char *path);
 void digest_table_free(struct digest_table *t);
 
-/* Compute t's id (files not in known are read and hashed; walk_flags as for
- * tree_walk), then move it into the store as layers/<id>, or discard it when that
- * layer exists. Either way the layer is leased to this process and t is released.
- * *created says which happened. */
-int layer_tmp_finish(struct layer_tmp *t, struct digest_table *known, int walk_flags,
-		     const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
+/* Compute t's id from described (taken over), or else by walking t (walk_flags as
+ * for tree_walk; files not in known are read and hashed), then move it into the
+ * store as layers/<id>, or discard it when that layer exists. Either way the layer
+ * is leased to this process and t is released. *created says which happened. */
+int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
+		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
 		     struct berr *err);
 
 /* Lease a layer for this process / drop this process's lease of it. */
@@ -110,6 +123,8 @@ struct tree_entry {
 	uint64_t size;
 	uint64_t ino;
 	uint32_t nlink;
+	int64_t file_no;      /* extraction only: which hashed file holds the content */
+	bool implied;         /* extraction only: a parent the archive did not name */
 	char *target;         /* symlink target, or the hard link's first path */
 	char *xattrs;         /* kept xattrs: "name\0hexvalue\0" repeated, sorted */
 	size_t xattrs_len;
@@ -135,6 +150,17 @@ int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct be
 int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_table *known,
 		char id[LAYER_ID_HEX + 1], struct berr *err);
 void tree_free(struct tree *t);
+/* Sort by path, turn repeated inodes (nlink > 1, same ino) into hard links, total. */
+void tree_finish(struct tree *t);
+/* Describe the directory at path under rootfd from disk, as tree_walk would. */
+int tree_read_dir(int rootfd, const char *path, struct tree_entry *e, struct berr *err);
+
+struct xattr_pair {
+	char *name;
+	char *hex;  /* the value, hex-encoded */
+};
+/* Sort pairs by name and store them in e as tree_walk does. */
+void xattrs_encode(struct xattr_pair *pairs, size_t n, struct tree_entry *e);
 
 /* Which xattrs belong to a layer's content. */
 bool xattr_kept(const char *name);
@@ -149,6 +175,28 @@ int tree_copy(int srcfd, int dstfd, const struct tree *t, const char *what,
  * create missing components (0755, root) when create is set (tree_copy.c). */
 int open_beneath(int rootfd, const char *path, bool create, struct berr *err);
 
+/* ---- what an extraction wrote (model.c) ---- */
+struct model {
+	struct tree t;            /* entries; type 0 marks a removed one */
+	struct pathmap *index;    /* path -> index in t.v */
+	uint64_t next_ino;
+};
+
+void model_init(struct model *m);
+void model_release(struct model *m);
+struct tree_entry *model_get(struct model *m, const char *path);
+/* A fresh entry at path, replacing what was there (as libarchive replaces it). */
+struct tree_entry *model_put(struct model *m, const char *path, char type);
+void model_remove(struct model *m, const char *path);
+/* Metadata of a non-directory from the archive entry libarchive wrote. */
+void model_from_archive(struct tree_entry *e, struct archive_entry *ae);
+/* path is a new name of target's inode; -1 when target is no file here. */
+int model_hardlink(struct model *m, const char *path, const char *target);
+/* Implied directories fixed on disk, directories read back, digests filled in;
+ * the entries move to out, sorted and with hard links linked. */
+int model_finish(struct model *m, int rootfd, const unsigned char (*digests)[SHA256_LEN],
+		 size_t ndigests, struct tree *out, struct berr *err);
+
 /* ---- extraction of one layer tar (extract.c) ---- */
 struct extract_source {
 	struct archive *ar;             /* open for reading */
@@ -156,9 +204,9 @@ struct extract_source {
 	const char *what;               /* for messages: "ubuntu.tar", "layer 2 of 3" */
 };
 
-/* Unpack a layer tar into t, converting OCI whiteouts; digests of the files it
- * wrote go to known. */
-int extract_layer(struct extract_source *src, struct layer_tmp *t, struct digest_table *known,
+/* Unpack a layer tar into t, converting OCI whiteouts; out describes what was
+ * written, content digests included (for layer_tmp_finish). */
+int extract_layer(struct extract_source *src, struct layer_tmp *t, struct tree *out,
 		  struct berr *err);
 struct archive *layer_reader_new(void);
 /* "./usr//bin/" -> "usr/bin", "" and "./" -> "."; refuses absolute paths and "..". */
@@ -195,8 +243,8 @@ struct importer {
 	struct stack_config config;
 };
 
-int importer_add_layer(struct importer *im, struct layer_tmp *t, struct digest_table *known,
-		       const char *label);
+int importer_add_layer(struct importer *im, struct layer_tmp *t, struct tree *described,
+		       struct digest_table *known, const char *label);
 void importer_fail_cleanup(struct importer *im);
 /* An OCI image layout or a docker-save directory open at dirfd. */
 int import_layout(struct importer *im, int dirfd, bool from_archive);

@@ -154,7 +154,7 @@ static int import_blob(struct importer *im, int dirfd, const char *rel, const ch
 {
 	autofree char *label = xasprintf("layer %zu of %zu", i + 1, n);
 	autofree char *what = xasprintf("%s: %s (%s)", im->source, label, rel);
-	struct digest_table *known = NULL;
+	struct tree described = { 0 };
 	struct extract_source src = { .what = what };
 	struct layer_tmp t = { .rootfd = -1 };
 	struct raw_reader rr;
@@ -170,8 +170,7 @@ static int import_blob(struct importer *im, int dirfd, const char *rel, const ch
 	src.ar = raw_reader_open(&rr, what, im->err);
 	if (!src.ar)
 		goto out;
-	known = digest_table_new();
-	if (layer_tmp_create(&t, im->err) < 0 || extract_layer(&src, &t, known, im->err) < 0 ||
+	if (layer_tmp_create(&t, im->err) < 0 || extract_layer(&src, &t, &described, im->err) < 0 ||
 	    raw_reader_drain(&rr, what, im->err) < 0)
 		goto out;
 	sha256_final(&rr.h, d);
@@ -185,14 +184,14 @@ static int import_blob(struct importer *im, int dirfd, const char *rel, const ch
 		berr_fail(im->err, "%s is corrupt: its sha256 is %s, the image config says %s", what, hex, diff_hex);
 		goto out;
 	}
-	r = importer_add_layer(im, &t, known, label);
+	r = importer_add_layer(im, &t, &described, NULL, label);
 out:
 	if (r < 0)
 		layer_tmp_discard(&t);
 	if (src.ar)
 		archive_read_free(src.ar);
 	raw_reader_release(&rr);
-	digest_table_free(known);
+	tree_free(&described);
 	return r;
 }
 
@@ -300,8 +299,7 @@ static int import_oci(struct importer *im, int dirfd)
 	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	layers = json_object_get(manifest, "layers");
 	n = json_array_size(layers);
-	progress_say(im->progress, "Importing %s from %s (OCI image, %zu layer%s)", im->name, im->source, n,
-		     n == 1 ? "" : "s");
+	progress_say(im->progress, "OCI image, %zu layer%s", n, n == 1 ? "" : "s");
 	json_array_foreach(layers, i, v) {
 		const char *type = json_string_value(json_object_get(v, "mediaType"));
 		const char *lhex = descriptor_hex(im, v, "a layer");
@@ -372,8 +370,7 @@ static int import_docker(struct importer *im, int dirfd)
 	apply_config(im, config);
 	diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	n = json_array_size(layers);
-	progress_say(im->progress, "Importing %s from %s (docker save, %zu layer%s)", im->name, im->source, n,
-		     n == 1 ? "" : "s");
+	progress_say(im->progress, "docker save archive, %zu layer%s", n, n == 1 ? "" : "s");
 	json_array_foreach(layers, i, v) {
 		const char *rel = json_string_value(v);
 		autofree char *lhex = NULL;

@@ -153,8 +153,9 @@ static int write_layer_json(const char *path, const char *id, const struct tree 
 	return r;
 }
 
-int layer_tmp_finish(struct layer_tmp *t, struct digest_table *known, int walk_flags,
-		     const char *origin, char id[LAYER_ID_HEX + 1], bool *created, struct berr *err)
+int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
+		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
+		     struct berr *err)
 {
 	struct tree tree = { 0 };
 	autofree char *meta = xasprintf("%s/layer.json", t->dir);
@@ -162,8 +163,13 @@ int layer_tmp_finish(struct layer_tmp *t, struct digest_table *known, int walk_f
 	autoclose int lock = -1;
 	int r = -1;
 
-	if (tree_walk(t->rootfd, t->root, walk_flags, &tree, err) < 0 ||
-	    tree_digest(t->rootfd, t->root, &tree, known, id, err) < 0 ||
+	if (described) {
+		tree = *described;
+		memset(described, 0, sizeof(*described));
+	} else if (tree_walk(t->rootfd, t->root, walk_flags, &tree, err) < 0) {
+		goto out;
+	}
+	if (tree_digest(t->rootfd, t->root, &tree, known, id, err) < 0 ||
 	    write_layer_json(meta, id, &tree, origin, err) < 0)
 		goto out;
 	lock = store_lock(LOCK_SH, err);
@@ -228,7 +234,7 @@ int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX +
 			goto out;
 		}
 	}
-	r = layer_tmp_finish(&t, known, TREE_SANITIZE, origin, id, &created, err);
+	r = layer_tmp_finish(&t, NULL, known, TREE_SANITIZE, origin, id, &created, err);
 	if (r == 0)
 		lease_drop(id);
 out:
@@ -422,4 +428,27 @@ void images_format_size(uint64_t bytes, char out[32])
 		snprintf(out, 32, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(out, 32, "%.1f %s", v, units[u]);
+}
+
+int layer_verify(const char *id, bool *ok, struct berr *err)
+{
+	autofree char *root = NULL;
+	autoclose int fd = -1;
+	struct tree tree = { 0 };
+	char actual[LAYER_ID_HEX + 1];
+	int r;
+
+	if (!layer_exists(id))
+		return berr_fail(err, "layer %s does not exist", id);
+	root = layer_path(id);
+	fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return berr_sys(err, "open %s", root);
+	r = tree_walk(fd, root, 0, &tree, err);
+	if (r == 0)
+		r = tree_digest(fd, root, &tree, NULL, actual, err);
+	tree_free(&tree);
+	if (r == 0)
+		*ok = !strcmp(actual, id);
+	return r;
 }

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,83 +28,57 @@ int strv_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* ---- digest table: path -> content digest, a glibc tsearch tree ---- */
-
-struct digest_node {
-	char *path;
-	unsigned char digest[SHA256_LEN];
-};
+/* ---- digest table: path -> content digest ---- */
 
 struct digest_table {
-	void *root;
+	struct pathmap *map;          /* path -> index in digests */
+	unsigned char (*digests)[SHA256_LEN];
+	size_t n, cap;
 };
-
-static int node_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct digest_node *)a)->path, ((const struct digest_node *)b)->path);
-}
 
 struct digest_table *digest_table_new(void)
 {
-	return xcalloc(1, sizeof(struct digest_table));
+	struct digest_table *t = xcalloc(1, sizeof(*t));
+
+	t->map = pathmap_new();
+	return t;
 }
 
 void digest_table_set(struct digest_table *t, const char *path, const unsigned char d[SHA256_LEN])
 {
-	struct digest_node key = { .path = (char *)path };
-	struct digest_node **found = tfind(&key, &t->root, node_cmp);
-	struct digest_node *n;
+	uintptr_t i;
 
-	if (found) {
-		memcpy((*found)->digest, d, SHA256_LEN);
-		return;
+	if (!pathmap_get(t->map, path, &i)) {
+		if (t->n == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 1024;
+			t->digests = xrealloc(t->digests, t->cap * SHA256_LEN);
+		}
+		i = t->n++;
+		pathmap_put(t->map, path, i);
 	}
-	n = xmalloc(sizeof(*n));
-	n->path = xstrdup(path);
-	memcpy(n->digest, d, SHA256_LEN);
-	if (!tsearch(n, &t->root, node_cmp)) {
-		fputs(" !     berth: out of memory\n", stderr);
-		abort();
-	}
-}
-
-static void node_free(void *p)
-{
-	struct digest_node *n = p;
-
-	free(n->path);
-	free(n);
+	memcpy(t->digests[i], d, SHA256_LEN);
 }
 
 void digest_table_forget(struct digest_table *t, const char *path)
 {
-	struct digest_node key = { .path = (char *)path };
-	struct digest_node **found = tfind(&key, &t->root, node_cmp);
-	struct digest_node *n;
-
-	if (!found)
-		return;
-	n = *found;
-	tdelete(&key, &t->root, node_cmp);
-	node_free(n);
+	pathmap_del(t->map, path);
 }
 
 const unsigned char *digest_table_get(struct digest_table *t, const char *path)
 {
-	struct digest_node key = { .path = (char *)path };
-	struct digest_node **found;
+	uintptr_t i;
 
-	if (!t)
+	if (!t || !pathmap_get(t->map, path, &i))
 		return NULL;
-	found = tfind(&key, &t->root, node_cmp);
-	return found ? (*found)->digest : NULL;
+	return t->digests[i];
 }
 
 void digest_table_free(struct digest_table *t)
 {
 	if (!t)
 		return;
-	tdestroy(t->root, node_free);
+	pathmap_free(t->map);
+	free(t->digests);
 	free(t);
 }
 
@@ -125,11 +98,6 @@ static bool xattr_overlay_private(const char *name)
 	return (str_has_prefix(name, "user.overlay.") || str_has_prefix(name, "trusted.overlay.")) &&
 	       strcmp(name, OPAQUE_XATTR) != 0;
 }
-
-struct xattr_pair {
-	char *name;
-	char *hex;
-};
 
 static int pair_cmp(const void *a, const void *b)
 {
@@ -175,6 +143,27 @@ static ssize_t xattr_list(int dfd, const char *name, const char *procpath, char 
 	}
 }
 
+void xattrs_encode(struct xattr_pair *pairs, size_t n, struct tree_entry *e)
+{
+	size_t len = 0;
+	char *p;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(pairs[i].name) + strlen(pairs[i].hex) + 2;
+	qsort(pairs, n, sizeof(*pairs), pair_cmp);
+	e->xattrs = p = xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		size_t a = strlen(pairs[i].name) + 1, b = strlen(pairs[i].hex) + 1;
+
+		memcpy(p, pairs[i].name, a);
+		memcpy(p + a, pairs[i].hex, b);
+		p += a + b;
+	}
+	e->xattrs_len = len;
+}
+
 static ssize_t xattr_get(const char *path, const char *name, char **out)
 {
 	ssize_t n = lgetxattr(path, name, NULL, 0);
@@ -198,7 +187,7 @@ static int read_xattrs(int dfd, const char *name, const char *relpath, bool sani
 	char path[64 + NAME_MAX];
 	autofree char *list = NULL;
 	struct xattr_pair *pairs = NULL;
-	size_t np = 0, len = 0;
+	size_t np = 0;
 	ssize_t n;
 	int r = -1;
 
@@ -242,23 +231,9 @@ static int read_xattrs(int dfd, const char *name, const char *relpath, bool sani
 		pairs[np].name = x;
 		pairs[np].hex = xmalloc(2 * (size_t)vn + 1);
 		hex_encode((unsigned char *)value, (size_t)vn, pairs[np].hex);
-		len += strlen(x) + 2 * (size_t)vn + 2;
 		np++;
 	}
-	if (np) {
-		char *p;
-
-		qsort(pairs, np, sizeof(*pairs), pair_cmp);
-		e->xattrs = p = xmalloc(len);
-		for (size_t i = 0; i < np; i++) {
-			size_t a = strlen(pairs[i].name) + 1, b = strlen(pairs[i].hex) + 1;
-
-			memcpy(p, pairs[i].name, a);
-			memcpy(p + a, pairs[i].hex, b);
-			p += a + b;
-		}
-		e->xattrs_len = len;
-	}
+	xattrs_encode(pairs, np, e);
 	r = 0;
 out:
 	for (size_t i = 0; i < np; i++)
@@ -466,12 +441,41 @@ int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct be
 		if (fstatat(rootfd, ".", &st, 0) == 0)
 			t->v[0].mtime = st.st_mtim.tv_sec;
 	}
+	tree_finish(t);
+	return 0;
+}
+
+void tree_finish(struct tree *t)
+{
 	qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
 	link_hardlinks(t);
+	t->bytes = 0;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].type == T_FILE || t->v[i].type == T_SYMLINK)
 			t->bytes += t->v[i].size;
-	return 0;
+}
+
+int tree_read_dir(int rootfd, const char *path, struct tree_entry *e, struct berr *err)
+{
+	autoclose int fd = open_beneath(rootfd, path, false, err);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return berr_sys(err, "stat directory %s", path);
+	e->type = T_DIR;
+	e->mode = st.st_mode & 07777;
+	e->uid = st.st_uid;
+	e->gid = st.st_gid;
+	e->mtime = st.st_mtim.tv_sec;
+	e->ino = st.st_ino;
+	e->nlink = 1;
+	free(e->xattrs);
+	e->xattrs = NULL;
+	e->xattrs_len = 0;
+	e->opaque = false;
+	return read_xattrs(fd, ".", path, false, e, err);
 }
 
 void tree_free(struct tree *t)
@@ -561,55 +565,73 @@ static void digests_from_table(struct tree *t, struct digest_table *known, bool 
 	}
 }
 
-static void feed_entry(struct sha256 *h, const struct tree_entry *e)
-{
-	char head[256], hex[2 * SHA256_LEN + 1];
-	char *rec = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&rec, &len);
-	char count[32];
+/* One entry's record, appended to rec: NUL-separated fields by type. */
+struct recbuf {
+	char *p;
+	size_t n, cap;
+};
 
-	if (!f) {
-		fputs(" !     berth: out of memory\n", stderr);
-		abort();
+static void rec_add(struct recbuf *b, const void *data, size_t len)
+{
+	if (b->n + len + 1 > b->cap) {
+		b->cap = (b->n + len + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
 	}
-	fprintf(f, "%s%c%c%c", e->path, 0, e->type, 0);
-	switch (e->type) {
-	case T_DIR:
-	case T_FILE:
-	case T_FIFO:
-		fprintf(f, "%o%c%u%c%u%c%lld%c", e->mode, 0, e->uid, 0, e->gid, 0,
-			(long long)e->mtime, 0);
-		break;
-	case T_SYMLINK:
-		fprintf(f, "%u%c%u%c%lld%c%s%c", e->uid, 0, e->gid, 0, (long long)e->mtime, 0,
-			e->target, 0);
-		break;
-	case T_HARDLINK:
-		fprintf(f, "%s%c", e->target, 0);
-		break;
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+}
+
+static void rec_str(struct recbuf *b, const char *s)
+{
+	rec_add(b, s, strlen(s) + 1);
+}
+
+static void rec_num(struct recbuf *b, const char *fmt, unsigned long long v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), fmt, v);
+	rec_str(b, num);
+}
+
+static void feed_entry(struct sha256 *h, struct recbuf *b, const struct tree_entry *e)
+{
+	char type[2] = { e->type, 0 }, head[32], hex[2 * SHA256_LEN + 1];
+
+	b->n = 0;
+	rec_str(b, e->path);
+	rec_str(b, type);
+	if (e->type == T_DIR || e->type == T_FILE || e->type == T_FIFO)
+		rec_num(b, "%llo", e->mode);
+	if (e->type != T_HARDLINK && e->type != T_WHITEOUT) {
+		rec_num(b, "%llu", e->uid);
+		rec_num(b, "%llu", e->gid);
+		char mtime[32];
+
+		snprintf(mtime, sizeof(mtime), "%lld", (long long)e->mtime);
+		rec_str(b, mtime);
 	}
+	if (e->type == T_SYMLINK || e->type == T_HARDLINK)
+		rec_str(b, e->target);
 	if (e->type == T_FILE) {
 		hex_encode(e->digest, SHA256_LEN, hex);
-		fprintf(f, "%llu%c%s%c", (unsigned long long)e->size, 0, hex, 0);
+		rec_num(b, "%llu", e->size);
+		rec_str(b, hex);
 	}
 	if (e->type == T_DIR)
-		fprintf(f, "%s%c", e->opaque ? "opaque" : "", 0);
+		rec_str(b, e->opaque ? "opaque" : "");
 	if (e->type == T_DIR || e->type == T_FILE) {
 		size_t nx = 0;
 
 		for (size_t off = 0; off < e->xattrs_len; off += strlen(e->xattrs + off) + 1)
 			nx++;
-		snprintf(count, sizeof(count), "%zu", nx / 2);
-		fprintf(f, "%s%c", count, 0);
-		fwrite(e->xattrs, 1, e->xattrs_len, f);
+		rec_num(b, "%llu", nx / 2);
+		rec_add(b, e->xattrs, e->xattrs_len);
 	}
-	fclose(f);
 	/* Length-prefixed: paths may contain any byte but NUL, records stay apart. */
-	snprintf(head, sizeof(head), "%zu:", len);
+	snprintf(head, sizeof(head), "%zu:", b->n);
 	sha256_update(h, head, strlen(head));
-	sha256_update(h, rec, len);
-	free(rec);
+	sha256_update(h, b->p, b->n);
 }
 
 int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_table *known,
@@ -618,6 +640,7 @@ int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_tabl
 	static const char version[] = "berth-layer-v1\n";
 	autofree bool *suspect = xcalloc(t->n ? t->n : 1, sizeof(bool));
 	autofree char *buf = NULL;
+	struct recbuf rec = { 0 };
 	unsigned char d[SHA256_LEN];
 	struct sha256 h;
 
@@ -636,8 +659,9 @@ int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_tabl
 	sha256_init(&h);
 	sha256_update(&h, version, sizeof(version) - 1);
 	for (size_t i = 0; i < t->n; i++)
-		feed_entry(&h, &t->v[i]);
+		feed_entry(&h, &rec, &t->v[i]);
 	sha256_final(&h, d);
+	free(rec.p);
 	hex_encode(d, SHA256_LEN, id);
 	return 0;
 }
