@@ -43,6 +43,11 @@ struct extractor {
 	struct pathmap *verified;  /* directories libarchive has checked for symlinks */
 	int flags;                 /* libarchive's options for the current entry */
 	char *last_parent;         /* the last parent found in verified */
+	bool root_set;             /* the archive has a "./" entry: */
+	mode_t root_mode;
+	uid_t root_uid;
+	gid_t root_gid;
+	time_t root_mtime;
 	struct hasher *hasher;
 	struct berr *err;
 };
@@ -301,6 +306,34 @@ static int copy_data(struct extractor *x, struct archive_entry *e, const char *p
 	return 0;
 }
 
+/* "./": libarchive will not restore the metadata of the directory it extracts
+ * into, so berth keeps it and applies it once everything is in. */
+static int root_entry(struct extractor *x, struct archive_entry *e, const char *raw)
+{
+	if (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e))
+		return berr_fail(x->err, "%s: archive entry %s: the root of a layer must be a directory", x->what, raw);
+	x->root_set = true;
+	x->root_mode = archive_entry_perm(e) & 07777;
+	x->root_uid = (uid_t)archive_entry_uid(e);
+	x->root_gid = (gid_t)archive_entry_gid(e);
+	x->root_mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0;
+	model_put(&x->model, ".", T_DIR);
+	return 0;
+}
+
+static int apply_root(struct extractor *x)
+{
+	struct timespec times[2] = { { x->root_mtime, 0 }, { x->root_mtime, 0 } };
+	autoclose int fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (!x->root_set)
+		return 0;
+	if (fd < 0 || fchown(fd, x->root_uid, x->root_gid) < 0 || fchmod(fd, x->root_mode) < 0 ||
+	    futimens(fd, times) < 0)
+		return berr_sys(x->err, "%s: set the metadata of the layer root", x->what);
+	return 0;
+}
+
 static char model_type(mode_t type)
 {
 	switch (type) {
@@ -343,6 +376,8 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 	}
 	if (type == AE_IFDIR && archive_entry_hardlink(e))
 		return berr_fail(x->err, "%s: archive entry %s: hard link to a directory", x->what, raw);
+	if (!strcmp(path, "."))
+		return root_entry(x, e, raw);
 	archive_entry_copy_pathname(e, path);
 	archive_entry_acl_clear(e);
 	filter_xattrs(e);
@@ -423,6 +458,8 @@ int extract_layer(struct extract_source *src, struct layer_tmp *t, struct tree *
 		archive_fail(x.disk, err, "%s", src->what);
 		goto out;
 	}
+	if (apply_root(&x) < 0)
+		goto out;
 	ndigests = hasher_finish(x.hasher, &digests);
 	if (model_finish(&x.model, t->rootfd, digests, ndigests, out, err) < 0) {
 		berr_prefix(err, "%s", src->what);

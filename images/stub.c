@@ -2,5 +2,3 @@
 int stack_create_debian(const char *name, const struct debian_options *opts,
 			const struct images_progress *progress, struct berr *err)
 { (void)name; (void)opts; (void)progress; return berr_fail(err, "todo"); }
-int image_export_stack(const char *name, const char *dest, struct berr *err)
-{ (void)name; (void)dest; return berr_fail(err, "todo"); }
