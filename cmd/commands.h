@@ -33,5 +33,6 @@ int cmd_images_list(int argc, char **argv);
 int cmd_images_gc(int argc, char **argv);
 int cmd_images_export(int argc, char **argv);
 int cmd_images_verify(int argc, char **argv);
+int cmd_images_commit(int argc, char **argv);
 
 #endif

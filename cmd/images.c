@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "common/cleanup.h"
 #include "common/ui.h"
 #include "images/images.h"
 
@@ -166,4 +167,19 @@ int cmd_images_verify(int argc, char **argv)
 	}
 	strv_free(&ids);
 	return bad;
+}
+
+int cmd_images_commit(int argc, char **argv)
+{
+	char id[LAYER_ID_HEX + 1];
+	autofree char *origin = NULL;
+	struct berr err;
+
+	if (argc < 2 || argc > 3)
+		return cmd_fail("usage: berth images:commit DIR [ORIGIN]");
+	origin = argc == 3 ? xstrdup(argv[2]) : xasprintf("images:commit %s", argv[1]);
+	if (layer_commit_dir(argv[1], origin, id, &err) < 0)
+		return cmd_fail("images:commit: %s", err.msg);
+	puts(id);
+	return 0;
 }

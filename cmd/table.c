@@ -20,6 +20,8 @@ const struct command berth_commands[] = {
 	{ "images:list", cmd_images_list, "[--format json]", "list the layers in the store, their sizes and users" },
 	{ "images:gc", cmd_images_gc, "", "remove the layers nothing uses" },
 	{ "images:verify", cmd_images_verify, "[LAYER...]", "hash layers again and check they match their ids" },
+	{ "images:commit", cmd_images_commit, "DIR [ORIGIN]",
+	  "store a directory (e.g. runtime:run --keep-upper's) as a layer; print its id (plumbing)" },
 	{ "images:export", cmd_images_export, "--stack NAME FILE|-", "write a stack as an OCI image archive" },
 	{ NULL, NULL, NULL, NULL },
 };

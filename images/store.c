@@ -234,9 +234,8 @@ int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX +
 			goto out;
 		}
 	}
+	/* The lease stays until the caller records a reference (image_refs_set). */
 	r = layer_tmp_finish(&t, NULL, known, TREE_SANITIZE, origin, id, &created, err);
-	if (r == 0)
-		lease_drop(id);
 out:
 	if (r < 0)
 		layer_tmp_discard(&t);
