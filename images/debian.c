@@ -103,7 +103,9 @@ static int add_app_user(const char *root, struct berr *err)
 	more = xasprintf("%sapp:x:1000:\n", text);
 	if (write_file_atomic(group, more, strlen(more), 0644, err) < 0)
 		return -1;
-	if ((mkdir(home, 0755) < 0 && errno != EEXIST) || lchown(home, 1000, 1000) < 0)
+	if (mkdir_p(home, 0755, err) < 0)
+		return -1;
+	if (lchown(home, 1000, 1000) < 0)
 		return berr_sys(err, "create %s", home);
 	return 0;
 }

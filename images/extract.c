@@ -352,7 +352,7 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 	mode_t type = archive_entry_filetype(e);
 
 	if (!raw || !*raw)
-		return berr_fail(x->err, "%s: an archive entry has no name", x->what);
+		return berr_fail(x->err, "%s is damaged: an archive entry has no name", x->what);
 	if (path_clean(raw, &path, &why) < 0)
 		return berr_fail(x->err, "%s: archive entry %s: %s", x->what, raw, why);
 	base = strrchr(path, '/');
@@ -362,6 +362,9 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 	if (archive_entry_hardlink(e)) {
 		if (check_hardlink(x, e, path) < 0)
 			return -1;
+		/* GNU tar stores a path named twice as a link to itself: nothing to do. */
+		if (!strcmp(archive_entry_hardlink(e), path))
+			return 0;
 	} else if (type == AE_IFCHR && archive_entry_rdev(e) == 0 && strcmp(path, ".")) {
 		/* Already an overlayfs whiteout (some tools export layers so). */
 		autofree char *wh = base == path ? xasprintf(WHITEOUT_PREFIX "%s", base)

@@ -6,10 +6,10 @@ SPEC is KIND:NAME[:ARG[:ARG]]:
   file:NAME:CONTENT        dir:NAME          symlink:NAME:TARGET
   hardlink:NAME:TARGET     chardev:NAME:MAJOR:MINOR    fifo:NAME
   owned:NAME:UID:GID       (a file "x" owned by UID:GID, mode 4755)
-  big:NAME:MEGABYTES       (a file of random-looking bytes)
+  big:NAME:MEGABYTES       (a file of random-looking bytes, the same every time)
 OUT ending in .gz, .xz or .bz2 is compressed accordingly."""
 import io
-import os
+import random
 import sys
 import tarfile
 
@@ -51,7 +51,7 @@ def main():
                 size = int(args[0]) << 20
                 ti = entry(name, tarfile.REGTYPE)
                 ti.size = size
-                tar.addfile(ti, io.BytesIO(os.urandom(size)))
+                tar.addfile(ti, io.BytesIO(random.Random(name).randbytes(size)))
             elif kind == "dir":
                 tar.addfile(entry(name, tarfile.DIRTYPE, mode=0o755))
             elif kind == "symlink":
