@@ -97,6 +97,7 @@ void layer_rollback(const char *id);
 int layer_remove_locked(const char *id, struct berr *err);
 
 int strv_cmp(const void *a, const void *b);  /* qsort of char * by strcmp */
+void strv_sort(struct strv *sv);
 
 /* ---- hashing files on a second thread (hasher.c) ---- */
 struct hasher;

@@ -188,7 +188,7 @@ int refs_users(const char *id, struct strv *users, struct berr *err)
 
 	if (refs_each(collect_users, &u, err) < 0)
 		return -1;
-	qsort(users->v, users->n, sizeof(char *), strv_cmp);
+	strv_sort(users);
 	return 0;
 }
 
@@ -213,7 +213,7 @@ int refs_all_ids(struct strv *ids, struct berr *err)
 {
 	if (refs_each(collect_ids, ids, err) < 0)
 		return -1;
-	qsort(ids->v, ids->n, sizeof(char *), strv_cmp);
+	strv_sort(ids);
 	return 0;
 }
 
@@ -284,7 +284,7 @@ int images_gc(const struct images_progress *progress, struct strv *freed, uint64
 	if (layer_list(&layers, err) < 0 || refs_all_ids(&used, err) < 0 ||
 	    leases_scan(&leased, true, err) < 0)
 		goto out;
-	qsort(leased.v, leased.n, sizeof(char *), strv_cmp);
+	strv_sort(&leased);
 	for (size_t i = 0; i < layers.n; i++) {
 		const char *id = layers.v[i];
 		struct layer_info info;

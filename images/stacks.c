@@ -228,7 +228,7 @@ int stack_list(struct strv *names, struct berr *err)
 		if (stack_name_check(name, &ignored) == 0)
 			strv_push(names, name);
 	}
-	qsort(names->v, names->n, sizeof(char *), strv_cmp);
+	strv_sort(names);
 	return 0;
 }
 
@@ -268,7 +268,7 @@ static int stack_users(const struct strv *ids, struct strv *users, struct berr *
 
 	if (refs_each(collect_foreign, &f, err) < 0)
 		return -1;
-	qsort(users->v, users->n, sizeof(char *), strv_cmp);
+	strv_sort(users);
 	return 0;
 }
 

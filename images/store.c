@@ -358,7 +358,7 @@ int layer_list(struct strv *ids, struct berr *err)
 	while ((de = readdir(d)))
 		if (is_layer_id(de->d_name))
 			strv_push(ids, de->d_name);
-	qsort(ids->v, ids->n, sizeof(char *), strv_cmp);
+	strv_sort(ids);
 	return 0;
 }
 

@@ -28,6 +28,12 @@ int strv_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void strv_sort(struct strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(char *), strv_cmp);
+}
+
 /* ---- digest table: path -> content digest ---- */
 
 struct digest_table {
@@ -447,7 +453,8 @@ int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct be
 
 void tree_finish(struct tree *t)
 {
-	qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
 	link_hardlinks(t);
 	t->bytes = 0;
 	for (size_t i = 0; i < t->n; i++)
@@ -538,7 +545,7 @@ static struct tree_entry *tree_find(struct tree *t, const char *path)
 {
 	struct tree_entry key = { .path = (char *)path };
 
-	return bsearch(&key, t->v, t->n, sizeof(*t->v), entry_cmp);
+	return t->n ? bsearch(&key, t->v, t->n, sizeof(*t->v), entry_cmp) : NULL;
 }
 
 /* Digests known from extraction: a file's own, or one of its other names'. When
@@ -573,6 +580,8 @@ struct recbuf {
 
 static void rec_add(struct recbuf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (b->n + len + 1 > b->cap) {
 		b->cap = (b->n + len + 1) * 2;
 		b->p = xrealloc(b->p, b->cap);
