@@ -120,7 +120,10 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 			const struct images_progress *progress, struct berr *err);
 
 /* src: a rootfs tarball (any compression), an OCI image layout (directory or tar),
- * a docker-save tarball or directory, a rootfs directory, or "-" for stdin. */
+ * a docker-save tarball or directory, a rootfs directory, or "-" for stdin.
+ * Extraction changes the process's working directory while it runs (libarchive
+ * writes relative to it) and hashes on a second thread: one import at a time per
+ * process. */
 int stack_import(const char *name, const char *src, const struct images_progress *progress,
 		 struct berr *err);
 

@@ -52,6 +52,16 @@ static int open_in_layout(int dirfd, const char *rel)
 	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 }
 
+static int layout_open_fail(struct importer *im, const char *rel, const char *hint)
+{
+	if (errno == ENOENT)
+		return berr_fail(im->err, "%s: %s is missing%s", im->source, rel, hint ? hint : "");
+	/* openat2's answer to a symlink or ".." that would leave the directory. */
+	if (errno == EXDEV || errno == ELOOP)
+		return berr_fail(im->err, "%s: %s leads out of the image (through a symlink)", im->source, rel);
+	return berr_sys(im->err, "%s: open %s", im->source, rel);
+}
+
 static const char *host_arch(void)
 {
 	static const struct { const char *uname, *oci; } map[] = {
@@ -81,10 +91,7 @@ static json_t *read_json(struct importer *im, int dirfd, const char *rel, const 
 	json_t *o;
 
 	if (fd < 0) {
-		if (errno == ENOENT)
-			berr_fail(im->err, "%s: %s is missing%s", im->source, rel, hint ? hint : "");
-		else
-			berr_sys(im->err, "%s: open %s", im->source, rel);
+		layout_open_fail(im, rel, hint);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_JSON) {
@@ -164,8 +171,7 @@ static int import_blob(struct importer *im, int dirfd, const char *rel, const ch
 	int r = -1;
 
 	if (fd < 0)
-		return errno == ENOENT ? berr_fail(im->err, "%s: %s is missing", im->source, rel)
-				       : berr_sys(im->err, "%s: open %s", im->source, rel);
+		return layout_open_fail(im, rel, NULL);
 	raw_reader_init(&rr, fd, true);
 	src.ar = raw_reader_open(&rr, what, im->err);
 	if (!src.ar)

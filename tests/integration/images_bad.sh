@@ -127,3 +127,17 @@ test_import_on_a_full_disk_fails_cleanly() {
 	mktar "$TEST_TMP/t.tar" file:a:1 big:big1:2 big:big2:2 file:z:1
 	import_fails full "$TEST_TMP/t.tar" "No space left on device" "archive entry big"
 }
+
+test_import_refuses_layout_files_that_lead_out_of_the_layout() {
+	local blob
+	berth stacks:create busybox >/dev/null
+	berth images:export --stack busybox "$TEST_TMP/bb.tar" >/dev/null
+	berth stacks:remove busybox >/dev/null
+	berth images:gc >/dev/null
+	mkdir "$TEST_TMP/oci"
+	tar -C "$TEST_TMP/oci" -xf "$TEST_TMP/bb.tar"
+	blob=$(jq -r '.[0].Layers[0]' "$TEST_TMP/oci/manifest.json")
+	cp "$TEST_TMP/oci/$blob" "$TEST_TMP/outside-blob"
+	ln -sf "$TEST_TMP/outside-blob" "$TEST_TMP/oci/$blob"
+	import_fails escape "$TEST_TMP/oci" "$blob leads out of the image"
+}
