@@ -211,8 +211,10 @@ static int layer_tar(const char *id, struct sink *s, struct berr *err)
 
 	if (rootfd < 0)
 		return berr_sys(err, "open %s", root);
-	if (tree_walk(rootfd, root, 0, &tree, err) < 0)
+	if (tree_walk(rootfd, root, 0, &tree, err) < 0) {
+		tree_free(&tree);
 		return -1;
+	}
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	archive_write_add_filter_none(a);

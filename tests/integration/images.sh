@@ -176,3 +176,13 @@ test_stacks_create_debian_stores_what_debootstrap_made() {
 	[ ! -e "$BERTH_ROOT/layers/$(stack_layers deb)/root/dev/null" ] || fail "device node kept"
 	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ] || fail "scratch space left"
 }
+
+test_images_verify_detects_a_changed_layer() {
+	local status
+	berth stacks:create busybox >/dev/null
+	berth images:verify >/dev/null
+	echo tampered >>"$BERTH_ROOT/layers/$(stack_layers busybox)/root/etc/passwd"
+	run_status status berth images:verify >/dev/null 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "its content no longer matches its id"
+}

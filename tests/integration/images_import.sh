@@ -149,3 +149,16 @@ test_import_accepts_a_path_archived_twice() {
 	berth stacks:import twice "$TEST_TMP/twice.tar" >/dev/null
 	assert_eq 1 "$(cat "$BERTH_ROOT/layers/$(stack_layers twice)/root/a")" "content of a"
 }
+
+test_import_describes_tricky_archives_as_they_land_on_disk() {
+	local root
+	# Rewritten files, a hard link to the old version, a symlink replaced by a file,
+	# repeated directories, implied parents, whiteouts, an opaque marker, a fifo.
+	mktar "$TEST_TMP/t.tar" file:a:1 file:a:2 dir:d dir:d hardlink:h:a file:a:3 \
+		symlink:s:a file:s:4 file:x/y/z:5 file:w/.wh.gone: file:o/.wh..wh..opq: fifo:p
+	berth stacks:import tricky "$TEST_TMP/t.tar" >/dev/null
+	root=$BERTH_ROOT/layers/$(stack_layers tricky)/root
+	assert_eq "3 2 4" "$(cat "$root/a") $(cat "$root/h") $(cat "$root/s")" "contents of a, h, s"
+	assert_eq "character special file" "$(stat -c %F "$root/w/gone")" "whiteout"
+	berth images:verify >"$TEST_TMP/out" || fail "the layer's id does not match its content: $(cat "$TEST_TMP/out")"
+}
