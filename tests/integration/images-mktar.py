@@ -7,6 +7,7 @@ SPEC is KIND:NAME[:ARG[:ARG]]:
   hardlink:NAME:TARGET     chardev:NAME:MAJOR:MINOR    fifo:NAME
   owned:NAME:UID:GID       (a file "x" owned by UID:GID, mode 4755)
   big:NAME:MEGABYTES       (a file of random-looking bytes, the same every time)
+  xattr:NAME:KEY:VALUE     (a file with an extended attribute)
 OUT ending in .gz, .xz or .bz2 is compressed accordingly."""
 import io
 import random
@@ -52,6 +53,10 @@ def main():
                 ti = entry(name, tarfile.REGTYPE)
                 ti.size = size
                 tar.addfile(ti, io.BytesIO(random.Random(name).randbytes(size)))
+            elif kind == "xattr":
+                ti = entry(name, tarfile.REGTYPE)
+                ti.pax_headers = {"SCHILY.xattr." + args[0]: args[1]}
+                tar.addfile(ti, io.BytesIO(b""))
             elif kind == "dir":
                 tar.addfile(entry(name, tarfile.DIRTYPE, mode=0o755))
             elif kind == "symlink":

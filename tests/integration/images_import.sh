@@ -155,10 +155,13 @@ test_import_describes_tricky_archives_as_they_land_on_disk() {
 	# Rewritten files, a hard link to the old version, a symlink replaced by a file,
 	# repeated directories, implied parents, whiteouts, an opaque marker, a fifo.
 	mktar "$TEST_TMP/t.tar" file:a:1 file:a:2 dir:d dir:d hardlink:h:a file:a:3 \
-		symlink:s:a file:s:4 file:x/y/z:5 file:w/.wh.gone: file:o/.wh..wh..opq: fifo:p
+		symlink:s:a file:s:4 file:x/y/z:5 file:w/.wh.gone: file:o/.wh..wh..opq: fifo:p \
+		xattr:attr:user.note:kept xattr:forged:user.overlay.redirect:/etc
 	berth stacks:import tricky "$TEST_TMP/t.tar" >/dev/null
 	root=$BERTH_ROOT/layers/$(stack_layers tricky)/root
 	assert_eq "3 2 4" "$(cat "$root/a") $(cat "$root/h") $(cat "$root/s")" "contents of a, h, s"
 	assert_eq "character special file" "$(stat -c %F "$root/w/gone")" "whiteout"
+	assert_eq "kept []" "$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.note").decode(), os.listxattr(sys.argv[2]))' "$root/attr" "$root/forged")" \
+		"a user xattr is kept, overlayfs metadata from an image is not"
 	berth images:verify >"$TEST_TMP/out" || fail "the layer's id does not match its content: $(cat "$TEST_TMP/out")"
 }
