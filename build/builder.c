@@ -328,7 +328,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	r = 0;
 out:
 	if (key.ctx)
-		sha256_discard(&key);
+		sha256_free(&key);
 	if (work)
 		rm_rf(work, &ignored);
 	buildpack_release_free(&rel);

@@ -214,7 +214,7 @@ static int fetch_local(const char *path, const char *spec, const char *dest, str
 
 		return git_clone_ref(url, dest, err);
 	}
-	return tree_copy(path, dest, err);
+	return tree_copy_plain(path, dest, err);
 }
 
 int buildpack_fetch(const char *spec, const char *dest, struct berr *err)
@@ -245,7 +245,7 @@ int buildpack_fetch(const char *spec, const char *dest, struct berr *err)
 		path = xasprintf("%s/%s", dir, spec);
 		if (!is_dir(path))
 			return berr_fail(err, "no shipped buildpack named '%s'", spec);
-		return tree_copy(path, dest, err);
+		return tree_copy_plain(path, dest, err);
 	}
 	return berr_fail(err, "buildpack '%s': use a shipped name, a directory, a file:// URL, an https git URL (with #ref) or a .tgz URL",
 			 spec);

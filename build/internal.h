@@ -19,8 +19,9 @@ int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, enum unwrap u
  * nodes. ".git" directories are removed first when drop_git is set. */
 int tree_own_and_hash(const char *dir, uid_t uid, gid_t gid, struct sha256 *h,
 		      bool drop_git, struct berr *err);
-/* Copy a tree (files, directories, symlinks) from src to the new dir dst. */
-int tree_copy(const char *src, const char *dst, struct berr *err);
+/* Copy a tree (files, directories, symlinks; no owners, xattrs or whiteouts:
+ * images/ has the full-fidelity copy for layers) from src to the new dir dst. */
+int tree_copy_plain(const char *src, const char *dst, struct berr *err);
 
 /* buildpacks.c */
 /* Directory of the buildpacks berth ships. */

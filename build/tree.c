@@ -196,7 +196,7 @@ static int copy_at(int sdir, int ddir, const char *name, const char *path, struc
 	return berr_fail(err, "copy %s: a device, fifo or socket", path);
 }
 
-int tree_copy(const char *src, const char *dst, struct berr *err)
+int tree_copy_plain(const char *src, const char *dst, struct berr *err)
 {
 	autofree char *parent = xstrdup(dst);
 	char *slash = strrchr(parent, '/');

@@ -41,5 +41,15 @@ int cmd_buildpacks_remove(int argc, char **argv);
 int cmd_buildpacks_clear(int argc, char **argv);
 int cmd_buildpacks_list(int argc, char **argv);
 int cmd_buildpacks_set_property(int argc, char **argv);
+int cmd_stacks_create(int argc, char **argv);
+int cmd_stacks_import(int argc, char **argv);
+int cmd_stacks_list(int argc, char **argv);
+int cmd_stacks_report(int argc, char **argv);
+int cmd_stacks_remove(int argc, char **argv);
+int cmd_images_list(int argc, char **argv);
+int cmd_images_gc(int argc, char **argv);
+int cmd_images_export(int argc, char **argv);
+int cmd_images_verify(int argc, char **argv);
+int cmd_images_commit(int argc, char **argv);
 
 #endif

@@ -43,12 +43,12 @@ static int spool_archive(const char *where, int *out, char digest[SHA256_HEX_LEN
 		while ((n = read(in, buf, sizeof(buf))) > 0) {
 			sha256_update(&h, buf, (size_t)n);
 			if (write(tmp, buf, (size_t)n) != n) {
-				sha256_discard(&h);
+				sha256_free(&h);
 				return berr_sys(err, "spool the archive");
 			}
 		}
 		if (n < 0) {
-			sha256_discard(&h);
+			sha256_free(&h);
 			return berr_sys(err, "read %s", where);
 		}
 		sha256_final_hex(&h, digest);

@@ -7,6 +7,7 @@
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
+#include "images/images.h"
 #include "runtime/runtime.h"
 
 static int parse_user(const char *s, struct runtime_spec *spec, struct berr *err)
@@ -75,7 +76,7 @@ static int parse_env(const char *s, struct runtime_spec *spec, struct berr *err)
 }
 
 enum { OPT_LAYER = 256, OPT_HOSTNAME, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_BIND, OPT_MEMORY,
-       OPT_PIDS, OPT_CPUS, OPT_NET, OPT_KEEP_UPPER };
+       OPT_PIDS, OPT_CPUS, OPT_NET, OPT_KEEP_UPPER, OPT_STACK };
 
 static const struct option options[] = {
 	{ "layer", required_argument, NULL, OPT_LAYER },
@@ -89,6 +90,7 @@ static const struct option options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "keep-upper", required_argument, NULL, OPT_KEEP_UPPER },
+	{ "stack", required_argument, NULL, OPT_STACK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,14 +129,41 @@ static int parse_option(int opt, const char *arg, struct runtime_spec *spec, str
 	return berr_fail(err, "unknown option; see 'berth help runtime:run'");
 }
 
+/* --stack NAME: the stack's layers go below any --layer, and its image config's Env
+ * and WorkingDir apply where the command line does not say otherwise. */
+static int apply_stack(const char *name, struct runtime_spec *spec, struct stack_config *cfg,
+		       struct berr *err)
+{
+	struct strv layers = { 0 };
+
+	if (stack_layer_dirs(name, &layers, err) < 0 || stack_config_load(name, cfg, err) < 0) {
+		strv_free(&layers);
+		return -1;
+	}
+	for (size_t i = 0; i < spec->layers.n; i++)
+		strv_push(&layers, spec->layers.v[i]);
+	strv_free(&spec->layers);
+	spec->layers = layers;
+	for (size_t i = 0; i < cfg->env.n; i++) {
+		autofree char *key = xstrndup(cfg->env.v[i], strcspn(cfg->env.v[i], "="));
+
+		if (!strv_getenv(&spec->env, key))
+			strv_setenv(&spec->env, key, cfg->env.v[i] + strlen(key) + 1);
+	}
+	if (!spec->workdir)
+		spec->workdir = cfg->workdir;
+	return 0;
+}
+
 int cmd_runtime_run(int argc, char **argv)
 {
 	struct runtime_spec spec;
+	struct stack_config stack_cfg = { 0 };
+	const char *stack = NULL;
 	struct berr err;
 	int opt, status = 0;
 
 	runtime_spec_init(&spec);
-	strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
@@ -149,11 +178,19 @@ int cmd_runtime_run(int argc, char **argv)
 			runtime_spec_release(&spec);
 			return RUNTIME_EXIT_ERROR;
 		}
+		if (opt == OPT_STACK) {
+			stack = optarg;
+			continue;
+		}
 		if (parse_option(opt, optarg, &spec, &err) < 0)
 			goto fail;
 	}
 	for (int i = optind; i < argc; i++)
 		strv_push(&spec.argv, argv[i]);
+	if (stack && apply_stack(stack, &spec, &stack_cfg, &err) < 0)
+		goto fail;
+	if (!strv_getenv(&spec.env, "PATH"))
+		strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (!spec.hostname)
 		spec.hostname = "berth";
 	if (!strv_getenv(&spec.env, "HOSTNAME"))
@@ -163,9 +200,11 @@ int cmd_runtime_run(int argc, char **argv)
 	if (runtime_run(&spec, &status, &err) < 0)
 		goto fail;
 	runtime_spec_release(&spec);
+	stack_config_release(&stack_cfg);
 	return status;
 fail:
 	cmd_fail("runtime:run: %s", err.msg);
 	runtime_spec_release(&spec);
+	stack_config_release(&stack_cfg);
 	return RUNTIME_EXIT_ERROR;
 }

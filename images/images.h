@@ -59,4 +59,82 @@ int stack_layer_dirs(const char *name, struct strv *dirs, struct berr *err);
 int stack_config_load(const char *name, struct stack_config *cfg, struct berr *err);
 void stack_config_release(struct stack_config *cfg);
 
+/* ---- Beyond the first contract: what the commands (cmd/stacks.c, cmd/images.c)
+ * and, later, platform/ use. ---- */
+
+/* Progress lines while images/ works ("layer 2 of 3: 12.1 MB, new"); fn may be
+ * NULL. images/ itself never prints. */
+struct images_progress {
+	void (*fn)(void *arg, const char *line);
+	void *arg;
+};
+
+struct layer_info {
+	char id[LAYER_ID_HEX + 1];
+	uint64_t size;       /* bytes: regular files (once per inode) and symlinks */
+	uint64_t files;      /* entries, directories included */
+	char *created;       /* RFC 3339, UTC */
+	char *origin;        /* where it came from, for people */
+	struct strv users;   /* "stack:busybox", "release:myapp/v3", sorted */
+	bool leased;         /* being made by a live process, not referenced yet */
+};
+
+int layer_list(struct strv *ids, struct berr *err);  /* sorted */
+/* "2.1 MB" (decimal units, as du -h --si and Docker print). */
+void images_format_size(uint64_t bytes, char out[32]);
+int layer_info_load(const char *id, struct layer_info *info, struct berr *err);
+/* Hash the layer's content again: *ok says whether it still matches its id. */
+int layer_verify(const char *id, bool *ok, struct berr *err);
+void layer_info_release(struct layer_info *info);
+
+/* Remove every layer no reference names and no live maker holds, leftovers of
+ * interrupted work, and references of stacks that no longer exist. freed gets the
+ * removed layer ids, bytes their size. */
+int images_gc(const struct images_progress *progress, struct strv *freed, uint64_t *bytes,
+	      struct berr *err);
+
+/* Stacks. Names: lower-case letters, digits, '.', '_', '-'; at most 64. */
+struct stack_info {
+	char *name;
+	struct strv layers;        /* ids, bottom first */
+	struct stack_config config;
+	char *created;             /* RFC 3339 */
+	char *origin;
+	uint64_t size;             /* sum of its layers */
+	struct strv users;         /* references other than stacks' to its layers */
+};
+
+int stack_list(struct strv *names, struct berr *err);  /* sorted */
+int stack_info_load(const char *name, struct stack_info *info, struct berr *err);
+void stack_info_release(struct stack_info *info);
+
+/* From the host's busybox-static; offline. */
+int stack_create_busybox(const char *name, const struct images_progress *progress,
+			 struct berr *err);
+
+struct debian_options {
+	const char *suite;     /* default "bookworm" */
+	const char *include;   /* comma-separated packages, or NULL */
+	const char *mirror;    /* default http://deb.debian.org/debian */
+};
+/* debootstrap --variant=minbase; needs debootstrap and a reachable mirror. */
+int stack_create_debian(const char *name, const struct debian_options *opts,
+			const struct images_progress *progress, struct berr *err);
+
+/* src: a rootfs tarball (any compression), an OCI image layout (directory or tar),
+ * a docker-save tarball or directory, a rootfs directory, or "-" for stdin.
+ * Extraction changes the process's working directory while it runs (libarchive
+ * writes relative to it) and hashes on a second thread: one import at a time per
+ * process. */
+int stack_import(const char *name, const char *src, const struct images_progress *progress,
+		 struct berr *err);
+
+/* Refused while a reference other than the stack's own names one of its layers,
+ * unless force. The layers stay until images_gc(). */
+int stack_remove(const char *name, bool force, struct berr *err);
+
+/* An OCI image archive (tar of an OCI image layout, with a docker-load manifest)
+ * of the stack, written atomically to dest, or to stdout when dest is "-". */
+int image_export_stack(const char *name, const char *dest, struct berr *err);
+
 #endif

@@ -1,0 +1,453 @@
+/* store.c - the layer store: where layers live, how one appears (atomically, once),
+ * its metadata, and the leases that protect a new layer until someone references it.
+ *
+ * A layer is made in layers/.tmp-<pid>-XXXXXX/root, described and hashed there
+ * (tree.c), then the whole temp directory is renamed to layers/<id>. rename(2) of a
+ * directory onto an existing non-empty one fails, so two makers of the same content
+ * race harmlessly: one rename wins and the other discards its copy. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/paths.h"
+#include "images/internal.h"
+
+char *store_path(const char *fmt, ...)
+{
+	autofree char *rel = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return xasprintf("%s", berth_root()); /* unreachable in practice */
+	return xasprintf("%s/%s", berth_root(), rel);
+}
+
+int store_mkdirs(struct berr *err)
+{
+	static const char *const dirs[] = { "layers", "leases", "refs", "stacks", "tmp" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		autofree char *p = store_path("%s", dirs[i]);
+
+		if (mkdir_p(p, 0755, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_lock(int how, struct berr *err)
+{
+	autofree char *path = store_path("layers/.lock");
+	int fd;
+
+	if (store_mkdirs(err) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return berr_sys(err, "open %s", path);
+	while (flock(fd, how) < 0) {
+		if (errno == EINTR)
+			continue;
+		berr_sys(err, "lock %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+char *now_rfc3339(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char buf[64];
+
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+char *layer_path(const char *id)
+{
+	return store_path("layers/%s/root", id);
+}
+
+bool layer_exists(const char *id)
+{
+	autofree char *p = NULL;
+
+	if (!is_layer_id(id))
+		return false;
+	p = layer_path(id);
+	return is_dir(p);
+}
+
+int layer_tmp_create(struct layer_tmp *t, struct berr *err)
+{
+	autofree char *tmpl = NULL;
+
+	memset(t, 0, sizeof(*t));
+	t->rootfd = -1;
+	if (store_mkdirs(err) < 0)
+		return -1;
+	tmpl = store_path("layers/.tmp-%d-XXXXXX", (int)getpid());
+	if (!mkdtemp(tmpl))
+		return berr_sys(err, "create a temporary layer directory %s", tmpl);
+	t->dir = steal_ptr(tmpl);
+	t->root = xasprintf("%s/root", t->dir);
+	if (mkdir(t->root, 0755) < 0 || chmod(t->root, 0755) < 0) {
+		berr_sys(err, "create %s", t->root);
+		layer_tmp_discard(t);
+		return -1;
+	}
+	t->rootfd = open(t->root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->rootfd < 0) {
+		berr_sys(err, "open %s", t->root);
+		layer_tmp_discard(t);
+		return -1;
+	}
+	return 0;
+}
+
+void layer_tmp_discard(struct layer_tmp *t)
+{
+	struct berr ignored;
+
+	if (t->rootfd >= 0)
+		close(t->rootfd);
+	if (t->dir)
+		rm_rf(t->dir, &ignored);
+	free(t->dir);
+	free(t->root);
+	memset(t, 0, sizeof(*t));
+	t->rootfd = -1;
+}
+
+static int write_layer_json(const char *path, const char *id, const struct tree *tree,
+			    const char *origin, struct berr *err)
+{
+	autofree char *created = now_rfc3339();
+	json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s}", "id", id, "size",
+			      (json_int_t)tree->bytes, "files", (json_int_t)tree->n, "created",
+			      created, "origin", origin ? origin : "");
+	autofree char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int r;
+
+	json_decref(o);
+	r = write_file_atomic(path, text, strlen(text), 0644, err);
+	return r;
+}
+
+int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
+		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
+		     struct berr *err)
+{
+	struct tree tree = { 0 };
+	autofree char *meta = xasprintf("%s/layer.json", t->dir);
+	autofree char *dst = NULL;
+	autoclose int lock = -1;
+	int r = -1;
+
+	if (described) {
+		tree = *described;
+		memset(described, 0, sizeof(*described));
+	} else if (tree_walk(t->rootfd, t->root, walk_flags, &tree, err) < 0) {
+		goto out;
+	}
+	if (tree_digest(t->rootfd, t->root, &tree, known, id, err) < 0 ||
+	    write_layer_json(meta, id, &tree, origin, err) < 0)
+		goto out;
+	lock = store_lock(LOCK_SH, err);
+	if (lock < 0 || lease_take(id, err) < 0)
+		goto out;
+	dst = store_path("layers/%s", id);
+	close(t->rootfd);
+	t->rootfd = -1;
+	if (rename(t->dir, dst) == 0) {
+		*created = true;
+		free(t->dir);
+		t->dir = NULL;
+	} else if (errno == EEXIST || errno == ENOTEMPTY) {
+		*created = false;
+	} else {
+		berr_sys(err, "move layer %s into %s", t->dir, dst);
+		lease_drop(id);
+		goto out;
+	}
+	r = 0;
+out:
+	tree_free(&tree);
+	layer_tmp_discard(t);
+	return r;
+}
+
+int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX + 1],
+		     struct berr *err)
+{
+	struct layer_tmp t;
+	struct digest_table *known = NULL;
+	struct tree src = { 0 };
+	bool created;
+	int r = -1;
+
+	if (layer_tmp_create(&t, err) < 0)
+		return -1;
+	/* Move the directory in when it is on the store's filesystem; copy otherwise. */
+	if (rename(dir, t.root) < 0) {
+		autoclose int sfd = -1;
+
+		if (errno != EXDEV) {
+			berr_sys(err, "move %s into the layer store", dir);
+			goto out;
+		}
+		sfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0) {
+			berr_sys(err, "open %s", dir);
+			goto out;
+		}
+		known = digest_table_new();
+		if (tree_walk(sfd, dir, TREE_SANITIZE, &src, err) < 0 ||
+		    tree_copy(sfd, t.rootfd, &src, dir, known, err) < 0 ||
+		    rm_rf(dir, err) < 0)
+			goto out;
+	} else {
+		/* The temp root was replaced: open what is there now. */
+		close(t.rootfd);
+		t.rootfd = open(t.root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (t.rootfd < 0) {
+			berr_sys(err, "open %s", t.root);
+			goto out;
+		}
+	}
+	/* The lease stays until the caller records a reference (image_refs_set). */
+	r = layer_tmp_finish(&t, NULL, known, TREE_SANITIZE, origin, id, &created, err);
+out:
+	if (r < 0)
+		layer_tmp_discard(&t);
+	tree_free(&src);
+	digest_table_free(known);
+	return r;
+}
+
+/* Leases: leases/<id>.<pid>. A lease counts while its process lives and for at
+ * most LEASE_SECONDS: a maker that died or hung does not pin a layer forever. */
+int lease_take(const char *id, struct berr *err)
+{
+	autofree char *path = store_path("leases/%s.%d", id, (int)getpid());
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0)
+		return berr_sys(err, "lease layer %s", id);
+	/* An existing lease file of ours is renewed. */
+	if (futimens(fd, NULL) < 0)
+		return berr_sys(err, "lease layer %s", id);
+	return 0;
+}
+
+void lease_drop(const char *id)
+{
+	autofree char *path = store_path("leases/%s.%d", id, (int)getpid());
+
+	unlink(path);
+}
+
+static bool lease_alive(const char *leases_dir, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	autofree char *path = xasprintf("%s/%s", leases_dir, name);
+	struct stat st;
+	long pid;
+
+	if (!dot || lstat(path, &st) < 0)
+		return false;
+	pid = strtol(dot + 1, NULL, 10);
+	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		return false;
+	return time(NULL) - st.st_mtime < LEASE_SECONDS;
+}
+
+int leases_scan(struct strv *alive, bool remove_dead, struct berr *err)
+{
+	autofree char *dir = store_path("leases");
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_sys(err, "open %s", dir);
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (lease_alive(dir, de->d_name)) {
+			strv_push_owned(alive, xstrndup(de->d_name, LAYER_ID_HEX));
+		} else if (remove_dead) {
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	return 0;
+}
+
+bool layer_leased(const char *id)
+{
+	struct strv alive = { 0 };
+	struct berr ignored;
+	bool found = false;
+
+	if (leases_scan(&alive, false, &ignored) == 0)
+		for (size_t i = 0; i < alive.n && !found; i++)
+			found = !strcmp(alive.v[i], id);
+	strv_free(&alive);
+	return found;
+}
+
+/* Move a layer out of sight first, then delete it: a half-deleted layer never
+ * looks like a layer. Call with the store lock held exclusively. */
+int layer_remove_locked(const char *id, struct berr *err)
+{
+	autofree char *src = store_path("layers/%s", id);
+	autofree char *dst = store_path("layers/.gc-%s-%d", id, (int)getpid());
+
+	if (rename(src, dst) < 0)
+		return berr_sys(err, "remove layer %s", id);
+	return rm_rf(dst, err);
+}
+
+void layer_rollback(const char *id)
+{
+	struct strv users = { 0 };
+	struct berr ignored;
+	autoclose int lock = -1;
+
+	lease_drop(id);
+	lock = store_lock(LOCK_EX, &ignored);
+	if (lock < 0)
+		return;
+	if (refs_users(id, &users, &ignored) == 0 && users.n == 0 && !layer_leased(id))
+		layer_remove_locked(id, &ignored);
+	strv_free(&users);
+}
+
+int layer_list(struct strv *ids, struct berr *err)
+{
+	autofree char *dir = store_path("layers");
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_sys(err, "open %s", dir);
+	}
+	while ((de = readdir(d)))
+		if (is_layer_id(de->d_name))
+			strv_push(ids, de->d_name);
+	strv_sort(ids);
+	return 0;
+}
+
+int layer_info_load(const char *id, struct layer_info *info, struct berr *err)
+{
+	autofree char *path = NULL;
+	json_error_t jerr;
+	json_t *o;
+	json_int_t size = 0, files = 0;
+	const char *created = "", *origin = "";
+
+	memset(info, 0, sizeof(*info));
+	if (!layer_exists(id))
+		return berr_fail(err, "layer %s does not exist", id);
+	path = store_path("layers/%s/layer.json", id);
+	o = json_load_file(path, 0, &jerr);
+	if (!o || json_unpack_ex(o, &jerr, 0, "{s?I, s?I, s?s, s?s}", "size", &size, "files",
+				 &files, "created", &created, "origin", &origin) < 0) {
+		json_decref(o);
+		return berr_fail(err, "read %s: %s", path, jerr.text);
+	}
+	snprintf(info->id, sizeof(info->id), "%s", id);
+	info->size = (uint64_t)size;
+	info->files = (uint64_t)files;
+	info->created = xstrdup(created);
+	info->origin = xstrdup(origin);
+	json_decref(o);
+	info->leased = layer_leased(id);
+	return refs_users(id, &info->users, err);
+}
+
+void layer_info_release(struct layer_info *info)
+{
+	free(info->created);
+	free(info->origin);
+	strv_free(&info->users);
+	memset(info, 0, sizeof(*info));
+}
+
+void progress_say(const struct images_progress *p, const char *fmt, ...)
+{
+	autofree char *line = NULL;
+	va_list ap;
+	int r;
+
+	if (!p || !p->fn)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (r >= 0)
+		p->fn(p->arg, line);
+}
+
+void images_format_size(uint64_t bytes, char out[32])
+{
+	static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, 32, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(out, 32, "%.1f %s", v, units[u]);
+}
+
+int layer_verify(const char *id, bool *ok, struct berr *err)
+{
+	autofree char *root = NULL;
+	autoclose int fd = -1;
+	struct tree tree = { 0 };
+	char actual[LAYER_ID_HEX + 1];
+	int r;
+
+	if (!layer_exists(id))
+		return berr_fail(err, "layer %s does not exist", id);
+	root = layer_path(id);
+	fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return berr_sys(err, "open %s", root);
+	r = tree_walk(fd, root, 0, &tree, err);
+	if (r == 0)
+		r = tree_digest(fd, root, &tree, NULL, actual, err);
+	tree_free(&tree);
+	if (r == 0)
+		*ok = !strcmp(actual, id);
+	return r;
+}
