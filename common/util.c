@@ -198,3 +198,14 @@ const char *strv_getenv(const struct strv *env, const char *key)
 
 	return i < 0 ? NULL : env->v[i] + strlen(key) + 1;
 }
+
+int strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(struct strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(char *), strv_cmp);
+}

@@ -41,5 +41,8 @@ void strv_free(struct strv *sv);
 /* Set K=V in an environment vector, replacing an existing K. */
 void strv_setenv(struct strv *env, const char *key, const char *value);
 const char *strv_getenv(const struct strv *env, const char *key);
+/* qsort comparator for char * elements, and sorting a vector with it. */
+int strv_cmp(const void *a, const void *b);
+void strv_sort(struct strv *sv);
 
 #endif

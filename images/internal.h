@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <archive.h>
+#include <jansson.h>
 #include <archive_entry.h>
 
 #include "common/sha256.h"
@@ -87,8 +88,6 @@ void layer_rollback(const char *id);
 /* Delete a layer; the caller holds the store lock exclusively. */
 int layer_remove_locked(const char *id, struct berr *err);
 
-int strv_cmp(const void *a, const void *b);  /* qsort of char * by strcmp */
-void strv_sort(struct strv *sv);
 
 /* ---- hashing files on a second thread (hasher.c) ---- */
 struct hasher;
@@ -253,6 +252,10 @@ struct stack_record {
 int stack_name_check(const char *name, struct berr *err);
 /* Record a new stack (refs first, then the stack file; no replacing). */
 int stack_save(const struct stack_record *rec, struct berr *err);
+/* catalog.c: stacks/<name>.json, and arrays of strings in it. */
+char *stack_file(const char *name);
+json_t *strv_to_json(const struct strv *sv);
+int json_to_strv(json_t *a, struct strv *sv);
 int stack_load(const char *name, struct stack_record *rec, struct berr *err);
 void stack_record_release(struct stack_record *rec);
 char *now_rfc3339(void);

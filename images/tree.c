@@ -23,17 +23,6 @@
 #include "common/cleanup.h"
 #include "images/internal.h"
 
-int strv_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void strv_sort(struct strv *sv)
-{
-	if (sv->n > 1)
-		qsort(sv->v, sv->n, sizeof(char *), strv_cmp);
-}
-
 /* ---- digest table: path -> content digest ---- */
 
 struct digest_table {

@@ -6,11 +6,6 @@
 #include "common/jsonfile.h"
 #include "platform/platform.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int config_load(const char *app, struct strv *env, struct berr *err)
 {
 	autofree char *path = app_path(app, "config.json");
@@ -29,8 +24,7 @@ int config_load(const char *app, struct strv *env, struct berr *err)
 		if (json_is_string(v))
 			strv_setenv(env, key, json_string_value(v));
 	json_decref(obj);
-	if (env->n)
-		qsort(env->v, env->n, sizeof(char *), cmp_str);
+	strv_sort(env);
 	return 0;
 }
 
