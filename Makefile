@@ -91,7 +91,7 @@ check: bin/berth bin/berth-full $(UNITS)
 	BERTH_BIN=$(CURDIR)/bin/berth UNIT_DIR=$(CURDIR)/bin/tests tests/run $(TESTS)
 
 asan: bin/berth-asan bin/berth-asan-full $(AUNITS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BERTH_BIN=$(CURDIR)/bin/berth-asan UNIT_DIR=$(CURDIR)/bin/tests-asan tests/run $(TESTS)
 
 install: bin/berth bin/berth-full
