@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/ui.h"
 #include "images/images.h"
+#include "platform/platform.h"
 
 static void show_detail(void *arg, const char *line)
 {
@@ -114,25 +115,30 @@ int cmd_images_gc(int argc, char **argv)
 
 int cmd_images_export(int argc, char **argv)
 {
-	const char *stack = NULL, *dest = NULL;
+	const char *stack = NULL, *app = NULL, *dest = NULL;
 	struct berr err;
+	int r;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--stack") && i + 1 < argc)
 			stack = argv[++i];
 		else if (str_has_prefix(argv[i], "--stack="))
 			stack = argv[i] + 8;
+		else if (!stack && !app && argv[i][0] != '-' && i + 1 < argc)
+			app = argv[i];
 		else if (!dest && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
 			dest = argv[i];
 		else
-			return cmd_fail("usage: berth images:export --stack NAME FILE|-");
+			return cmd_fail("usage: berth images:export (--stack NAME | APP) FILE|-");
 	}
-	if (!stack || !dest)
-		return cmd_fail("usage: berth images:export --stack NAME FILE|-");
+	if ((!stack && !app) || !dest)
+		return cmd_fail("usage: berth images:export (--stack NAME | APP) FILE|-");
 	/* With "-" the archive is stdout: say nothing there. */
 	if (strcmp(dest, "-"))
-		ui_step("Exporting stack %s to %s (OCI image archive)", stack, dest);
-	if (image_export_stack(stack, dest, &err) < 0)
+		ui_step("Exporting %s %s to %s (OCI image archive)", stack ? "stack" : "app",
+			stack ? stack : app, dest);
+	r = stack ? image_export_stack(stack, dest, &err) : app_image_export(app, dest, &err);
+	if (r < 0)
 		return cmd_fail("images:export: %s", err.msg);
 	if (strcmp(dest, "-"))
 		ui_detail("load it with: skopeo copy oci-archive:%s:latest ... or docker load -i %s", dest, dest);

@@ -51,7 +51,8 @@ const struct command berth_commands[] = {
 	{ "images:verify", HEAVY(cmd_images_verify), "[LAYER...]", "hash layers again and check they match their ids" },
 	{ "images:commit", HEAVY(cmd_images_commit), "DIR [ORIGIN]",
 	  "store a directory (e.g. runtime:run --keep-upper's) as a layer; print its id (plumbing)" },
-	{ "images:export", HEAVY(cmd_images_export), "--stack NAME FILE|-", "write a stack as an OCI image archive" },
+	{ "images:export", HEAVY(cmd_images_export), "(--stack NAME | APP) FILE|-",
+	  "write a stack, or an app's release, as an OCI image archive" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -357,27 +357,27 @@ static json_t *strv_json(const struct strv *sv)
 }
 
 /* Config, manifest, index and docker manifest of the stack, as blobs and texts. */
-static int build_image(const struct stack_record *rec, struct blob *layers, struct blob *config,
+static int build_image(const struct image_spec *rec, struct blob *layers, struct blob *config,
 		       struct blob *manifest, char **index, char **docker, struct berr *err)
 {
 	json_t *diff_ids = json_array(), *history = json_array(), *ldescs = json_array();
 	json_t *cfg, *dlayers = json_array();
 	autofree char *tag = xasprintf("berth/%s:latest", rec->name);
 
-	for (size_t i = 0; i < rec->layers.n; i++) {
+	for (size_t i = 0; i < rec->layers->n; i++) {
 		struct layer_info info;
 		struct berr ignored;
 		autofree char *origin = NULL;
 
-		layers[i].layer = rec->layers.v[i];
-		if (layer_tar_digest(rec->layers.v[i], layers[i].hex, &layers[i].size, err) < 0) {
+		layers[i].layer = rec->layers->v[i];
+		if (layer_tar_digest(rec->layers->v[i], layers[i].hex, &layers[i].size, err) < 0) {
 			json_decref(diff_ids);
 			json_decref(history);
 			json_decref(ldescs);
 			json_decref(dlayers);
 			return -1;
 		}
-		if (layer_info_load(rec->layers.v[i], &info, &ignored) == 0) {
+		if (layer_info_load(rec->layers->v[i], &info, &ignored) == 0) {
 			origin = xstrdup(info.origin);
 			layer_info_release(&info);
 		}
@@ -389,11 +389,13 @@ static int build_image(const struct stack_record *rec, struct blob *layers, stru
 		json_array_append_new(dlayers, json_pack("s+", "blobs/sha256/", layers[i].hex));
 	}
 	cfg = json_object();
-	json_object_set_new(cfg, "Env", strv_json(&rec->config.env));
-	if (rec->config.workdir)
-		json_object_set_new(cfg, "WorkingDir", json_string(rec->config.workdir));
-	if (rec->config.user)
-		json_object_set_new(cfg, "User", json_string(rec->config.user));
+	json_object_set_new(cfg, "Env", strv_json(&rec->config->env));
+	if (rec->config->workdir)
+		json_object_set_new(cfg, "WorkingDir", json_string(rec->config->workdir));
+	if (rec->config->user)
+		json_object_set_new(cfg, "User", json_string(rec->config->user));
+	if (rec->cmd && rec->cmd->n)
+		json_object_set_new(cfg, "Cmd", strv_json(rec->cmd));
 	json_blob(config, json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "created", rec->created,
 				    "architecture", oci_arch(), "os", "linux", "config", cfg, "rootfs", "type",
 				    "layers", "diff_ids", diff_ids, "history", history));
@@ -416,9 +418,9 @@ static int build_image(const struct stack_record *rec, struct blob *layers, stru
 	return 0;
 }
 
-static int write_archive(int fd, const struct stack_record *rec, struct berr *err)
+static int write_archive(int fd, const struct image_spec *rec, struct berr *err)
 {
-	size_t n = rec->layers.n;
+	size_t n = rec->layers->n;
 	autofree struct blob *layers = xcalloc(n ? n : 1, sizeof(*layers));
 	struct blob config = { 0 }, manifest = { 0 };
 	autofree char *index = NULL, *docker = NULL;
@@ -462,40 +464,48 @@ out:
 	return r;
 }
 
-int image_export_stack(const char *name, const char *dest, struct berr *err)
+int image_export(const struct image_spec *spec_in, const char *dest, struct berr *err)
 {
-	struct stack_record rec;
+	struct image_spec copy = *spec_in, *spec = &copy;
+	autofree char *now = NULL;
 	autofree char *tmp = NULL;
 	autoclose int fd = -1;
 	int r;
 
-	if (stack_load(name, &rec, err) < 0)
-		return -1;
-	for (size_t i = 0; i < rec.layers.n; i++)
-		if (!layer_exists(rec.layers.v[i])) {
-			berr_fail(err, "stack %s: layer %s is missing from the store", name, rec.layers.v[i]);
-			stack_record_release(&rec);
-			return -1;
-		}
-	if (!strcmp(dest, "-")) {
-		r = write_archive(1, &rec, err);
-		stack_record_release(&rec);
-		return r;
-	}
+	if (!copy.created || !*copy.created)
+		copy.created = now = now_rfc3339();
+	for (size_t i = 0; i < spec->layers->n; i++)
+		if (!layer_exists(spec->layers->v[i]))
+			return berr_fail(err, "%s: layer %s is missing from the store", spec->name,
+					 spec->layers->v[i]);
+	if (!strcmp(dest, "-"))
+		return write_archive(1, spec, err);
 	/* Written next to dest, renamed over it when complete. */
 	tmp = xasprintf("%s.tmp-%d", dest, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		r = berr_sys(err, "create %s", tmp);
-	} else {
-		r = write_archive(fd, &rec, err);
-		if (r == 0 && fsync(fd) < 0)
-			r = berr_sys(err, "write %s", dest);
-		if (r == 0 && rename(tmp, dest) < 0)
-			r = berr_sys(err, "rename %s to %s", tmp, dest);
-		if (r < 0)
-			unlink(tmp);
-	}
+	if (fd < 0)
+		return berr_sys(err, "create %s", tmp);
+	r = write_archive(fd, spec, err);
+	if (r == 0 && fsync(fd) < 0)
+		r = berr_sys(err, "write %s", dest);
+	if (r == 0 && rename(tmp, dest) < 0)
+		r = berr_sys(err, "rename %s to %s", tmp, dest);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int image_export_stack(const char *name, const char *dest, struct berr *err)
+{
+	struct stack_record rec;
+	struct image_spec spec;
+	int r;
+
+	if (stack_load(name, &rec, err) < 0)
+		return -1;
+	spec = (struct image_spec){ .name = rec.name, .layers = &rec.layers, .config = &rec.config,
+				    .cmd = NULL, .created = rec.created };
+	r = image_export(&spec, dest, err);
 	stack_record_release(&rec);
 	return r;
 }

@@ -137,4 +137,15 @@ int stack_remove(const char *name, bool force, struct berr *err);
  * of the stack, written atomically to dest, or to stdout when dest is "-". */
 int image_export_stack(const char *name, const char *dest, struct berr *err);
 
+/* An OCI image archive of any layers (e.g. an app's release): tagged
+ * berth/<name>:latest, with config's Env, WorkingDir and User, and cmd as Cmd. */
+struct image_spec {
+	const char *name;
+	const struct strv *layers;          /* ids, bottom first */
+	const struct stack_config *config;
+	const struct strv *cmd;             /* may be NULL */
+	const char *created;                /* RFC 3339; NULL: now */
+};
+int image_export(const struct image_spec *spec, const char *dest, struct berr *err);
+
 #endif

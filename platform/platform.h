@@ -90,6 +90,9 @@ int deploy_rebuild(const char *app, struct berr *err);
  * shell command string; more are a command and its arguments. */
 int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *extra_env,
 		   int *status, struct berr *err);
+/* Export the active release as an OCI image archive: its layers, the stack's
+ * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */
+int app_image_export(const char *app, const char *dest, struct berr *err);
 /* The environment app processes get: stack env, PATH/HOME defaults, config. */
 int app_process_env(const char *app, const struct release *rel, struct strv *env,
 		    struct berr *err);

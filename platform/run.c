@@ -1,6 +1,7 @@
 /* run.c - one-off containers of an app's active release (`berth run`), and the
  * environment every app process gets. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,6 +113,45 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 	r = runtime_spawn_wait(&spec, status, err);
 out:
 	runtime_spec_release(&spec);
+	release_free(&rel);
+	return r;
+}
+
+int app_image_export(const char *app, const char *dest, struct berr *err)
+{
+	struct release rel;
+	struct stack_config cfg = { 0 };
+	struct strv cmd = { 0 }, web = { 0 };
+	const char *command;
+	int r = -1;
+
+	if (app_require(app, err) < 0 || release_current(app, &rel, err) < 0)
+		return -1;
+	if (rel.version == 0)
+		return berr_fail(err, "App %s has not been deployed", app);
+	/* The stack's environment and what every app process gets, but not the
+	 * config vars: they may be secrets, and stay with berth. */
+	if (stack_config_load(rel.stack, &cfg, err) < 0)
+		goto out;
+	strv_setenv(&cfg.env, "HOME", "/app");
+	strv_setenv(&cfg.env, "STACK", rel.stack);
+	strv_setenv(&cfg.env, "PORT", "5000");
+	free(cfg.workdir);
+	cfg.workdir = xstrdup("/app");
+	free(cfg.user);
+	cfg.user = xasprintf("%u:%u", BUILD_UID, BUILD_UID);
+	command = proctypes_get(&rel.procs, "web");
+	if (command) {
+		strv_push(&web, command);
+		process_argv(&cmd, &web);
+	}
+	struct image_spec spec = { .name = app, .layers = &rel.layers, .config = &cfg,
+				   .cmd = command ? &cmd : NULL, .created = rel.created };
+	r = image_export(&spec, dest, err);
+out:
+	strv_free(&cmd);
+	strv_free(&web);
+	stack_config_release(&cfg);
 	release_free(&rel);
 	return r;
 }
