@@ -40,3 +40,17 @@ test_export_of_an_app_without_a_release_is_refused() {
 	assert_contains "$(cat "$TEST_TMP/err")" "has not been deployed"
 	[ ! -e "$TEST_TMP/x.tar" ] || fail "a refused export wrote a file"
 }
+
+test_stack_in_use_by_a_release_is_not_removed_without_force() {
+	berth stacks:create busybox >/dev/null
+	berth apps:create hello >/dev/null
+	tar -C "$TEST_TOP/examples/hello" -cf - . | berth git:from-archive hello - >/dev/null 2>&1
+	local status
+	run_status status berth stacks:remove busybox 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "release:hello/v1"
+	assert_contains "$(berth images:list)" "release:hello/v1"
+	# gc keeps what the release uses: the app still runs.
+	berth images:gc >/dev/null
+	assert_eq 1000 "$(berth run hello id -u)"
+}
