@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "common/jsonfile.h"
 #include "common/ui.h"
 #include "images/images.h"
 
@@ -133,21 +134,12 @@ static bool want_json(int argc, char **argv, int *rest)
 	return json;
 }
 
-static json_t *strv_json(const struct strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 static json_t *stack_json(const struct stack_info *s)
 {
 	return json_pack("{s:s, s:o, s:I, s:s, s:s, s:o, s:s?, s:s?, s:o}", "name", s->name, "layers",
-			 strv_json(&s->layers), "size", (json_int_t)s->size, "created", s->created, "origin",
-			 s->origin, "env", strv_json(&s->config.env), "workdir", s->config.workdir, "user",
-			 s->config.user, "used_by", strv_json(&s->users));
+			 strv_to_json(&s->layers), "size", (json_int_t)s->size, "created", s->created, "origin",
+			 s->origin, "env", strv_to_json(&s->config.env), "workdir", s->config.workdir, "user",
+			 s->config.user, "used_by", strv_to_json(&s->users));
 }
 
 static void print_json(json_t *o)

@@ -50,3 +50,29 @@ json_int_t json_get_int(const json_t *obj, const char *key, json_int_t fallback)
 
 	return json_is_integer(v) ? json_integer_value(v) : fallback;
 }
+
+json_t *strv_to_json(const struct strv *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+int json_to_strv(const json_t *a, struct strv *sv)
+{
+	size_t i;
+	json_t *v;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return -1;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return -1;
+		strv_push(sv, json_string_value(v));
+	}
+	return 0;
+}

@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
 #include "common/paths.h"
 #include "images/internal.h"
 
@@ -116,32 +117,6 @@ bool stack_exists(const char *name)
 		return false;
 	path = stack_file(name);
 	return path_exists(path);
-}
-
-json_t *strv_to_json(const struct strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
-int json_to_strv(json_t *a, struct strv *sv)
-{
-	size_t i;
-	json_t *v;
-
-	if (!a || json_is_null(a))
-		return 0;
-	if (!json_is_array(a))
-		return -1;
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v))
-			return -1;
-		strv_push(sv, json_string_value(v));
-	}
-	return 0;
 }
 
 int stack_load(const char *name, struct stack_record *rec, struct berr *err)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/jsonfile.h"
 #include "common/fs.h"
 #include "images/internal.h"
 
@@ -347,15 +348,6 @@ static const char *oci_arch(void)
 	return u.machine;
 }
 
-static json_t *strv_json(const struct strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 /* Config, manifest, index and docker manifest of the stack, as blobs and texts. */
 static int build_image(const struct image_spec *rec, struct blob *layers, struct blob *config,
 		       struct blob *manifest, char **index, char **docker, struct berr *err)
@@ -389,13 +381,13 @@ static int build_image(const struct image_spec *rec, struct blob *layers, struct
 		json_array_append_new(dlayers, json_pack("s+", "blobs/sha256/", layers[i].hex));
 	}
 	cfg = json_object();
-	json_object_set_new(cfg, "Env", strv_json(&rec->config->env));
+	json_object_set_new(cfg, "Env", strv_to_json(&rec->config->env));
 	if (rec->config->workdir)
 		json_object_set_new(cfg, "WorkingDir", json_string(rec->config->workdir));
 	if (rec->config->user)
 		json_object_set_new(cfg, "User", json_string(rec->config->user));
 	if (rec->cmd && rec->cmd->n)
-		json_object_set_new(cfg, "Cmd", strv_json(rec->cmd));
+		json_object_set_new(cfg, "Cmd", strv_to_json(rec->cmd));
 	json_blob(config, json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "created", rec->created,
 				    "architecture", oci_arch(), "os", "linux", "config", cfg, "rootfs", "type",
 				    "layers", "diff_ids", diff_ids, "history", history));

@@ -252,10 +252,8 @@ struct stack_record {
 int stack_name_check(const char *name, struct berr *err);
 /* Record a new stack (refs first, then the stack file; no replacing). */
 int stack_save(const struct stack_record *rec, struct berr *err);
-/* catalog.c: stacks/<name>.json, and arrays of strings in it. */
+/* catalog.c: stacks/<name>.json. */
 char *stack_file(const char *name);
-json_t *strv_to_json(const struct strv *sv);
-int json_to_strv(json_t *a, struct strv *sv);
 int stack_load(const char *name, struct stack_record *rec, struct berr *err);
 void stack_record_release(struct stack_record *rec);
 char *now_rfc3339(void);

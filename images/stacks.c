@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
 #include "images/internal.h"
 
 int stack_save(const struct stack_record *rec, struct berr *err)

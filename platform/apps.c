@@ -92,25 +92,6 @@ void app_settings_free(struct app_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void json_array_to_strv(const json_t *arr, struct strv *out)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v))
-			strv_push(out, json_string_value(v));
-}
-
-static json_t *strv_to_json_array(const struct strv *sv)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(arr, json_string(sv->v[i]));
-	return arr;
-}
-
 int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "settings.json");
@@ -127,8 +108,9 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 		s->stack = xstrdup(v);
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
-	json_array_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks);
-	json_array_to_strv(json_object_get(obj, "formation"), &s->formation);
+	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
+	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0)
+		s->id_slot = 0;  /* damaged: reported below */
 	json_decref(obj);
 	if (s->id_slot == 0 || s->id_slot > APP_SLOTS_MAX) {
 		app_settings_free(s);
@@ -148,8 +130,8 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "stack", json_string(s->stack));
 	if (s->deploy_branch)
 		json_object_set_new(obj, "deploy_branch", json_string(s->deploy_branch));
-	json_object_set_new(obj, "buildpacks", strv_to_json_array(&s->buildpacks));
-	json_object_set_new(obj, "formation", strv_to_json_array(&s->formation));
+	json_object_set_new(obj, "buildpacks", strv_to_json(&s->buildpacks));
+	json_object_set_new(obj, "formation", strv_to_json(&s->formation));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;
