@@ -65,8 +65,16 @@ int cmd_git_from_archive(int argc, char **argv)
 	autoclose int fd = -1;
 	struct berr err;
 
+	/* Dokku's --archive-type tar|tar.gz|zip is accepted; libarchive detects the
+	 * format and compression by itself. */
+	if (argc >= 3 && !strcmp(argv[1], "--archive-type")) {
+		if (strcmp(argv[2], "tar") && strcmp(argv[2], "tar.gz") && strcmp(argv[2], "zip"))
+			return cmd_fail("git:from-archive: --archive-type must be tar, tar.gz or zip");
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 3)
-		return cmd_fail("Usage: berth git:from-archive APP FILE|URL|-");
+		return cmd_fail("Usage: berth git:from-archive [--archive-type tar|tar.gz|zip] APP FILE|URL|-");
 	if (app_require(argv[1], &err) < 0 || spool_archive(argv[2], &fd, digest, &err) < 0 ||
 	    deploy_archive(argv[1], fd, digest, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -26,7 +26,7 @@ const struct command berth_commands[] = {
 	{ "config:unset", HEAVY(cmd_config_unset), "[--no-restart] APP KEY...", "remove config vars" },
 	{ "config:show", HEAVY(cmd_config_show), "APP", "show all config vars" },
 	{ "config:keys", HEAVY(cmd_config_keys), "APP", "list config var names" },
-	{ "git:from-archive", HEAVY(cmd_git_from_archive), "APP FILE|URL|-",
+	{ "git:from-archive", HEAVY(cmd_git_from_archive), "[--archive-type tar|tar.gz|zip] APP FILE|URL|-",
 	  "deploy a source archive (tar with any compression, or zip)" },
 	{ "ps:rebuild", HEAVY(cmd_ps_rebuild), "APP", "rebuild the app from its current source" },
 	{ "run", HEAVY(cmd_run), "[-e KEY=VALUE] APP COMMAND...",

@@ -145,3 +145,17 @@ test_run_passes_env_and_exit_status() {
 	assert_eq 7 "$status"
 	assert_eq "1000" "$(berth run runner id -u)"
 }
+
+test_zip_archive_with_dokku_archive_type_flag_deploys() {
+	setup_app zipped
+	command -v python3 >/dev/null || skip "python3 is needed to write a zip"
+	procfile_app "$TEST_TMP/src" "web: echo zipped"
+	(cd "$TEST_TMP/src" && python3 -c 'import zipfile; z = zipfile.ZipFile("../app.zip", "w"); z.write("Procfile"); z.close()')
+	berth git:from-archive --archive-type zip zipped "$TEST_TMP/app.zip" >"$TEST_TMP/out" 2>&1 ||
+		{ cat "$TEST_TMP/out"; fail "zip deploy failed"; }
+	assert_contains "$(berth run zipped cat /app/Procfile)" "web: echo zipped"
+	local status
+	run_status status berth git:from-archive --archive-type rar zipped "$TEST_TMP/app.zip" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "--archive-type must be tar, tar.gz or zip"
+}
