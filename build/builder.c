@@ -201,23 +201,21 @@ out:
 
 /* What the buildpacks reported: bin/release YAML (later buildpacks win) and the
  * Procfile the build ended with, which wins over default_process_types. */
-static int read_outputs(const char *out, struct buildpack_release *merged,
+static int read_outputs(const char *out, size_t npacks, struct buildpack_release *merged,
 			struct proctypes *procs, struct berr *err)
 {
 	autofree char *procfile = xasprintf("%s/Procfile", out);
 
 	memset(merged, 0, sizeof(*merged));
-	for (unsigned i = 1;; i++) {
-		autofree char *path = xasprintf("%s/release-%u.yml", out, i);
+	/* release-N.yml for the Nth buildpack run, when it has a bin/release. */
+	for (size_t i = 1; i <= npacks; i++) {
+		autofree char *path = xasprintf("%s/release-%zu.yml", out, i);
 		autofree char *text = NULL;
 		struct buildpack_release one;
 		size_t len;
 
-		if (!path_exists(path)) {
-			if (i > 64)
-				break;
+		if (!path_exists(path))
 			continue;
-		}
 		if (read_file(path, &text, &len, err) < 0 ||
 		    release_yaml_parse(text, len, &one, err) < 0)
 			return -1;
@@ -318,7 +316,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 		goto out;
 	if (run_build_container(req, work, err) < 0)
 		goto out;
-	if (read_outputs(out, &rel, &res->procs, err) < 0 ||
+	if (read_outputs(out, dirs.n, &rel, &res->procs, err) < 0 ||
 	    slug_commit(upper, work, &rel.config_vars, build_layer, err) < 0)
 		goto out;
 	for (size_t i = 0; i < stack_ids.n; i++)

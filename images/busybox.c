@@ -232,10 +232,8 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	struct stat st;
 	int r = -1;
 
-	if (stack_name_check(name, err) < 0)
+	if (stack_name_available(name, err) < 0)
 		return -1;
-	if (stack_exists(name))
-		return berr_fail(err, "stack %s already exists; remove it first with 'berth stacks:remove %s'", name, name);
 	busybox = find_busybox(err);
 	if (!busybox || check_static(busybox, err) < 0 || stat(busybox, &st) < 0)
 		return -1;

@@ -108,6 +108,16 @@ char *stack_file(const char *name)
 	return store_path("stacks/%s.json", name);
 }
 
+int stack_name_available(const char *name, struct berr *err)
+{
+	if (stack_name_check(name, err) < 0)
+		return -1;
+	if (stack_exists(name))
+		return berr_fail(err, "stack %s already exists; remove it first with 'berth stacks:remove %s'",
+				 name, name);
+	return 0;
+}
+
 bool stack_exists(const char *name)
 {
 	struct berr ignored;

@@ -123,10 +123,8 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 	struct berr ignored;
 	int r = -1;
 
-	if (stack_name_check(name, err) < 0 || check_options(suite, opts->include, mirror, err) < 0)
+	if (stack_name_available(name, err) < 0 || check_options(suite, opts->include, mirror, err) < 0)
 		return -1;
-	if (stack_exists(name))
-		return berr_fail(err, "stack %s already exists; remove it first with 'berth stacks:remove %s'", name, name);
 	debootstrap = find_debootstrap();
 	if (!debootstrap)
 		return berr_fail(err, "debootstrap is not installed; install it with 'apt-get install debootstrap'");

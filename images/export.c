@@ -53,16 +53,6 @@ static la_ssize_t sink_write(struct archive *a, void *arg, const void *buf, size
 	return (la_ssize_t)len;
 }
 
-static int open_in_layer(int rootfd, const char *path)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-}
-
 static int hex_nibble(char c)
 {
 	return c <= '9' ? c - '0' : c - 'a' + 10;
@@ -111,7 +101,7 @@ static int write_marker(struct archive *a, const char *name, const char *what, s
 static int write_file_data(struct archive *a, int rootfd, const struct tree_entry *e, char *buf,
 			   const char *what, struct berr *err)
 {
-	autoclose int fd = open_in_layer(rootfd, e->path);
+	autoclose int fd = open_file_beneath(rootfd, e->path);
 	uint64_t total = 0;
 
 	if (fd < 0)

@@ -403,10 +403,8 @@ int stack_import(const char *name, const char *src, const struct images_progress
 	struct stat st;
 	int r = -1;
 
-	if (stack_name_check(name, err) < 0)
+	if (stack_name_available(name, err) < 0)
 		return -1;
-	if (stack_exists(name))
-		return berr_fail(err, "stack %s already exists; remove it first with 'berth stacks:remove %s'", name, name);
 	if (store_mkdirs(err) < 0)
 		return -1;
 	if (!strcmp(src, "-")) {

@@ -165,6 +165,8 @@ int tree_copy(int srcfd, int dstfd, const struct tree *t, const char *what,
 /* Open dir (relative to rootfd) as a directory, refusing symlinks and "..";
  * create missing components (0755, root) when create is set (tree_copy.c). */
 int open_beneath(int rootfd, const char *path, bool create, struct berr *err);
+/* Open a file of a layer for reading: beneath rootfd, no symlinks followed. */
+int open_file_beneath(int rootfd, const char *path);
 
 /* ---- what an extraction wrote (model.c) ---- */
 struct model {
@@ -250,6 +252,8 @@ struct stack_record {
 };
 
 int stack_name_check(const char *name, struct berr *err);
+/* A valid name no stack has yet (a clear error otherwise). */
+int stack_name_available(const char *name, struct berr *err);
 /* Record a new stack (refs first, then the stack file; no replacing). */
 int stack_save(const struct stack_record *rec, struct berr *err);
 /* catalog.c: stacks/<name>.json. */

@@ -39,9 +39,9 @@ int stack_save(const struct stack_record *rec, struct berr *err)
 	lock = store_lock(LOCK_EX, err);
 	if (lock < 0)
 		return -1;
-	if (path_exists(path))
-		return berr_fail(err, "stack %s already exists; remove it first with 'berth stacks:remove %s'",
-				 rec->name, rec->name);
+	/* Again under the lock: another creator may have won since the first check. */
+	if (stack_name_available(rec->name, err) < 0)
+		return -1;
 	if (refs_write_locked("stack", rec->name, &rec->layers, err) < 0)
 		return -1;
 	if (write_file_atomic(tmp, text, strlen(text), 0644, err) < 0)

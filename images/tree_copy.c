@@ -59,7 +59,7 @@ int open_beneath(int rootfd, const char *path, bool create, struct berr *err)
 	return fd;
 }
 
-static int open_source(int srcfd, const char *path)
+int open_file_beneath(int srcfd, const char *path)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
@@ -113,7 +113,7 @@ static int set_owner_mode_time(int fd, const struct tree_entry *e, struct berr *
 static int copy_file_data(int srcfd, int pfd, const char *name, const struct tree_entry *e,
 			  char *buf, struct digest_table *digests, struct berr *err)
 {
-	autoclose int in = open_source(srcfd, e->path);
+	autoclose int in = open_file_beneath(srcfd, e->path);
 	autoclose int out = -1;
 	unsigned char digest[SHA256_LEN];
 	struct sha256 h;
