@@ -32,3 +32,20 @@ void ui_report_row(const char *key, const char *value)
 	/* Dokku pads report keys to 26 columns after the 7-space indent. */
 	printf("       %-26s %s\n", key, value ? value : "");
 }
+
+static void ui_sink_line(void *ctx, enum sink_kind kind, const char *text)
+{
+	FILE *f = (kind == SINK_WARN || kind == SINK_ERROR) ? stderr : stdout;
+
+	(void)ctx;
+	fputs(sink_prefix(kind), f);
+	fputs(text, f);
+	fputc('\n', f);
+	fflush(f);
+}
+
+const struct sink *ui_sink(void)
+{
+	static const struct sink sink = { .line = ui_sink_line };
+	return &sink;
+}

@@ -4,6 +4,8 @@
 #ifndef BERTH_COMMON_UI_H
 #define BERTH_COMMON_UI_H
 
+#include "common/sink.h"
+
 void ui_header(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ui_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ui_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -11,5 +13,9 @@ void ui_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ui_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A "Key:  value" report row, key padded to Dokku's column width. */
 void ui_report_row(const char *key, const char *value);
+
+/* A sink that prints lines Dokku-style: warnings and errors on stderr, the rest on
+ * stdout. For cmd/ to hand to lower layers. */
+const struct sink *ui_sink(void);
 
 #endif
