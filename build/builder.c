@@ -101,16 +101,19 @@ static int write_env_dir(const char *dir, const struct strv *config, struct berr
 	for (size_t i = 0; i < config->n; i++) {
 		const char *eq = strchr(config->v[i], '=');
 		autofree char *key = eq ? xstrndup(config->v[i], eq - config->v[i]) : NULL;
+		autofree char *path = NULL;
 		autoclose int fd = -1;
-		size_t len;
 
 		if (!key || !env_name_valid(key))
 			continue;
-		len = strlen(eq + 1);
+		path = xasprintf("%s/%s", dir, key);
 		fd = openat(dfd, key, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, eq + 1, len) != (ssize_t)len ||
-		    fchown(fd, BUILD_UID, BUILD_UID) < 0)
-			return berr_sys(err, "write %s/%s", dir, key);
+		if (fd < 0)
+			return berr_sys(err, "create %s", path);
+		if (write_all(fd, eq + 1, strlen(eq + 1), path, err) < 0)
+			return -1;
+		if (fchown(fd, BUILD_UID, BUILD_UID) < 0)
+			return berr_sys(err, "chown %s", path);
 	}
 	return 0;
 }

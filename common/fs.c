@@ -164,6 +164,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return 0;
 }
 
+int write_all(int fd, const void *data, size_t len, const char *what, struct berr *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_sys(err, "write %s", what);
+		if (n == 0)
+			return berr_fail(err, "write %s: no space written", what);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int write_file_at(int dirfd, const char *name, const char *data, struct berr *err)
 {
 	autoclose int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);

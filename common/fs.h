@@ -21,6 +21,9 @@ int rm_rf_at(int dirfd, const char *name, struct berr *err);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct berr *err);
 
+/* Write all of data to fd (retrying short writes); errors name what. */
+int write_all(int fd, const void *data, size_t len, const char *what, struct berr *err);
+
 /* Write data to an existing file in one write(2) (procfs, cgroupfs). */
 int write_file(const char *path, const char *data, struct berr *err);
 int write_file_at(int dirfd, const char *name, const char *data, struct berr *err);
