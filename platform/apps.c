@@ -26,13 +26,13 @@ int app_name_check(const char *name, struct berr *err)
 	size_t len = name ? strlen(name) : 0;
 
 	if (len == 0)
-		return berr_fail(err, "an app name is required");
-	if (len > APP_NAME_MAX)
-		return berr_fail(err, "App name '%.*s...' is too long: at most %d characters", 20,
-				 name, APP_NAME_MAX);
+		return berr_fail(err, "Please specify an app to run the command on");
 	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')) ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
-		return berr_fail(err, "App name must begin with a lowercase letter or digit and contain only lowercase letters, digits and dashes");
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != len)
+		return berr_fail(err, "App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+	if (len > APP_NAME_MAX)
+		return berr_fail(err, "App name '%.20s...' is too long: at most %d characters", name,
+				 APP_NAME_MAX);
 	return 0;
 }
 
