@@ -57,7 +57,7 @@ int args_parse(int argc, char **argv, const struct opt *opts, unsigned flags, ch
 		}
 		o = opt_find(opts, arg, &value);
 		if (!o) {
-			cmd_fail("%s: unknown flag %s; see 'berth %s --help'", argv[0], arg, argv[0]);
+			cmd_fail("%s: unknown flag %s; see '%s %s --help'", argv[0], arg, cmd_name, argv[0]);
 			return -1;
 		}
 		if (o->kind == OPT_BOOL) {

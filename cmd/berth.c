@@ -15,6 +15,7 @@
 #endif
 
 bool cmd_force;
+const char *cmd_name = "berth";
 
 int cmd_fail(const char *fmt, ...)
 {
@@ -68,8 +69,8 @@ static int not_a_command(int argc, char **argv)
 	fputs(" !     `", stderr);
 	for (int i = 0; i < argc; i++)
 		fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
-	fputs("` is not a berth command.\n", stderr);
-	fputs(" !     See `berth help` for a list of available commands.\n", stderr);
+	fprintf(stderr, "` is not a %s command.\n", cmd_name);
+	fprintf(stderr, " !     See `%s help` for a list of available commands.\n", cmd_name);
 	return 1;
 }
 
@@ -117,6 +118,8 @@ int main(int argc, char **argv)
 	char *program = argv[0];
 	int first = 1, n;
 
+	if (!strcmp(basename(program), "dokku"))
+		cmd_name = "dokku";
 	if (global_flags(argc, argv, &app, &first) != 0)
 		return 1;
 	argc -= first - 1;
@@ -140,7 +143,7 @@ int main(int argc, char **argv)
 		if (t)
 			help_topic(t);
 		else
-			printf("Usage: berth %s %s\n\n%s\n", c->name, c->usage, c->summary);
+			printf("Usage: %s %s %s\n\n%s\n", cmd_name, c->name, c->usage, c->summary);
 		return 0;
 	}
 	if (!c && t) {

@@ -43,6 +43,10 @@ int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * does), else 1. */
 int cmd_fail_app(const char *app, const struct berr *err);
 
+/* The name the user called us by: "dokku" when berth is installed under
+ * Dokku's name (a symlink), else "berth"; help and errors say it. */
+extern const char *cmd_name;
+
 /* Global flags (before the command): --force, --quiet (ui_quiet), --trace. */
 extern bool cmd_force;
 

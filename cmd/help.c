@@ -47,9 +47,10 @@ void help_topic(const struct topic *t)
 	for (const struct command *c = berth_commands; c->name; c++)
 		has_sub |= in_topic(c, t) && strchr(c->name, ':');
 	if (has_sub)
-		printf("Usage: berth %s[:COMMAND]\n\n%s\n\nAdditional commands:\n", t->name, t->summary);
+		printf("Usage: %s %s[:COMMAND]\n\n%s\n\nAdditional commands:\n", cmd_name, t->name,
+		       t->summary);
 	else
-		printf("Usage: berth %s\n\n%s\n\n", t->name, t->summary);
+		printf("Usage: %s %s\n\n%s\n\n", cmd_name, t->name, t->summary);
 	print_commands(t);
 }
 
@@ -66,12 +67,15 @@ int cmd_help(int argc, char **argv)
 			return 0;
 		}
 		if (!c)
-			return cmd_fail("`%s` is not a berth command; see `berth help`", argv[1]);
-		printf("Usage: berth %s %s\n\n%s\n", c->name, c->usage, c->summary);
+			return cmd_fail("`%s` is not a %s command; see `%s help`", argv[1], cmd_name,
+					cmd_name);
+		printf("Usage: %s %s %s\n\n%s\n", cmd_name, c->name, c->usage, c->summary);
 		return 0;
 	}
-	printf("Usage: berth [--quiet|--trace|--force] COMMAND <app> [command-specific-options]\n\n");
-	printf("Primary help options, type \"berth COMMAND:help\" for more details, or berth help --all to see all commands.\n\n");
+	printf("Usage: %s [--quiet|--trace|--force] COMMAND <app> [command-specific-options]\n\n",
+	       cmd_name);
+	printf("Primary help options, type \"%s COMMAND:help\" for more details, or %s help --all to see all commands.\n\n",
+	       cmd_name, cmd_name);
 	printf("Commands:\n\n");
 	if (argc > 1) {
 		print_commands(NULL);
