@@ -42,15 +42,7 @@ static void print_commands(const struct topic *only)
 
 void help_topic(const struct topic *t)
 {
-	bool has_sub = false;
-
-	for (const struct command *c = berth_commands; c->name; c++)
-		has_sub |= in_topic(c, t) && strchr(c->name, ':');
-	if (has_sub)
-		printf("Usage: %s %s[:COMMAND]\n\n%s\n\nAdditional commands:\n", cmd_name, t->name,
-		       t->summary);
-	else
-		printf("Usage: %s %s\n\n%s\n\n", cmd_name, t->name, t->summary);
+	printf("Usage: %s %s[:COMMAND]\n\n%s\n\nAdditional commands:\n", cmd_name, t->name, t->summary);
 	print_commands(t);
 }
 

@@ -21,7 +21,7 @@ const struct topic berth_topics[] = {
 	{ "git", "Manage app deploys via git" },
 	{ "help", "Print the list of commands" },
 	{ "images", "Manage the layer store (berth)" },
-	{ "ps", "List processes running in app containers" },
+	{ "ps", "Manage app processes" },
 	{ "run", "Run a one-off process inside a container" },
 	{ "runtime", "Run one command in a new container (berth plumbing)" },
 	{ "stacks", "Manage the stacks apps build and run on (berth)" },
