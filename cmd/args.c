@@ -1,19 +1,17 @@
-/* args.c - command-line options as Dokku's commands take them, and *:report
- * output as Dokku prints it. */
-#include <jansson.h>
+/* args.c - command-line options as Dokku's commands take them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "common/cleanup.h"
-#include "common/ui.h"
 
 static const struct opt *opt_find(const struct opt *opts, const char *arg, const char **value)
 {
 	for (const struct opt *o = opts; o && o->name; o++) {
 		size_t n = strlen(o->name);
 
+		if (n == 0)  /* an option switched off for this command */
+			continue;
 		if (strncmp(arg, o->name, n))
 			continue;
 		if (arg[n] == '\0') {
@@ -82,75 +80,4 @@ int args_parse(int argc, char **argv, const struct opt *opts, unsigned flags, ch
 	}
 	pos[n] = NULL;
 	return n;
-}
-
-/* "--buildpacks-computed-stack" -> "Buildpacks computed stack:" */
-static char *report_label(const char *flag)
-{
-	char *label = xasprintf("%s:", flag + 2);
-
-	for (char *p = label; *p; p++)
-		if (*p == '-' || *p == '.')
-			*p = ' ';
-	if (label[0] >= 'a' && label[0] <= 'z')
-		label[0] = (char)(label[0] - 'a' + 'A');
-	return label;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct report_row *)a)->flag, ((const struct report_row *)b)->flag);
-}
-
-int report_print(const char *name, const char *type, const struct report_row *rows, size_t n,
-		 const char *info_flag, const char *format)
-{
-	autofree struct report_row *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
-	autofree char *prefix = xasprintf("--%s-", type);
-	size_t width = 31;
-
-	if (format && strcmp(format, "json") && strcmp(format, "stdout"))
-		return cmd_fail("Invalid --format value specified: %s (json or stdout)", format);
-	if (n)
-		memcpy(sorted, rows, n * sizeof(*rows));
-	qsort(sorted, n, sizeof(*sorted), row_cmp);
-	if (format && !strcmp(format, "json")) {
-		json_t *obj = json_object();
-		autofree char *text = NULL;
-
-		for (size_t i = 0; i < n; i++) {
-			const char *v = sorted[i].value ? sorted[i].value : "";
-
-			json_object_set_new(obj, sorted[i].flag + 2, json_string(v));
-			if (str_has_prefix(sorted[i].flag, prefix))
-				json_object_set_new(obj, sorted[i].flag + strlen(prefix), json_string(v));
-		}
-		text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(obj);
-		puts(text ? text : "{}");
-		return 0;
-	}
-	if (info_flag) {
-		for (size_t i = 0; i < n; i++) {
-			if (!strcmp(sorted[i].flag, info_flag)) {
-				puts(sorted[i].value ? sorted[i].value : "");
-				return 0;
-			}
-		}
-		fputs(" !     Invalid flag passed, valid flags: ", stderr);
-		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "%s%s", i ? ", " : "", sorted[i].flag);
-		fputc('\n', stderr);
-		return 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strlen(sorted[i].flag) > width)
-			width = strlen(sorted[i].flag);
-	ui_header_q("%s %s information", name, type);
-	for (size_t i = 0; i < n; i++) {
-		autofree char *label = report_label(sorted[i].flag);
-
-		printf("       %-*s%s\n", (int)width, label, sorted[i].value ? sorted[i].value : "");
-	}
-	return 0;
 }

@@ -70,7 +70,7 @@ static int show(int argc, char **argv, bool allow_legacy)
 	const struct opt opts[] = {
 		{ "--global", OPT_BOOL, &global },
 		{ "--merged", OPT_BOOL, &merged },
-		{ allow_legacy ? "--shell" : "", OPT_BOOL, &shell },
+		{ allow_legacy ? "--shell" : "", OPT_BOOL, &shell },  /* "": not taken here */
 		{ allow_legacy ? "--export" : "", OPT_BOOL, &exports },
 		{ NULL, 0, NULL },
 	};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -308,9 +309,9 @@ int cmd_run(int argc, char **argv)
 	if (!proc)
 		for (int a = first; a < n; a++)
 			strv_push(&command, pos[a]);
-	/* DYNO=run.N with N at random, as Dokku names one-off containers; a
-	 * user's --env DYNO=... still wins. */
-	strv_push_owned(&env, xasprintf("DYNO=run.%d", 1 + (int)(getpid() % 32767)));
+	/* DYNO=run.N with N varying from run to run, as Dokku numbers one-off
+	 * containers; a user's --env DYNO=... still wins. */
+	strv_push_owned(&env, xasprintf("DYNO=run.%d", 1 + (int)((getpid() ^ time(NULL)) % 32767)));
 	for (size_t i = 0; i < user_env.n; i++)
 		strv_push(&env, user_env.v[i]);
 	if (app_run_oneoff(pos[0], &command, &env, &status, &err) < 0)

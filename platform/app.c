@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
 #include "images/images.h"
-#include "platform/platform.h"
+#include "platform/internal.h"
 
 #define STATE_LOCK "state.lock"
 
@@ -60,21 +61,40 @@ void app_close(struct app *app)
 	app_settings_free(&app->settings);
 }
 
+int platform_flock_at(int dirfd, const char *name, int *fd, struct berr *err)
+{
+	int lock = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (lock < 0)
+		return berr_sys(err, "open lock %s", name);
+	while (flock(lock, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(lock);
+			return berr_sys(err, "lock %s", name);
+		}
+	}
+	*fd = lock;
+	return 0;
+}
+
 int app_lock(struct app *app, struct berr *err)
 {
+	autofree char *dir = NULL;
+	struct stat held, now;
 	int fd;
 
 	if (app->lock_fd >= 0)
 		return 0;
 	/* An O_PATH directory fd is enough for openat(). */
-	fd = openat(app->dirfd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return berr_sys(err, "open the state lock of app %s", app->name);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return berr_sys(err, "lock the state of app %s", app->name);
-		}
+	if (platform_flock_at(app->dirfd, STATE_LOCK, &fd, err) < 0)
+		return berr_prefix(err, "app %s", app->name);
+	/* apps:destroy renames the directory away under this lock: once it is
+	 * ours, the directory we opened must still be the app's. */
+	dir = app_path(app->name, NULL);
+	if (fstat(app->dirfd, &held) < 0 || stat(dir, &now) < 0 || held.st_ino != now.st_ino ||
+	    held.st_dev != now.st_dev) {
+		close(fd);
+		return berr_fail(err, "App %s does not exist", app->name);
 	}
 	app->lock_fd = fd;
 	return 0;
@@ -92,6 +112,30 @@ int app_save(struct app *app, struct berr *err)
 	if (app->lock_fd < 0)
 		return berr_fail(err, "app %s: settings saved without the state lock (a bug)", app->name);
 	return app_settings_save(app->name, &app->settings, err);
+}
+
+int app_settings_edit(struct app *app,
+		      int (*edit)(struct app_settings *s, void *ctx, struct berr *err), void *ctx,
+		      struct berr *err)
+{
+	bool took = app->lock_fd < 0;
+	struct app_settings fresh;
+	int r;
+
+	if (took && app_lock(app, err) < 0)
+		return -1;
+	/* Read again under the lock: what app_open() read may be stale. */
+	r = app_settings_load(app->name, &fresh, err);
+	if (r == 0) {
+		app_settings_free(&app->settings);
+		app->settings = fresh;
+		r = edit(&app->settings, ctx, err);
+	}
+	if (r == 0)
+		r = app_save(app, err);
+	if (took)
+		app_unlock(app);
+	return r;
 }
 
 /* Every release holds its layers through a "release" reference named APP/vN. */

@@ -94,28 +94,25 @@ int buildpack_url_normalize(const char *spec, char **url, struct berr *err)
 	return berr_fail(err, "Invalid buildpack specified: %s", spec);
 }
 
-/* Run edit on the app's buildpack list under its state lock, then save. */
+/* Run edit on the app's buildpack list: one read-modify-write under its lock. */
+struct list_edit {
+	int (*edit)(struct strv *list, void *ctx, struct berr *err);
+	void *ctx;
+};
+
+static int list_edit_settings(struct app_settings *s, void *ctx, struct berr *err)
+{
+	struct list_edit *e = ctx;
+
+	return e->edit(&s->buildpacks, e->ctx, err);
+}
+
 static int list_edit(struct app *app, int (*edit)(struct strv *list, void *ctx, struct berr *err),
 		     void *ctx, struct berr *err)
 {
-	bool took = app->lock_fd < 0;
-	struct app_settings fresh;
-	int r;
+	struct list_edit e = { edit, ctx };
 
-	if (took && app_lock(app, err) < 0)
-		return -1;
-	/* Read again under the lock: what app_open() read may be stale. */
-	r = app_settings_load(app->name, &fresh, err);
-	if (r == 0) {
-		app_settings_free(&app->settings);
-		app->settings = fresh;
-		r = edit(&app->settings.buildpacks, ctx, err);
-	}
-	if (r == 0)
-		r = app_save(app, err);
-	if (took)
-		app_unlock(app);
-	return r;
+	return app_settings_edit(app, list_edit_settings, &e, err);
 }
 
 struct at {
@@ -240,26 +237,19 @@ int buildpacks_clear(struct app *app, struct berr *err)
 	return list_edit(app, clear_edit, NULL, err);
 }
 
+static int stack_edit(struct app_settings *s, void *ctx, struct berr *err)
+{
+	const char *stack = ctx;
+
+	(void)err;
+	free(s->stack);
+	s->stack = stack ? xstrdup(stack) : NULL;
+	return 0;
+}
+
 int buildpacks_set_stack(struct app *app, const char *stack, struct berr *err)
 {
-	struct app_settings fresh;
-	bool took;
-	int r;
-
 	if (!app)
 		return global_setting_set("stack", stack, err);
-	took = app->lock_fd < 0;
-	if (took && app_lock(app, err) < 0)
-		return -1;
-	r = app_settings_load(app->name, &fresh, err);
-	if (r == 0) {
-		app_settings_free(&app->settings);
-		app->settings = fresh;
-		free(app->settings.stack);
-		app->settings.stack = stack ? xstrdup(stack) : NULL;
-		r = app_save(app, err);
-	}
-	if (took)
-		app_unlock(app);
-	return r;
+	return app_settings_edit(app, stack_edit, (void *)stack, err);
 }

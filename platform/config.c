@@ -2,18 +2,16 @@
  * in $BERTH_ROOT/config.json, each a JSON object of strings (mode 0600: they
  * are often secrets). Every edit is load-modify-save under a lock, so that
  * concurrent config:set calls of distinct keys all land. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/jsonfile.h"
 #include "common/paths.h"
-#include "platform/platform.h"
+#include "platform/internal.h"
 
 static char *config_file(const char *app)
 {
@@ -130,6 +128,8 @@ int config_load_merged(const char *app, struct strv *env, struct berr *err)
  * vars. Returns the fd to close (-1 when app was already locked by the caller). */
 static int edit_lock(struct app *app, bool *took, int *global_fd, struct berr *err)
 {
+	autoclose int root = -1;
+
 	*took = false;
 	*global_fd = -1;
 	if (app) {
@@ -138,22 +138,12 @@ static int edit_lock(struct app *app, bool *took, int *global_fd, struct berr *e
 		*took = true;
 		return app_lock(app, err);
 	}
-	autofree char *path = xasprintf("%s/config.lock", berth_root());
-	int fd;
-
 	if (mkdir_p(berth_root(), 0755, err) < 0)
 		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return berr_sys(err, "open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return berr_sys(err, "lock %s", path);
-		}
-	}
-	*global_fd = fd;
-	return 0;
+	root = open(berth_root(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return berr_sys(err, "open %s", berth_root());
+	return platform_flock_at(root, "config.lock", global_fd, err);
 }
 
 static void edit_unlock(struct app *app, bool took, int global_fd)

@@ -70,6 +70,12 @@ int app_lock(struct app *app, struct berr *err);
 void app_unlock(struct app *app);
 /* Save app->settings; only under the state lock. */
 int app_save(struct app *app, struct berr *err);
+/* One read-modify-write of the settings: under the state lock (taken and
+ * dropped here unless the caller holds it), reload app->settings, let edit
+ * change them, save. */
+int app_settings_edit(struct app *app,
+		      int (*edit)(struct app_settings *s, void *ctx, struct berr *err), void *ctx,
+		      struct berr *err);
 /* Remove an app: its directory and its releases' layer references (gc frees
  * the layers). Refused while a deploy of it runs. */
 int app_destroy(const char *name, struct berr *err);

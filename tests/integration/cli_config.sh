@@ -174,3 +174,18 @@ test_concurrent_config_sets_lose_nothing() {
 	assert_eq "value 17" "$(berth config:get cfg KEY_17)"
 	assert_eq 600 "$(stat -c %a "$BERTH_ROOT/apps/cfg/config.json")" "config files are private"
 }
+
+test_config_set_does_not_wait_for_a_deploy() {
+	setup_cfg
+	local dir=$BERTH_ROOT/apps/cfg
+	# A deploy holds deploy.lock for as long as it builds.
+	flock "$dir/deploy.lock" sh -c "touch '$TEST_TMP/held'; while [ ! -e '$TEST_TMP/release' ]; do sleep 0.1; done" &
+	local holder=$!
+	wait_for test -e "$TEST_TMP/held" || fail "the deploy lock was not taken"
+	local status
+	run_status status timeout 10 "$BERTH_BIN" config:set --no-restart cfg A=1
+	touch "$TEST_TMP/release"
+	wait "$holder"
+	assert_eq 0 "$status" "config:set while a deploy holds its lock"
+	assert_eq 1 "$(berth config:get cfg A)"
+}
