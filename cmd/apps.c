@@ -1,9 +1,11 @@
-/* apps.c - apps, apps:list, apps:create, apps:exists, apps:destroy. */
+/* apps.c - apps, apps:list, apps:create, apps:exists, apps:destroy, apps:lock,
+ * apps:locked, apps:unlock, apps:report. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "common/cleanup.h"
 #include "common/ui.h"
 #include "platform/platform.h"
 
@@ -132,4 +134,133 @@ int cmd_apps_destroy(int argc, char **argv)
 	if (app_destroy(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	return 0;
+}
+
+/* apps:lock, apps:unlock, apps:locked: the app given as the only argument. */
+static int one_app(int argc, char **argv, const char **app)
+{
+	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, NULL, 0, pos);
+
+	if (n < 0)
+		return 1;
+	if (n != 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	*app = pos[0];
+	return 0;
+}
+
+int cmd_apps_lock(int argc, char **argv)
+{
+	const char *app = NULL;
+	struct berr err;
+	int r = one_app(argc, argv, &app);
+
+	if (r)
+		return r;
+	if (app_set_deploy_locked(app, true, &err) < 0)
+		return cmd_fail("Unable to create deploy lock: %s", err.msg);
+	ui_step("Deploy lock created");
+	return 0;
+}
+
+int cmd_apps_locked(int argc, char **argv)
+{
+	const char *app = NULL;
+	int r = one_app(argc, argv, &app);
+
+	if (r)
+		return r;
+	if (!app_deploy_locked(app) && !app_deploy_running(app))
+		return cmd_fail("Deploy lock does not exist");
+	if (!ui_quiet)
+		puts("Deploy lock exists");
+	return 0;
+}
+
+int cmd_apps_unlock(int argc, char **argv)
+{
+	const char *app = NULL;
+	struct berr err;
+	int r = one_app(argc, argv, &app);
+
+	if (r)
+		return r;
+	if (!app_deploy_locked(app))
+		return cmd_fail("Unable to remove deploy lock: %s is not locked", app);
+	if (app_deploy_running(app)) {
+		ui_warn("A deploy may be in progress.");
+		ui_warn("Removing the app lock will not stop in progress deploys.");
+	}
+	if (app_set_deploy_locked(app, false, &err) < 0)
+		return cmd_fail("Unable to remove deploy lock: %s", err.msg);
+	ui_step("Deploy lock removed");
+	return 0;
+}
+
+static int apps_report_one(const char *name, const char *info_flag, const char *format)
+{
+	struct app app;
+	struct berr err;
+	autofree char *dir = NULL;
+	autofree char *created = NULL;
+	int r;
+
+	if (!name) {
+		struct report_row rows[] = { { "--app-global-disable-autocreation", "" } };
+
+		return report_print("--global", "app", rows, ARRAY_SIZE(rows), info_flag, format);
+	}
+	if (app_open(name, 0, &app, &err) < 0)
+		return cmd_fail_app(name, &err);
+	dir = app_path(name, NULL);
+	created = app.settings.created_at ? xasprintf("%lld", app.settings.created_at) : xstrdup("");
+	struct report_row rows[] = {
+		{ "--app-created-at", created },
+		{ "--app-deploy-source", "" },
+		{ "--app-deploy-source-metadata", "" },
+		{ "--app-dir", dir },
+		{ "--app-global-disable-autocreation", "" },
+		{ "--app-locked", app_deploy_locked(name) ? "true" : "false" },
+	};
+	r = report_print(name, "app", rows, ARRAY_SIZE(rows), info_flag, format);
+	app_close(&app);
+	return r;
+}
+
+int cmd_apps_report(int argc, char **argv)
+{
+	const char *format = "stdout";
+	bool global = false;
+	const struct opt opts[] = {
+		{ "--format", OPT_STR, &format },
+		{ "--global", OPT_BOOL, &global },
+		{ NULL, 0, NULL },
+	};
+	const char *info_flag = NULL;
+	struct strv apps = { 0 };
+	struct berr err;
+	char *pos[argc + 1];
+	int n, r = 0;
+
+	if (report_split_flag(&argc, argv, &info_flag) != 0)
+		return 1;
+	n = args_parse(argc, argv, opts, 0, pos);
+	if (n < 0)
+		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (global || n == 1)
+		return apps_report_one(global ? NULL : pos[0], info_flag, format);
+	if (app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (apps.n == 0)
+		ui_warn("You haven't deployed any applications yet");
+	for (size_t i = 0; i < apps.n && r == 0; i++)
+		r = apps_report_one(apps.v[i], info_flag, format);
+	strv_free(&apps);
+	return r;
 }

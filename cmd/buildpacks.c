@@ -213,24 +213,11 @@ int cmd_buildpacks_report(int argc, char **argv)
 	struct strv apps = { 0 };
 	struct berr err;
 	char *pos[argc + 1];
-	int n = 0, r = 0;
+	int n, r = 0;
 
-	/* A report's own flags (--buildpacks-list) are not options to parse. */
-	char *rest[argc + 1];
-	int m = 1;
-
-	rest[0] = argv[0];
-	for (int i = 1; i < argc; i++) {
-		if (str_has_prefix(argv[i], "--") && strcmp(argv[i], "--global") &&
-		    !str_has_prefix(argv[i], "--format")) {
-			if (info_flag)
-				return cmd_fail("Only one report flag may be given");
-			info_flag = argv[i];
-		} else {
-			rest[m++] = argv[i];
-		}
-	}
-	n = args_parse(m, rest, opts, 0, pos);
+	if (report_split_flag(&argc, argv, &info_flag) != 0)
+		return 1;
+	n = args_parse(argc, argv, opts, 0, pos);
 	if (n < 0)
 		return 1;
 	if (n > 1)

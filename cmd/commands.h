@@ -71,8 +71,10 @@ int args_parse(int argc, char **argv, const struct opt *opts, unsigned flags, ch
  * both with and without the type prefix. */
 struct report_row {
 	const char *flag;
-	char *value;
+	const char *value;  /* NULL prints as empty */
 };
+/* Take a report's own --FLAG out of argv (it is not an option to parse). */
+int report_split_flag(int *argc, char **argv, const char **info_flag);
 int report_print(const char *name, const char *type, const struct report_row *rows, size_t n,
 		 const char *info_flag, const char *format);
 
@@ -84,6 +86,10 @@ int cmd_apps_create(int argc, char **argv);
 int cmd_apps_list(int argc, char **argv);
 int cmd_apps_exists(int argc, char **argv);
 int cmd_apps_destroy(int argc, char **argv);
+int cmd_apps_lock(int argc, char **argv);
+int cmd_apps_locked(int argc, char **argv);
+int cmd_apps_unlock(int argc, char **argv);
+int cmd_apps_report(int argc, char **argv);
 int cmd_apps(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_config_clear(int argc, char **argv);

@@ -10,6 +10,29 @@
 #include "common/cleanup.h"
 #include "common/ui.h"
 
+int report_split_flag(int *argc, char **argv, const char **info_flag)
+{
+	int m = 1;
+
+	*info_flag = NULL;
+	for (int i = 1; i < *argc; i++) {
+		if (str_has_prefix(argv[i], "--") && strcmp(argv[i], "--global") &&
+		    strcmp(argv[i], "--format") && !str_has_prefix(argv[i], "--format=")) {
+			if (*info_flag)
+				return cmd_fail("Only one report flag may be given");
+			*info_flag = argv[i];
+			continue;
+		}
+		argv[m++] = argv[i];
+		/* the value of --format stays with it */
+		if (!strcmp(argv[i], "--format") && i + 1 < *argc)
+			argv[m++] = argv[++i];
+	}
+	argv[m] = NULL;
+	*argc = m;
+	return 0;
+}
+
 /* "--buildpacks-computed-stack" -> "Buildpacks computed stack:" */
 static char *report_label(const char *flag)
 {

@@ -38,6 +38,7 @@ struct app_settings {
 	char *stack;              /* NULL: the global default */
 	struct strv buildpacks;   /* buildpacks:set/add; empty: .buildpacks or detect */
 	char *deploy_branch;      /* NULL: main */
+	long long created_at;     /* Unix time of apps:create; 0 when unknown */
 	struct strv formation;    /* TYPE=COUNT */
 };
 
@@ -85,8 +86,13 @@ int global_setting_get(const char *key, char **value, struct berr *err);
 int global_setting_set(const char *key, const char *value, struct berr *err);
 
 /* Take the app's deploy lock without waiting; fails with a clear message when
- * another deploy holds it. *fd is the lock; close it to release. */
+ * another deploy holds it, or when the app is locked (apps:lock). *fd is the
+ * lock; close it to release. */
 int app_lock_deploy(const char *app, int *fd, struct berr *err);
+/* apps:lock / apps:unlock: a marker that refuses deploys until removed. */
+int app_set_deploy_locked(const char *app, bool locked, struct berr *err);
+bool app_deploy_locked(const char *app);   /* the marker is there */
+bool app_deploy_running(const char *app);  /* a deploy holds the deploy lock */
 
 /* Config vars: KEY=VALUE, sorted by key. app NULL: the global config vars. */
 int config_load(const char *app, struct strv *env, struct berr *err);

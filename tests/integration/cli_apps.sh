@@ -46,3 +46,30 @@ test_apps_destroy_removes_config_and_releases_references() {
 	berth apps:create d >/dev/null
 	assert_eq "" "$(berth config:keys d)" "a new app of the same name starts clean"
 }
+
+test_apps_lock_locked_unlock_and_report() {
+	berth apps:create l >/dev/null
+	assert_eq false "$(berth apps:report l --app-locked)"
+	local status
+	run_status status berth apps:locked l 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_eq " !     Deploy lock does not exist" "$(cat "$TEST_TMP/err")"
+	assert_eq "-----> Deploy lock created" "$(berth apps:lock l)"
+	assert_eq true "$(berth apps:report l --app-locked)"
+	assert_eq "Deploy lock exists" "$(berth apps:locked l)"
+	assert_eq "-----> Deploy lock removed" "$(berth apps:unlock l)"
+	assert_eq false "$(berth apps:report l --app-locked)"
+	run_status status berth apps:unlock l 2>/dev/null
+	assert_eq 1 "$status" "unlocking an unlocked app"
+}
+
+test_apps_report_rows_and_json_keys() {
+	berth apps:create rep >/dev/null
+	local out
+	out=$(berth apps:report rep)
+	assert_eq "=====> rep app information" "$(head -n1 <<<"$out")"
+	assert_contains "$out" "       App dir:                         $BERTH_ROOT/apps/rep"
+	assert_contains "$out" "       App locked:                      false"
+	assert_eq "true" "$(berth apps:report rep --format json | jq -r 'has("dir") and has("app-dir") and has("locked") and has("app-locked") and has("deploy-source")')"
+	[[ $(berth apps:report rep --app-created-at) =~ ^[0-9]+$ ]] || fail "created-at is not a Unix time"
+}

@@ -68,3 +68,19 @@ test_ps_rebuild_all_rebuilds_every_deployed_app() {
 	[ -e "$BERTH_ROOT/apps/one/releases/v2.json" ] || fail "one has no new release"
 	assert_contains "$(cat "$TEST_TMP/out")" "Skipping undeployed: not deployed"
 }
+
+test_a_locked_app_refuses_deploys_until_unlocked() {
+	setup_deployed locked
+	berth apps:lock locked >/dev/null
+	echo more >"$TEST_TMP/src/more"
+	tar -C "$TEST_TMP/src" -cf "$TEST_TMP/src2.tar" .
+	local status
+	run_status status berth git:from-archive locked "$TEST_TMP/src2.tar" >/dev/null 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "App locked is locked for deployment"
+	run_status status berth ps:rebuild locked 2>/dev/null
+	assert_eq 1 "$status"
+	berth apps:unlock locked >/dev/null
+	berth git:from-archive locked "$TEST_TMP/src2.tar" >/dev/null 2>&1
+	assert_eq more "$(berth run locked cat /app/more)"
+}
