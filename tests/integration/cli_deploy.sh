@@ -84,3 +84,10 @@ test_a_locked_app_refuses_deploys_until_unlocked() {
 	berth git:from-archive locked "$TEST_TMP/src2.tar" >/dev/null 2>&1
 	assert_eq more "$(berth run locked cat /app/more)"
 }
+
+test_global_config_vars_reach_processes_and_app_vars_win() {
+	setup_deployed g
+	berth config:set --global G=global O=global >/dev/null
+	berth config:set --no-restart g O=app >/dev/null
+	assert_eq "global app" "$(berth run g 'echo $G $O')"
+}
