@@ -111,7 +111,7 @@ static int deploy_locked(const char *app, const char *source_layer, const char *
 	req.cache_dir = cache;
 	req.host_id_base = app_host_id_base(&s);
 	req.reuse_key = cur.build_key;
-	if (config_load(app, &req.config, err) < 0)
+	if (config_load_merged(app, &req.config, err) < 0)
 		goto out;
 	ui_step("Building %s on stack %s", app, stack);
 	if (build_run(&req, &res, err) < 0)

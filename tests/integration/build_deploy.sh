@@ -157,5 +157,5 @@ test_zip_archive_with_dokku_archive_type_flag_deploys() {
 	local status
 	run_status status berth git:from-archive --archive-type rar zipped "$TEST_TMP/app.zip" 2>"$TEST_TMP/err"
 	assert_eq 1 "$status"
-	assert_contains "$(cat "$TEST_TMP/err")" "--archive-type must be tar, tar.gz or zip"
+	assert_contains "$(cat "$TEST_TMP/err")" "Invalid archive type specified, valid archive types include: tar, tar.gz, zip"
 }
