@@ -33,6 +33,8 @@ int cmd_config_unset(int argc, char **argv);
 int cmd_config_show(int argc, char **argv);
 int cmd_config_keys(int argc, char **argv);
 int cmd_git_from_archive(int argc, char **argv);
+int cmd_git_receive_pack(int argc, char **argv);
+int cmd_git_upload_pack(int argc, char **argv);
 int cmd_ps_rebuild(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_buildpacks_set(int argc, char **argv);
