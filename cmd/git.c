@@ -116,3 +116,95 @@ int cmd_git_upload_pack(int argc, char **argv)
 {
 	return transport(argc, argv, gitd_upload_pack);
 }
+
+int cmd_git_set(int argc, char **argv)
+{
+	struct app_settings s;
+	struct berr err;
+	const char *branch = argc == 4 && argv[3][0] ? argv[3] : NULL;
+	int r;
+
+	if (argc < 3 || argc > 4)
+		return cmd_fail("Usage: berth git:set APP deploy-branch [BRANCH]");
+	if (strcmp(argv[2], "deploy-branch"))
+		return cmd_fail("git:set: unknown property %s; berth knows deploy-branch", argv[2]);
+	if (app_require(argv[1], &err) < 0 || (branch && gitd_branch_check(branch, &err) < 0))
+		return cmd_fail("%s", err.msg);
+	if (app_settings_load(argv[1], &s, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	free(s.deploy_branch);
+	s.deploy_branch = branch ? xstrdup(branch) : NULL;
+	r = app_settings_save(argv[1], &s, &err);
+	app_settings_free(&s);
+	if (r < 0 || gitd_set_head(&hooks, argv[1], branch, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (branch)
+		ui_step("Setting deploy-branch to %s", branch);
+	else
+		ui_step("Unsetting deploy-branch (main or master deploy)");
+	return 0;
+}
+
+int cmd_git_report(int argc, char **argv)
+{
+	struct gitd_report rep;
+	struct berr err;
+	autofree char *branch = NULL;
+	bool json = argc == 4 && !strcmp(argv[2], "--format") && !strcmp(argv[3], "json");
+
+	if (argc != 2 && !json)
+		return cmd_fail("Usage: berth git:report APP [--format json]");
+	if (app_require(argv[1], &err) < 0)
+		return cmd_fail("%s", err.msg);
+	branch = hook_deploy_branch(NULL, argv[1]);
+	if (gitd_report(&hooks, argv[1], branch, &rep, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (json) {
+		printf("{\"deploy-branch\": \"%s\", \"sha\": \"%s\", \"branches\": %zu}\n",
+		       branch ? branch : "main", rep.head, rep.branches);
+		return 0;
+	}
+	ui_header("%s git information", argv[1]);
+	ui_report_row("Git deploy branch:", branch ? branch : "main (or master)");
+	ui_report_row("Git sha:", rep.head);
+	ui_report_row("Git repository:", rep.has_repo ? "yes" : "none (nothing pushed yet)");
+	{
+		char n[32];
+
+		snprintf(n, sizeof(n), "%zu", rep.branches);
+		ui_report_row("Git branches:", n);
+	}
+	return 0;
+}
+
+/* Dokku's git:sync [--build] APP URL [REF]: fetch into the deploy branch, and
+ * deploy with --build; the branch moves only when that deploy succeeded. */
+int cmd_git_sync(int argc, char **argv)
+{
+	bool build = argc > 1 && !strcmp(argv[1], "--build");
+	autofree char *branch = NULL;
+	autoclose int fd = -1;
+	char commit[41];
+	struct berr err;
+
+	if (build) {
+		argc--;
+		argv++;
+	}
+	if (argc < 3 || argc > 4)
+		return cmd_fail("Usage: berth git:sync [--build] APP URL [REF]");
+	if (app_name_check(argv[1], &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (!app_exists(argv[1]) && app_create(argv[1], &err) < 0)
+		return cmd_fail("%s", err.msg);
+	branch = hook_deploy_branch(NULL, argv[1]);
+	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
+	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (build && deploy_archive(argv[1], fd, commit, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	ui_detail("%s is now at %.12s", branch ? branch : "main", commit);
+	return 0;
+}

@@ -60,25 +60,30 @@ int gitd_receive_pack(const struct gitd_options *o, const char *app, struct berr
 /* Serve one fetch or clone (git-upload-pack) of app. */
 int gitd_upload_pack(const struct gitd_options *o, const char *app, struct berr *err);
 
-/* Fetch ref (default: the remote's HEAD) from url into the app's repository as
- * the deploy branch, then write a tar of its tree to *archive_fd (an anonymous
- * file) for the caller to deploy; *commit is its sha (41 bytes). */
-int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
-		    const char *ref, int *archive_fd, char commit[41], struct berr *err);
-/* Point the deploy branch of app's repository at commit (after a deploy of a
- * git:sync succeeded). */
-int gitd_set_branch(const struct gitd_hooks *hooks, const char *app, const char *branch,
-		    const char *commit, struct berr *err);
+/* Is branch a valid branch name ("main", "release/v2")? */
+int gitd_branch_check(const char *branch, struct berr *err);
+/* Point the repository's HEAD at branch (what a clone checks out), when the
+ * app has a repository. */
+int gitd_set_head(const struct gitd_hooks *hooks, const char *app, const char *branch,
+		  struct berr *err);
 
-/* What git:report shows: the repository's deploy branch head and its size. */
+/* What git:report shows of an app's repository. */
 struct gitd_report {
 	bool has_repo;
 	char head[41];          /* the deploy branch's commit, "" when none */
-	uint64_t bytes;         /* on disk */
-	size_t refs;
+	size_t branches;
 };
 int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *branch,
 		struct gitd_report *r, struct berr *err);
+
+/* git:sync: fetch ref (NULL: the remote's default branch) from url into the
+ * app's repository and write a tar of its tree to *archive_fd (an anonymous
+ * file, rewound); commit is its sha. The caller deploys it, then moves the
+ * deploy branch with gitd_update_branch. */
+int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
+		    const char *ref, int *archive_fd, char commit[41], struct berr *err);
+int gitd_update_branch(const struct gitd_hooks *hooks, const char *app, const char *branch,
+		       const char *commit, struct berr *err);
 
 /* Split an ssh command line (SSH_ORIGINAL_COMMAND) into words with the shell's
  * quoting rules ('...', "...", backslash) and nothing else of the shell: no
