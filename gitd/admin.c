@@ -95,6 +95,7 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 	else
 		spec = xasprintf("+refs/heads/%s:" SYNC_REF, ref);
 	specs[0] = spec;
+	git_reference_remove(repo, SYNC_REF);  /* a previous sync's result */
 	if (git_remote_create_anonymous(&remote, repo, url) < 0 ||
 	    git_remote_fetch(remote, &refspecs, &fo, "git:sync") < 0) {
 		gitd_git_fail(err, "fetch %s%s%s", url, ref ? " " : "", ref ? ref : "");
@@ -132,6 +133,7 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 	git_oid_tostr(commit, 41, &id);
 	r = gitd_tree_tar(repo, &id, archive_fd, err);
 out:
+	git_reference_remove(repo, SYNC_REF);
 	git_remote_free(remote);
 	git_repository_free(repo);
 	return r;

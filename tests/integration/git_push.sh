@@ -239,3 +239,41 @@ test_repository_paths_other_than_an_app_name_are_refused() {
 	run_status status berth apps:exists fine
 	[ "$status" != 0 ] || fail "looking at refs created the app"
 }
+
+test_clone_and_fetch_get_what_was_pushed() {
+	git_setup
+	git config --global protocol.ext.allow always
+	hello_repo "$TEST_TMP/src"
+	bpush "$TEST_TMP/src" /cl main >/dev/null 2>&1
+	# ext:: runs `berth git-upload-pack cl` as ssh's forced command would.
+	git clone -q "ext::$BERTH_BIN %S cl" "$TEST_TMP/copy"
+	assert_eq "$(git -C "$TEST_TMP/src" rev-parse HEAD)" "$(git -C "$TEST_TMP/copy" rev-parse HEAD)" "cloned head"
+	cmp "$TEST_TMP/src/Procfile" "$TEST_TMP/copy/Procfile"
+	git -C "$TEST_TMP/copy" fsck --strict
+	git -C "$TEST_TMP/src" checkout -q -b topic
+	echo t >"$TEST_TMP/src/t" && git -C "$TEST_TMP/src" add -A && git -C "$TEST_TMP/src" commit -qm t
+	git -C "$TEST_TMP/src" tag -a -m "a tag" v1
+	bpush "$TEST_TMP/src" /cl topic v1 >/dev/null 2>&1
+	git -C "$TEST_TMP/copy" fetch -q origin --tags
+	assert_eq "$(git -C "$TEST_TMP/src" rev-parse topic)" "$(git -C "$TEST_TMP/copy" rev-parse origin/topic)" "fetched branch"
+	assert_eq "$(git -C "$TEST_TMP/src" rev-parse v1)" "$(git -C "$TEST_TMP/copy" rev-parse v1)" "fetched tag"
+	local status
+	run_status status git clone -q --depth 1 "ext::$BERTH_BIN %S cl" "$TEST_TMP/shallow" 2>"$TEST_TMP/err"
+	[ "$status" != 0 ] || fail "a shallow clone was served"
+	run_status status git clone -q "ext::$BERTH_BIN %S nosuchapp" "$TEST_TMP/none" 2>"$TEST_TMP/err"
+	[ "$status" != 0 ] || fail "a clone of a missing app worked"
+	assert_contains "$(cat "$TEST_TMP/err")" "nothing to fetch"
+}
+
+test_git_sync_fetches_a_remote_and_deploys_it_with_build() {
+	git_setup
+	hello_repo "$TEST_TMP/upstream"
+	berth git:sync synced "file://$TEST_TMP/upstream" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "sync failed"; }
+	assert_eq "$(git -C "$TEST_TMP/upstream" rev-parse HEAD)" "$(ref_of synced refs/heads/main)" "synced ref"
+	[ ! -e "$BERTH_ROOT/apps/synced/current" ] || fail "git:sync without --build deployed"
+	berth git:sync --build synced "file://$TEST_TMP/upstream" main >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "sync --build failed"; }
+	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: synced v1"
+	local status
+	run_status status berth git:sync synced "file://$TEST_TMP/upstream" nosuchbranch
+	assert_eq 1 "$status"
+}
