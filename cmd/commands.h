@@ -56,5 +56,10 @@ int cmd_images_gc(int argc, char **argv);
 int cmd_images_export(int argc, char **argv);
 int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
+int cmd_ssh_keys_add(int argc, char **argv);
+int cmd_ssh_keys_list(int argc, char **argv);
+int cmd_ssh_keys_remove(int argc, char **argv);
+int cmd_ssh_serve(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 #endif

@@ -62,6 +62,13 @@ const struct command berth_commands[] = {
 	  "store a directory (e.g. runtime:run --keep-upper's) as a layer; print its id (plumbing)" },
 	{ "images:export", HEAVY(cmd_images_export), "(--stack NAME | APP) FILE|-",
 	  "write a stack, or an app's release, as an OCI image archive" },
+	{ "ssh-keys:add", HEAVY(cmd_ssh_keys_add), "[--admin] NAME [FILE|-]",
+	  "allow an ssh public key (an admin key may also change the host)" },
+	{ "ssh-keys:list", HEAVY(cmd_ssh_keys_list), "[--format json]", "list the allowed ssh keys" },
+	{ "ssh-keys:remove", HEAVY(cmd_ssh_keys_remove), "NAME", "remove an ssh key" },
+	{ "ssh:serve", HEAVY(cmd_ssh_serve), "[--admin] KEYNAME",
+	  "run $SSH_ORIGINAL_COMMAND for a key (sshd's forced command; plumbing)" },
+	{ "events", HEAVY(cmd_events), "", "show the commands run over ssh, with their key" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -101,4 +101,32 @@ struct gitd_ssh_key {
 int gitd_ssh_key_parse(const char *text, struct gitd_ssh_key *key, struct berr *err);
 void gitd_ssh_key_free(struct gitd_ssh_key *key);
 
+
+/* A berth-managed authorized_keys file. berth's lines look like
+ *   command="PREFIX ssh:serve [--admin] 'NAME'",restrict,pty TYPE BASE64 NAME
+ * where PREFIX runs berth (environment and executable, shell-quoted); other
+ * lines are kept as they are. restrict turns off every kind of forwarding and
+ * the pty, pty gives one back when the client asks (for run and enter). */
+struct gitd_key_entry {
+	char *line;             /* as in the file */
+	char *name;             /* NULL: not one of berth's lines */
+	bool admin;
+	struct gitd_ssh_key key;
+};
+struct gitd_authkeys {
+	struct gitd_key_entry *v;
+	size_t n;
+};
+/* A key name: letters, digits, '.', '_', '@', '-'; at most 64; no leading '-'. */
+int gitd_key_name_check(const char *name, struct berr *err);
+/* A missing file is an empty list. */
+int gitd_authkeys_load(const char *path, struct gitd_authkeys *ak, struct berr *err);
+/* Refuses a taken name and a key that is already there (under any name). */
+int gitd_authkeys_add(struct gitd_authkeys *ak, const char *name, bool admin,
+		      const char *key_text, const char *command_prefix, struct berr *err);
+int gitd_authkeys_remove(struct gitd_authkeys *ak, const char *name, struct berr *err);
+/* Written atomically (temp file, fsync, rename), mode 0600. */
+int gitd_authkeys_save(const char *path, const struct gitd_authkeys *ak, struct berr *err);
+void gitd_authkeys_free(struct gitd_authkeys *ak);
+
 #endif
