@@ -8,6 +8,7 @@
  * A bad pack, a failed deploy or a refused command leaves the repository as
  * it was; the client reads why in `unpack <error>` or `ng <ref> <reason>`. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 
 #define CAPABILITIES "report-status delete-refs side-band-64k quiet atomic ofs-delta push-options agent=" GITD_AGENT
 #define MAX_COMMANDS 1000
+#define QUARANTINE_PREFIX "git-incoming-"
 
 struct command {
 	git_oid old, new;
@@ -42,6 +44,7 @@ struct push {
 	size_t n;
 	bool report_status, atomic, push_options;
 	char *quarantine;       /* an objects directory: pack/ holds the new pack */
+	int quarantine_lock;
 	char *unpack_error;
 	char *deploy_branch;    /* NULL: main or master */
 };
@@ -166,6 +169,25 @@ static bool needs_pack(const struct push *p)
 	return false;
 }
 
+static void sweep_quarantines(const char *tmp_dir)
+{
+	autoclosedir DIR *d = opendir(tmp_dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		autofree char *path = NULL;
+		autoclose int fd = -1;
+		struct berr ignored;
+
+		if (!str_has_prefix(e->d_name, QUARANTINE_PREFIX))
+			continue;
+		path = xasprintf("%s/%s", tmp_dir, e->d_name);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			rm_rf(path, &ignored);
+	}
+}
+
 /* Stream the pack from the client into libgit2's indexer, in the quarantine. */
 static int receive_pack(struct push *p, struct berr *err)
 {
@@ -183,13 +205,19 @@ static int receive_pack(struct push *p, struct berr *err)
 	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
 	if (mkdir_p(p->o->tmp_dir, 0700, err) < 0)
 		return -1;
-	p->quarantine = xasprintf("%s/incoming-XXXXXX", p->o->tmp_dir);
+	sweep_quarantines(p->o->tmp_dir);
+	p->quarantine = xasprintf("%s/" QUARANTINE_PREFIX "XXXXXX", p->o->tmp_dir);
 	if (!mkdtemp(p->quarantine)) {
 		berr_sys(err, "create a quarantine in %s", p->o->tmp_dir);
 		free(p->quarantine);
 		p->quarantine = NULL;
 		return -1;
 	}
+	/* Held while the push runs: a quarantine whose lock is free was left by
+	 * a receiver that died, and the next push removes it. */
+	p->quarantine_lock = open(p->quarantine, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->quarantine_lock < 0 || flock(p->quarantine_lock, LOCK_EX) < 0)
+		return berr_sys(err, "lock %s", p->quarantine);
 	packdir = xasprintf("%s/pack", p->quarantine);
 	if (mkdir(packdir, 0755) < 0)
 		return berr_sys(err, "create %s", packdir);
@@ -242,6 +270,9 @@ static void drop_quarantine(struct push *p)
 
 	if (p->quarantine)
 		rm_rf(p->quarantine, &ignored);
+	if (p->quarantine_lock >= 0)
+		close(p->quarantine_lock);
+	p->quarantine_lock = -1;
 	free(p->quarantine);
 	p->quarantine = NULL;
 }
@@ -498,7 +529,7 @@ static void report(struct push *p)
 
 int gitd_receive_pack(const struct gitd_options *o, const char *app, struct berr *err)
 {
-	struct push p = { .o = o, .app = app, .w = { .fd = o->out_fd } };
+	struct push p = { .o = o, .app = app, .w = { .fd = o->out_fd }, .quarantine_lock = -1 };
 	int r = -1;
 
 	/* A client that hangs up must not kill a deploy's bookkeeping. */
