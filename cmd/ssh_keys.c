@@ -153,6 +153,14 @@ int cmd_ssh_keys_remove(int argc, char **argv)
 	return 0;
 }
 
+static bool any_key(const struct gitd_authkeys *ak)
+{
+	for (size_t i = 0; i < ak->n; i++)
+		if (ak->v[i].name)
+			return true;
+	return false;
+}
+
 int cmd_ssh_keys_list(int argc, char **argv)
 {
 	autofree char *path = authorized_keys_path();
@@ -187,13 +195,8 @@ int cmd_ssh_keys_list(int argc, char **argv)
 
 		puts(s ? s : "[]");
 		free(s);
-	} else if (ak.n == 0 || !ak.v[0].name) {
-		bool any = false;
-
-		for (size_t i = 0; i < ak.n; i++)
-			any |= ak.v[i].name != NULL;
-		if (!any)
-			ui_warn("No public keys found.");
+	} else if (json_array_size(arr) == 0 && !any_key(&ak)) {
+		ui_warn("No public keys found.");
 	}
 	json_decref(arr);
 	gitd_authkeys_free(&ak);

@@ -55,9 +55,10 @@ static const char *host_path_argument(int argc, char **argv)
 	    !is_remote_url(argv[argc - 1]))
 		return argv[argc - 1];
 	if (!strcmp(argv[0], "git:sync")) {
-		for (int i = 1; i < argc; i++)
-			if (strstr(argv[i], "/") && !is_remote_url(argv[i]))
-				return argv[i];
+		int url = argc > 1 && !strcmp(argv[1], "--build") ? 3 : 2;  /* [--build] APP URL */
+
+		if (url < argc && !is_remote_url(argv[url]))
+			return argv[url];
 	}
 	if (str_has_prefix(argv[0], "buildpacks:")) {
 		for (int i = 1; i < argc; i++)

@@ -280,3 +280,26 @@ test_git_sync_fetches_a_remote_and_deploys_it_with_build() {
 	run_status status berth git:sync synced "file://$TEST_TMP/upstream" nosuchbranch
 	assert_eq 1 "$status"
 }
+
+test_build_output_streams_to_the_pusher_while_the_build_runs() {
+	git_setup
+	berth apps:create live >/dev/null
+	local bp=$TEST_TMP/bp
+	mkdir -p "$bp/bin"
+	printf '#!/bin/sh\necho Slow\n' >"$bp/bin/detect"
+	# Longer than the 5 s keepalive interval, and silent meanwhile.
+	printf '#!/bin/sh\necho compile-started\nsleep 7\necho compile-done\n' >"$bp/bin/compile"
+	chmod +x "$bp"/bin/*
+	berth buildpacks:set live "$bp" >/dev/null
+	hello_repo "$TEST_TMP/src"
+	GIT_TRACE_PACKET=$TEST_TMP/trace bpush "$TEST_TMP/src" /live main >"$TEST_TMP/out" 2>&1 &
+	local pid=$!
+	wait_for grep -q compile-started "$TEST_TMP/out" || fail "no build output while the build runs: $(cat "$TEST_TMP/out")"
+	kill -0 "$pid" 2>/dev/null || fail "the push had already ended"
+	assert_not_contains "$(cat "$TEST_TMP/out")" "compile-done"
+	wait "$pid" || { cat "$TEST_TMP/out"; fail "push failed"; }
+	assert_contains "$(cat "$TEST_TMP/out")" "compile-done"
+	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: live v1"
+	# An empty band-1 packet kept the connection alive during the silence.
+	grep -aq 'sideband< \\1$' "$TEST_TMP/trace" || fail "no keepalive packet: $(grep -a sideband "$TEST_TMP/trace")"
+}
