@@ -2,6 +2,7 @@
  * git:* commands. gitd/ speaks the protocol; this file wires it to platform/:
  * where an app's repository lives, creating apps, deploy branches, deploys. */
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,8 +161,13 @@ int cmd_git_report(int argc, char **argv)
 	if (gitd_report(&hooks, argv[1], branch, &rep, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (json) {
-		printf("{\"deploy-branch\": \"%s\", \"sha\": \"%s\", \"branches\": %zu}\n",
-		       branch ? branch : "main", rep.head, rep.branches);
+		json_t *o = json_pack("{s:s, s:s, s:I}", "deploy-branch", branch ? branch : "main",
+				      "sha", rep.head, "branches", (json_int_t)rep.branches);
+		char *text = json_dumps(o, JSON_COMPACT);
+
+		puts(text ? text : "{}");
+		free(text);
+		json_decref(o);
 		return 0;
 	}
 	ui_header("%s git information", argv[1]);
