@@ -145,3 +145,17 @@ test_only_admin_keys_run_host_commands() {
 	assert_contains "$(bssh boss stacks:list)" "busybox"
 	assert_contains "$(bssh boss 'ssh-keys:list --format json')" '"name":"boss"'
 }
+
+test_keys_cannot_forward_ports() {
+	ssh_start
+	new_key dev
+	berth ssh-keys:add dev "$TEST_TMP/keys/dev.pub" >/dev/null
+	local status
+	# -W asks sshd for a direct-tcpip channel (what -L and ProxyJump use).
+	run_status status timeout 20 ssh -F /dev/null -i "$TEST_TMP/keys/dev" -p "$SSH_PORT" \
+		-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o BatchMode=yes -W "127.0.0.1:$SSH_PORT" root@127.0.0.1 </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	[ "$status" != 0 ] || fail "a forwarding channel was opened"
+	assert_contains "$(cat "$TEST_TMP/err")" "prohibited"
+	assert_not_contains "$(cat "$TEST_TMP/out")" "SSH-2.0"
+}
