@@ -180,7 +180,7 @@ static int app_write_initial(const char *dir, unsigned slot, struct berr *err)
 	json_t *cfg = json_object();
 	int r = -1;
 
-	if (mkdir(releases, 0755) < 0)
+	if (mkdir(releases, 0700) < 0)
 		berr_sys(err, "create %s", releases);
 	else if (json_file_save(settings, obj, err) == 0 && json_file_save(config, cfg, err) == 0)
 		r = 0;
@@ -199,8 +199,11 @@ int app_create(const char *app, struct berr *err)
 	struct berr ignored;
 	unsigned slot = 0;
 
-	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0755, err) < 0)
+	/* App state (config vars are secrets) is root's alone: 0700 directories. */
+	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0700, err) < 0)
 		return -1;
+	if (chmod(apps_dir, 0700) < 0)
+		return berr_sys(err, "make %s root-only", apps_dir);
 	/* Serialise creations so two apps never take the same id range. */
 	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
@@ -212,7 +215,7 @@ int app_create(const char *app, struct berr *err)
 		return -1;
 	/* Built aside and renamed in: an app exists whole or not at all. */
 	tmp = xasprintf("%s/.new-%s.%d", apps_dir, app, getpid());
-	if (mkdir(tmp, 0755) < 0)
+	if (mkdir(tmp, 0700) < 0)
 		return berr_sys(err, "create %s", tmp);
 	if (app_write_initial(tmp, slot, err) < 0) {
 		rm_rf(tmp, &ignored);

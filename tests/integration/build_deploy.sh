@@ -115,11 +115,11 @@ test_buildpack_from_git_with_ref_and_from_tgz() {
 	printf '#!/bin/sh\necho v2 >"$1/version"\n' >"$repo/bin/compile"
 	git -C "$repo" -c user.email=t@t -c user.name=t commit -qam v2
 	echo x >"$TEST_TMP/src/x"
-	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$repo#v1" >/dev/null
+	berth buildpacks:set gitbp "file://$repo#v1"
 	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_eq v1 "$(berth run gitbp cat /app/version)"
 	tar -C "$repo" --exclude .git -czf "$TEST_TMP/bp.tgz" .
-	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$TEST_TMP/bp.tgz" >/dev/null
+	berth buildpacks:set gitbp "file://$TEST_TMP/bp.tgz"
 	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_eq v2 "$(berth run gitbp cat /app/version)"
 }
