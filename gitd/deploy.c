@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "gitd/internal.h"
 
 static void deploy_child(const struct gitd_options *o, int out, const char *app, int archive_fd,
@@ -88,10 +89,13 @@ int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const ch
 			break;
 		/* A client that went away does not stop the deploy: it runs to its
 		 * end, and the ref moves only if it succeeded. */
-		if (w->sideband)
+		if (w->sideband) {
 			pkt_band(w, 2, buf, (size_t)got);
-		else
-			write_all(o->err_fd, buf, (size_t)got);
+		} else {
+			struct berr ignored;
+
+			write_all(o->err_fd, buf, (size_t)got, "the deploy's output", &ignored);
+		}
 	}
 	close(p[0]);
 	while (!exited && waitpid(pid, &status, 0) < 0)

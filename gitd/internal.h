@@ -52,7 +52,6 @@ int pkt_bandf(struct pkt_writer *w, int band, const char *fmt, ...)
 int pkt_report(struct pkt_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Flush inside band 1, when side-band is on, plain otherwise. */
 int pkt_report_flush(struct pkt_writer *w);
-int write_all(int fd, const void *data, size_t len);
 
 /* Pack framing: finds where a pack stream ends (git sends nothing after it), so
  * that the reader stops there. Feeds bytes, says how many belong to the pack. */

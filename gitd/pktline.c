@@ -10,25 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "gitd/internal.h"
-
-int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 void pkt_reader_init(struct pkt_reader *r, int fd)
 {
@@ -152,7 +135,9 @@ static int writer_out(struct pkt_writer *w, const void *data, size_t len)
 {
 	if (w->failed)
 		return -1;
-	if (write_all(w->fd, data, len) < 0) {
+	struct berr ignored;
+
+	if (write_all(w->fd, data, len, "to the git client", &ignored) < 0) {
 		w->failed = true;
 		return -1;
 	}

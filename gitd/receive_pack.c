@@ -25,7 +25,6 @@
 
 #define CAPABILITIES "report-status delete-refs side-band-64k quiet atomic ofs-delta push-options agent=" GITD_AGENT
 #define MAX_COMMANDS 1000
-#define QUARANTINE_PREFIX "git-incoming-"
 
 struct command {
 	git_oid old, new;
@@ -169,25 +168,6 @@ static bool needs_pack(const struct push *p)
 	return false;
 }
 
-static void sweep_quarantines(const char *tmp_dir)
-{
-	autoclosedir DIR *d = opendir(tmp_dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		autofree char *path = NULL;
-		autoclose int fd = -1;
-		struct berr ignored;
-
-		if (!str_has_prefix(e->d_name, QUARANTINE_PREFIX))
-			continue;
-		path = xasprintf("%s/%s", tmp_dir, e->d_name);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-			rm_rf(path, &ignored);
-	}
-}
-
 /* Stream the pack from the client into libgit2's indexer, in the quarantine. */
 static int receive_pack(struct push *p, struct berr *err)
 {
@@ -203,21 +183,11 @@ static int receive_pack(struct push *p, struct berr *err)
 
 	pack_scan_init(&scan);
 	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
-	if (mkdir_p(p->o->tmp_dir, 0700, err) < 0)
+	/* A quarantine is a work directory, locked while this push runs: one
+	 * whose lock is free was left by a receiver that died, and goes. */
+	workdir_remove_stale(p->o->tmp_dir);
+	if (workdir_create(p->o->tmp_dir, "git", &p->quarantine, &p->quarantine_lock, err) < 0)
 		return -1;
-	sweep_quarantines(p->o->tmp_dir);
-	p->quarantine = xasprintf("%s/" QUARANTINE_PREFIX "XXXXXX", p->o->tmp_dir);
-	if (!mkdtemp(p->quarantine)) {
-		berr_sys(err, "create a quarantine in %s", p->o->tmp_dir);
-		free(p->quarantine);
-		p->quarantine = NULL;
-		return -1;
-	}
-	/* Held while the push runs: a quarantine whose lock is free was left by
-	 * a receiver that died, and the next push removes it. */
-	p->quarantine_lock = open(p->quarantine, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p->quarantine_lock < 0 || flock(p->quarantine_lock, LOCK_EX) < 0)
-		return berr_sys(err, "lock %s", p->quarantine);
 	packdir = xasprintf("%s/pack", p->quarantine);
 	if (mkdir(packdir, 0755) < 0)
 		return berr_sys(err, "create %s", packdir);

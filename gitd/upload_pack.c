@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "gitd/internal.h"
 
 #define CAPABILITIES "side-band side-band-64k ofs-delta no-progress agent=" GITD_AGENT
@@ -193,10 +194,15 @@ static int negotiate(struct fetch *f, struct berr *err)
 static int send_chunk(void *buf, size_t size, void *payload)
 {
 	struct fetch *f = payload;
+	struct berr ignored;
 
 	if (f->w.sideband)
 		return pkt_band(&f->w, 1, buf, size);
-	return write_all(f->w.fd, buf, size);
+	if (write_all(f->w.fd, buf, size, "the pack", &ignored) < 0) {
+		f->w.failed = true;
+		return -1;
+	}
+	return 0;
 }
 
 static int send_pack(struct fetch *f, struct berr *err)

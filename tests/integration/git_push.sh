@@ -118,14 +118,14 @@ test_truncated_pack_is_refused_with_unpack_error_and_changes_nothing() {
 	assert_contains "$(tr -d '\0' <"$TEST_TMP/out")" "ng refs/heads/main unpacker error"
 	run_status s berth apps:exists trunc
 	[ "$s" != 0 ] || fail "a truncated first push created the app"
-	[ -z "$(ls -d "$BERTH_ROOT"/tmp/git-incoming-* 2>/dev/null)" ] || fail "the quarantine was left behind"
+	[ -z "$(ls -d "$BERTH_ROOT"/tmp/work-git-* 2>/dev/null)" ] || fail "the quarantine was left behind"
 	# One left by a receiver that died is removed by the next push.
-	mkdir -p "$BERTH_ROOT/tmp/git-incoming-dead/pack"
+	mkdir -p "$BERTH_ROOT/tmp/work-git-dead/pack"
 	# A whole pack works, so the half one was refused for being cut.
 	raw_push_input "$sha" "$TEST_TMP/pack" "$size" >"$TEST_TMP/in"
 	berth git-receive-pack ok <"$TEST_TMP/in" >"$TEST_TMP/out" 2>&1
 	assert_contains "$(tr -d '\0' <"$TEST_TMP/out")" "ok refs/heads/main"
-	[ ! -e "$BERTH_ROOT/tmp/git-incoming-dead" ] || fail "a dead receiver's quarantine stayed"
+	[ ! -e "$BERTH_ROOT/tmp/work-git-dead" ] || fail "a dead receiver's quarantine stayed"
 }
 
 test_pack_with_a_corrupt_object_is_refused_and_the_repository_is_untouched() {
