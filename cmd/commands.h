@@ -102,6 +102,11 @@ int cmd_config_unset(int argc, char **argv);
 int cmd_config_show(int argc, char **argv);
 int cmd_config_keys(int argc, char **argv);
 int cmd_git_from_archive(int argc, char **argv);
+int cmd_git_receive_pack(int argc, char **argv);
+int cmd_git_upload_pack(int argc, char **argv);
+int cmd_git_set(int argc, char **argv);
+int cmd_git_report(int argc, char **argv);
+int cmd_git_sync(int argc, char **argv);
 int cmd_ps_rebuild(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_buildpacks_set(int argc, char **argv);
@@ -120,5 +125,10 @@ int cmd_images_gc(int argc, char **argv);
 int cmd_images_export(int argc, char **argv);
 int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
+int cmd_ssh_keys_add(int argc, char **argv);
+int cmd_ssh_keys_list(int argc, char **argv);
+int cmd_ssh_keys_remove(int argc, char **argv);
+int cmd_ssh_serve(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 #endif
