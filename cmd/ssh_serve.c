@@ -60,6 +60,26 @@ static const char *host_path_argument(int argc, char **argv)
 		if (url < argc && !is_remote_url(argv[url]))
 			return argv[url];
 	}
+	/* config:import reads FILE on the host: app keys may give only stdin. */
+	if (!strcmp(argv[0], "config:import")) {
+		int positional = 0;
+
+		for (int i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--format")) {
+				i++;
+				continue;
+			}
+			if (str_has_prefix(argv[i], "--"))
+				continue;
+			if (++positional == 2 && strcmp(argv[i], "-"))
+				return argv[i];
+		}
+	}
+	/* Global config and buildpacks reach every app: the host's, not one app's. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--global") &&
+		    (str_has_prefix(argv[0], "config") || str_has_prefix(argv[0], "buildpacks:")))
+			return argv[i];
 	if (str_has_prefix(argv[0], "buildpacks:")) {
 		for (int i = 1; i < argc; i++)
 			if (argv[i][0] == '/' || argv[i][0] == '.' || argv[i][0] == '~' ||

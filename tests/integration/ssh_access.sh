@@ -140,6 +140,18 @@ test_only_admin_keys_run_host_commands() {
 	run_status status bssh dev "git:from-archive x /etc/passwd" >"$TEST_TMP/out" 2>&1
 	assert_eq 1 "$status"
 	assert_contains "$(cat "$TEST_TMP/out")" "names something on the host"
+	berth apps:create keep >/dev/null
+	run_status status bssh dev "config:import keep /etc/shadow" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "'/etc/shadow' names something on the host"
+	run_status status bssh dev "config:import --format json keep $BERTH_ROOT/settings.json" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	run_status status bssh dev "config:set --global SNEAKY=1" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_eq "" "$(berth config:keys --global)"
+	assert_eq "" "$(berth config:keys keep)"
+	echo "A=1" | bssh dev "config:import keep -" >/dev/null
+	assert_eq "1" "$(berth config:get keep A)"
 	assert_not_contains "$(berth ssh-keys:list)" "sneaky"
 	bssh boss 'stacks:create busybox' >/dev/null
 	assert_contains "$(bssh boss stacks:list)" "busybox"
