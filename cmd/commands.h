@@ -51,5 +51,7 @@ int cmd_images_gc(int argc, char **argv);
 int cmd_images_export(int argc, char **argv);
 int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
+int cmd_net_report(int argc, char **argv);
+int cmd_net_teardown(int argc, char **argv);
 
 #endif

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
 #include "images/images.h"
+#include "net/net.h"
 #include "runtime/runtime.h"
 
 static int parse_user(const char *s, struct runtime_spec *spec, struct berr *err)
@@ -120,10 +122,6 @@ static int parse_option(int opt, const char *arg, struct runtime_spec *spec, str
 		spec->pids_max = n;
 		return 0;
 	case OPT_CPUS: return parse_cpus(arg, spec, err);
-	case OPT_NET:
-		if (strcmp(arg, "none"))
-			return berr_fail(err, "--net '%s': the only network mode here is 'none' (a private namespace with lo)", arg);
-		return 0;
 	case OPT_KEEP_UPPER: spec->keep_upper = arg; return 0;
 	}
 	return berr_fail(err, "unknown option; see 'berth help runtime:run'");
@@ -155,11 +153,36 @@ static int apply_stack(const char *name, struct runtime_spec *spec, struct stack
 	return 0;
 }
 
+/* --net bridge: a lease and the files now, the veth from the runtime's hook. */
+static int net_attach_bridge(struct runtime_spec *spec, struct net_attachment *att,
+			     struct berr *err)
+{
+	struct net_config cfg;
+	const char *files[2][2];
+
+	if (net_config_load(&cfg, err) < 0 ||
+	    net_attach_prepare(att, &cfg, spec->hostname, getpid(), err) < 0)
+		return -1;
+	files[0][0] = att->resolv_conf;
+	files[0][1] = "/etc/resolv.conf";
+	files[1][0] = att->hosts;
+	files[1][1] = "/etc/hosts";
+	spec->binds = xrealloc(spec->binds, (spec->nbinds + 2) * sizeof(*spec->binds));
+	for (int i = 0; i < 2; i++)
+		spec->binds[spec->nbinds++] = (struct runtime_bind){
+			xstrdup(files[i][0]), xstrdup(files[i][1]), true };
+	spec->net_hook = net_attach_hook;
+	spec->net_hook_arg = att;
+	return 0;
+}
+
 int cmd_runtime_run(int argc, char **argv)
 {
 	struct runtime_spec spec;
 	struct stack_config stack_cfg = { 0 };
 	const char *stack = NULL;
+	struct net_attachment att = { 0 };
+	bool bridge = false;
 	struct berr err;
 	int opt, status = 0;
 
@@ -182,6 +205,14 @@ int cmd_runtime_run(int argc, char **argv)
 			stack = optarg;
 			continue;
 		}
+		if (opt == OPT_NET) {
+			if (strcmp(optarg, "none") && strcmp(optarg, "bridge")) {
+				berr_fail(&err, "--net '%s': use 'none' (a private namespace with lo only) or 'bridge' (eth0 on berth's bridge, NAT outwards)", optarg);
+				goto fail;
+			}
+			bridge = !strcmp(optarg, "bridge");
+			continue;
+		}
 		if (parse_option(opt, optarg, &spec, &err) < 0)
 			goto fail;
 	}
@@ -197,13 +228,17 @@ int cmd_runtime_run(int argc, char **argv)
 		strv_setenv(&spec.env, "HOSTNAME", spec.hostname);
 	if (!strv_getenv(&spec.env, "HOME"))
 		strv_setenv(&spec.env, "HOME", "/");
+	if (bridge && net_attach_bridge(&spec, &att, &err) < 0)
+		goto fail;
 	if (runtime_run(&spec, &status, &err) < 0)
 		goto fail;
+	net_attach_release(&att);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return status;
 fail:
 	cmd_fail("runtime:run: %s", err.msg);
+	net_attach_release(&att);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return RUNTIME_EXIT_ERROR;

@@ -53,6 +53,9 @@ const struct command berth_commands[] = {
 	  "store a directory (e.g. runtime:run --keep-upper's) as a layer; print its id (plumbing)" },
 	{ "images:export", HEAVY(cmd_images_export), "(--stack NAME | APP) FILE|-",
 	  "write a stack, or an app's release, as an OCI image archive" },
+	{ "net:report", HEAVY(cmd_net_report), "", "show the container network: bridge, subnet, leases" },
+	{ "net:teardown", HEAVY(cmd_net_teardown), "",
+	  "remove berth's bridge, its veths, its nftables tables and its leases" },
 	{ NULL, NULL, NULL, NULL },
 };
 

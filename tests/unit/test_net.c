@@ -1,0 +1,102 @@
+/* Unit tests for net/: subnets, settings, address choice. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "net/net.h"
+#include "tests/unit/unit.h"
+
+TEST(subnet_parses_and_rejects_host_bits_and_odd_prefixes)
+{
+	struct berr err;
+	uint32_t net;
+	unsigned prefix;
+
+	CHECK(net_parse_subnet("10.88.0.0/16", &net, &prefix, &err) == 0);
+	CHECK(net == 0x0a580000 && prefix == 16);
+	CHECK(net_parse_subnet("10.88.0.1/16", &net, &prefix, &err) < 0);
+	CHECK(strstr(err.msg, "did you mean 10.88.0.0") != NULL);
+	CHECK(net_parse_subnet("10.88.0.0/31", &net, &prefix, &err) < 0);
+	CHECK(net_parse_subnet("10.88.0.0/4", &net, &prefix, &err) < 0);
+	CHECK(net_parse_subnet("10.88.0.0", &net, &prefix, &err) < 0);
+	CHECK(net_parse_subnet("10.88.0.256/24", &net, &prefix, &err) < 0);
+	CHECK(net_parse_subnet("10.88.0.0/2x", &net, &prefix, &err) < 0);
+}
+
+static struct net_config cfg24(void)
+{
+	struct net_config c = { .bridge = "t0", .prefix = 24, .mtu = 1500 };
+	struct berr err;
+
+	net_parse_subnet("10.1.2.0/24", &c.subnet, &c.prefix, &err);
+	return c;
+}
+
+TEST(ipam_skips_network_gateway_and_broadcast)
+{
+	struct net_config c = cfg24();
+	struct net_leases l = { 0 };
+	uint32_t a;
+
+	CHECK(net_ipam_pick(&c, &l, &a) == 0 && a == 0x0a010202);  /* .2: .1 is the gateway */
+	l.next = 0x0a0102ff;  /* the broadcast address wraps to the first host */
+	CHECK(net_ipam_pick(&c, &l, &a) == 0 && a == 0x0a010202);
+	l.next = 0x0a0102fe;
+	CHECK(net_ipam_pick(&c, &l, &a) == 0 && a == 0x0a0102fe);
+}
+
+TEST(ipam_starts_after_the_last_address_and_skips_leased_ones)
+{
+	struct net_config c = cfg24();
+	struct net_lease v[] = { { 0x0a010205, 1, 1 }, { 0x0a010206, 1, 1 } };
+	struct net_leases l = { v, 2, 0x0a010205 };
+	uint32_t a;
+
+	CHECK(net_ipam_pick(&c, &l, &a) == 0 && a == 0x0a010207);
+}
+
+TEST(ipam_reports_a_full_subnet)
+{
+	struct net_config c = { .bridge = "t0", .prefix = 30 };
+	struct net_lease v[] = { { 0, 1, 1 } };
+	struct net_leases l = { v, 1, 0 };
+	struct berr err;
+	uint32_t a;
+
+	net_parse_subnet("10.1.2.4/30", &c.subnet, &c.prefix, &err);
+	v[0].addr = c.subnet + 2;  /* a /30 has one address besides the gateway */
+	CHECK(net_ipam_pick(&c, &l, &a) < 0);
+}
+
+TEST(settings_come_from_the_environment_before_the_config_file)
+{
+	char dir[] = "/tmp/berth-unit-net.XXXXXX";
+	struct net_config c;
+	struct berr err;
+	const char *text = "# berth\nBERTH_BRIDGE=from-file\n  BERTH_SUBNET=\"10.9.0.0/16\"\n";
+	char *conf;
+
+	CHECK(mkdtemp(dir) != NULL);
+	setenv("BERTH_ROOT", dir, 1);
+	conf = xasprintf("%s/berth.conf", dir);
+	CHECK(write_file_atomic(conf, text, strlen(text), 0644, &err) == 0);
+	unsetenv("BERTH_BRIDGE");
+	unsetenv("BERTH_SUBNET");
+	setenv("BERTH_HTTP_ADDR", "127.0.0.1:8080", 1);
+	CHECK(net_config_load(&c, &err) == 0);
+	CHECK_STR(c.bridge, "from-file");
+	CHECK_STR(c.table, "berth_from_file");
+	CHECK(c.subnet == 0x0a090000 && c.prefix == 16);
+	CHECK_STR(c.http_addr, "127.0.0.1:8080");
+	setenv("BERTH_BRIDGE", "from-env", 1);
+	CHECK(net_config_load(&c, &err) == 0);
+	CHECK_STR(c.bridge, "from-env");
+	setenv("BERTH_BRIDGE", "much-too-long-name", 1);
+	CHECK(net_config_load(&c, &err) < 0);
+	CHECK(strstr(err.msg, "BERTH_BRIDGE") != NULL);
+	unsetenv("BERTH_BRIDGE");
+	unsetenv("BERTH_HTTP_ADDR");
+	unlink(conf);
+	rmdir(dir);
+	free(conf);
+}
