@@ -53,5 +53,7 @@ int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
 int cmd_net_report(int argc, char **argv);
 int cmd_net_teardown(int argc, char **argv);
+int cmd_router(int argc, char **argv);
+int cmd_router_reload(int argc, char **argv);
 
 #endif

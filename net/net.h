@@ -102,4 +102,27 @@ void net_leases_free(struct net_leases *l);
 /* For doctor: is IPv4 forwarding on, globally or for the bridge? */
 bool net_forwarding_enabled(const char *ifname);
 
+/* The HTTP router: a supervisor holding the listening socket and one worker that
+ * serves it; see docs/net.md for the table format and the signals. */
+struct router_options {
+	const char *table_path;       /* JSON table, re-read on SIGHUP */
+	unsigned max_conns;           /* BERTH_ROUTER_MAX_CONNS, default 4096 */
+	unsigned max_head;            /* bytes of request head, default 8192 (431 beyond) */
+	unsigned head_timeout_ms;     /* a whole request head, default 10000 */
+	unsigned body_timeout_ms;     /* between body bytes, default 30000 */
+	unsigned idle_timeout_ms;     /* a keep-alive client between requests, default 60000 */
+	unsigned upstream_timeout_ms; /* connect, and then the response's first byte, default 30000 */
+};
+
+/* Defaults, then BERTH_ROUTER_* variables from the environment. */
+int router_options_load(struct router_options *o, struct berr *err);
+/* A listening TCP socket on "ADDR:PORT". */
+int router_listen(const char *addr, struct berr *err);
+/* Run workers on listen_fd until SIGTERM/SIGINT; a worker that dies is replaced
+ * at once while the socket stays open here. SIGHUP is passed to the worker. */
+int router_supervise(int listen_fd, const struct router_options *o, const char *pidfile,
+		     struct berr *err);
+/* One worker: serve listen_fd until SIGTERM (then finish what is in flight). */
+int router_worker(int listen_fd, const struct router_options *o, struct berr *err);
+
 #endif

@@ -62,3 +62,72 @@ net_leftovers() {
 	[ -e "$BERTH_RUN/net/$TEST_BRIDGE" ] && echo "files $BERTH_RUN/net/$TEST_BRIDGE"
 	true
 }
+
+# ---- router tests: backends and the router on 127.0.0.1 ports from TEST_PORT_BASE ----
+
+ROUTER=127.0.0.1:$TEST_PORT_BASE
+ROUTER_PORT=$TEST_PORT_BASE
+
+# http_backend_bin: tests/helpers/http-backend.c built statically once per run.
+http_backend_bin() {
+	local out=$TEST_CACHE/helpers/http-backend tmp
+	if [ ! -x "$out" ]; then
+		mkdir -p "$TEST_CACHE/helpers"
+		tmp=$(mktemp "$out.XXXXXX")
+		cc -static -O2 -Wall -Wextra -Werror -o "$tmp" "$TEST_TOP/tests/helpers/http-backend.c" ||
+			fail "cannot build tests/helpers/http-backend.c"
+		mv -f "$tmp" "$out"
+	fi
+	echo "$out"
+}
+
+# backend N NAME: a backend on port TEST_PORT_BASE+N; its pid in BACKEND_PID[N].
+declare -A BACKEND_PID=()
+backend() {
+	local port=$((TEST_PORT_BASE + $1))
+	"$(http_backend_bin)" "$port" "$2" 127.0.0.1 &
+	BACKEND_PID[$1]=$!
+	track $!
+	wait_for tcp_open 127.0.0.1 "$port" || fail "backend $2 did not start"
+}
+
+backend_addr() { echo "127.0.0.1:$((TEST_PORT_BASE + $1))"; }
+
+# table VERSION JSON-APPS: write the router's table atomically, domain berth.test.
+table() {
+	printf '{"version": "%s", "domain": "berth.test", "apps": %s}\n' "$1" "$2" >"$TEST_TMP/table.tmp"
+	mv -f "$TEST_TMP/table.tmp" "$TEST_TMP/table.json"
+}
+
+# router_start: `berth router` on $ROUTER with $TEST_TMP/table.json; log in router.log.
+router_start() {
+	(exec "$BERTH_BIN" router --table "$TEST_TMP/table.json" 2>>"$TEST_TMP/router.log") &
+	ROUTER_PID=$!
+	track $ROUTER_PID
+	wait_for tcp_open 127.0.0.1 "$ROUTER_PORT" || { cat "$TEST_TMP/router.log"; fail "router did not start"; }
+}
+
+router_worker_pid() { pgrep -P "$ROUTER_PID" | head -n 1; }
+
+# router_reload VERSION: reload and wait until the worker says it loaded VERSION.
+router_reload() {
+	berth router:reload
+	wait_for grep -q "table $1 loaded" "$TEST_TMP/router.log" || fail "table $1 was not loaded"
+}
+
+# get HOST PATH [curl options...]: the body (status in $STATUS via -w).
+get() {
+	local host=$1 path=$2
+	shift 2
+	curl -s -m 10 -H "Host: $host" "$@" "http://$ROUTER$path"
+}
+
+status_of() {
+	local host=$1 path=$2
+	shift 2
+	curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Host: $host" "$@" "http://$ROUTER$path"
+}
+
+# raw: send stdin as-is to the router, print what comes back until it closes.
+raw() { python3 "$TEST_TOP/tests/helpers/http-client.py" raw 127.0.0.1 "$ROUTER_PORT" "$@"; }
+client() { python3 "$TEST_TOP/tests/helpers/http-client.py" "$1" 127.0.0.1 "$ROUTER_PORT" "${@:2}"; }
