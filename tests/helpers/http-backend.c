@@ -3,7 +3,7 @@
  * keep-alive; its own minimal parsing, independent of the router's.
  *
  *   http-backend PORT NAME [ADDR]
- *   GET /          200 "NAME\n"
+ *   GET /          200 "NAME\n" (every 200 with a length says X-Backend: NAME)
  *   GET /headers   200, the request head as received
  *   POST /echo     200, the request body (Content-Length or chunked; 100-continue)
  *   GET /chunked   200, a chunked body in three chunks
@@ -68,7 +68,7 @@ static void respond(struct conn *c, const char *body, size_t n)
 {
 	char head[256];
 	int h = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-			 "Content-Length: %zu\r\n\r\n", n);
+			 "X-Backend: %s\r\nContent-Length: %zu\r\n\r\n", name, n);
 
 	if (h + n <= 4096) {
 		char buf[4096 + 256];

@@ -73,6 +73,27 @@ def slowbody(addr, port, vhost):
     print("elapsed %.1f" % (time.monotonic() - t))
 
 
+def inflight(addr, port, vhost, gofile):
+    """Start a POST, wait until gofile exists, finish it; print status, backend, body."""
+    s = connect(addr, port)
+    s.sendall(("POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n\r\nhe" % vhost).encode())
+    print("started", flush=True)
+    while not os.path.exists(gofile):
+        time.sleep(0.05)
+    s.sendall(b"llo")
+    s.settimeout(10)
+    got = b""
+    while b"\r\n\r\n" not in got or not got.endswith(b"hello"):
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    lines = got.decode(errors="replace").split("\r\n")
+    print(lines[0])
+    print("\n".join(l for l in lines if l.lower().startswith("x-backend")))
+    print(lines[-1])
+
+
 def ws(addr, port, vhost):
     """Websocket handshake, one masked text frame, read the echo."""
     s = connect(addr, port)
@@ -154,7 +175,7 @@ def loop(addr, port, vhost, stopfile, fresh="keepalive"):
         print("errors=" + ",".join(errors[:10]))
 
 
-MODES = {"raw": raw, "slowhead": slowhead, "slowbody": slowbody, "ws": ws,
+MODES = {"raw": raw, "inflight": inflight, "slowhead": slowhead, "slowbody": slowbody, "ws": ws,
          "maxconns": maxconns, "loop": loop}
 
 if __name__ == "__main__":

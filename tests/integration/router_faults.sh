@@ -27,6 +27,26 @@ test_router_switch_under_a_request_loop_fails_no_request() {
 	assert_contains "$(cat "$TEST_TMP/ka.out")" "new:" "requests reached the new backend"
 }
 
+test_router_switch_lets_requests_in_flight_finish_on_the_old_backend() {
+	backend 1 old
+	backend 2 new
+	table 1 "{\"hello\": {\"backends\": [\"$(backend_addr 1)\"]}}"
+	router_start
+	client inflight hello.berth.test "$TEST_TMP/go" >"$TEST_TMP/inflight.out" &
+	local pid=$!
+	wait_for grep -q started "$TEST_TMP/inflight.out" || fail "the request did not start"
+	table 2 "{\"hello\": {\"backends\": [\"$(backend_addr 2)\"]}}"
+	router_reload 2
+	assert_eq new "$(get hello.berth.test /)" "a new request"
+	touch "$TEST_TMP/go"
+	wait "$pid"
+	local out
+	out=$(cat "$TEST_TMP/inflight.out")
+	assert_contains "$out" "HTTP/1.1 200 OK" "the request in flight"
+	assert_contains "$out" "X-Backend: old" "backend of the request in flight"
+	assert_contains "$out" "hello" "its body"
+}
+
 test_router_worker_killed_with_sigkill_refuses_no_connection() {
 	backend 1 alpha
 	table 1 "{\"hello\": {\"backends\": [\"$(backend_addr 1)\"]}}"

@@ -1,4 +1,5 @@
 /* Unit tests for net/: subnets, settings, address choice. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -99,4 +100,72 @@ TEST(settings_come_from_the_environment_before_the_config_file)
 	unlink(conf);
 	rmdir(dir);
 	free(conf);
+}
+
+/* The router's table (net/router_table.c). */
+#include "net/router.h"
+
+static char *table_file(const char *json)
+{
+	char *path = xasprintf("/tmp/berth-unit-table.%d.json", (int)getpid());
+	struct berr err;
+
+	if (write_file_atomic(path, json, strlen(json), 0644, &err) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+TEST(router_table_maps_hosts_to_apps_ignoring_case_port_and_trailing_dot)
+{
+	char *path = table_file("{\"version\": \"7\", \"domain\": \"apps.test\", \"apps\": {"
+		"\"web\": {\"domains\": [\"WWW.Example.com\"], \"backends\": [\"10.1.2.3:5000\", \"10.1.2.4:5001\"]},"
+		"\"boot\": {\"starting\": true}}}");
+	struct rt_table *t = NULL;
+	struct rt_app *a;
+	struct berr err;
+
+	CHECK(path && rt_table_load(path, &t, &err) == 0);
+	if (!t)
+		return;
+	CHECK_STR(t->version, "7");
+	a = rt_table_find(t, "web.apps.test", 13);
+	CHECK(a && !strcmp(a->name, "web") && a->nbackends == 2);
+	CHECK(a && ntohs(a->backends[1].sin_port) == 5001);
+	CHECK(rt_table_find(t, "www.example.com:8080", 20) == a);
+	CHECK(rt_table_find(t, "WWW.EXAMPLE.COM.", 16) == a);
+	CHECK(rt_table_find(t, "example.com", 11) == NULL);
+	CHECK(rt_table_find(t, "web.apps.test.evil", 18) == NULL);
+	a = rt_table_find(t, "boot.apps.test", 14);
+	CHECK(a && a->starting && a->nbackends == 0);
+	rt_table_free(t);
+	unlink(path);
+	free(path);
+}
+
+TEST(router_table_refuses_bad_backends_and_shapes)
+{
+	const char *bad[] = {
+		"{\"apps\": {\"web\": {\"backends\": [\"10.1.2.3\"]}}}",
+		"{\"apps\": {\"web\": {\"backends\": [\"10.1.2.3:0\"]}}}",
+		"{\"apps\": {\"web\": {\"backends\": [\"host:80\"]}}}",
+		"{\"apps\": {\"web\": {\"backends\": \"10.1.2.3:80\"}}}",
+		"{\"apps\": {\"web\": {\"domains\": [1]}}}",
+		"{\"apps\": []}",
+		"not json",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = table_file(bad[i]);
+		struct rt_table *t = NULL;
+		struct berr err;
+
+		CHECK(path && rt_table_load(path, &t, &err) < 0);
+		CHECK(t == NULL);
+		if (path) {
+			unlink(path);
+			free(path);
+		}
+	}
 }
