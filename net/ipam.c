@@ -217,9 +217,14 @@ int net_ipam_release(const struct net_config *cfg, uint32_t addr, struct berr *e
 
 int net_ipam_list(const struct net_config *cfg, struct net_leases *out, struct berr *err)
 {
+	autofree char *dir = net_state_dir(cfg);
 	autofree char *path = NULL;
-	autoclose int lock = leases_lock(cfg, &path, err);
+	autoclose int lock = -1;
 
+	memset(out, 0, sizeof(*out));
+	if (path_exists(dir) <= 0)
+		return 0;  /* no lease was ever taken here: a report creates nothing */
+	lock = leases_lock(cfg, &path, err);
 	if (lock < 0)
 		return -1;
 	if (leases_load(path, cfg, out, err) < 0)

@@ -10,6 +10,7 @@
  *                         oifname BRIDGE drop            (nothing initiates inwards)
  *     input (filter):     iifname BRIDGE ct state established,related accept
  *                         iifname BRIDGE udp/tcp dport 53 accept, icmp echo-request accept
+ *                         iifname BRIDGE tcp dport ROUTER-PORT accept (what berth publishes)
  *                         iifname BRIDGE drop            (no host services otherwise)
  *
  * Containers on the bridge never reach each other because each veth is an
@@ -32,6 +33,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -233,6 +235,8 @@ static void ip_table(struct batch *bt, const struct net_config *cfg, uint32_t dn
 	uint32_t gw = htonl(net_gateway(cfg));
 	struct nftnl_rule *r;
 	uint8_t icmp = IPPROTO_ICMP, echo = 8;
+	const char *colon = strrchr(cfg->http_addr, ':');
+	uint16_t http_port = colon ? (uint16_t)atoi(colon + 1) : 0;
 
 	batch_chain(bt, NFPROTO_IPV4, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 	r = rule_new(bt, NFPROTO_IPV4, "postrouting");
@@ -289,6 +293,13 @@ static void ip_table(struct batch *bt, const struct net_config *cfg, uint32_t dn
 		r = rule_new(bt, NFPROTO_IPV4, "input");
 		e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, br);
 		e_l4(r, i ? IPPROTO_TCP : IPPROTO_UDP, 53);
+		e_verdict(r, NF_ACCEPT);
+		rule_end(bt, r);
+	}
+	if (http_port) {
+		r = rule_new(bt, NFPROTO_IPV4, "input");
+		e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, br);
+		e_l4(r, IPPROTO_TCP, http_port);
 		e_verdict(r, NF_ACCEPT);
 		rule_end(bt, r);
 	}

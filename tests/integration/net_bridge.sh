@@ -16,14 +16,16 @@ test_bridge_container_has_only_eth0_and_lo_with_address_mtu_and_default_route() 
 	assert_eq "" "$(net_leftovers)" "leftovers after net:teardown"
 }
 
-test_gateway_answers_dns_but_no_other_host_service() {
+test_gateway_answers_dns_and_the_router_but_no_other_host_service() {
 	local out
 	# The bridge exists once a container ran; the host serves on the gateway.
 	run_net -- true
 	tcp_server "$TEST_NET.1" 53 dns-ok
+	tcp_server "$TEST_NET.1" "$TEST_PORT_BASE" router-ok  # BERTH_HTTP_ADDR's port
 	tcp_server "$TEST_NET.1" 8080 host-service
-	out=$(run_net -- sh -c "nc -w 2 $TEST_NET.1 53; echo; nc -w 2 $TEST_NET.1 8080 || echo refused-8080")
+	out=$(run_net -- sh -c "nc -w 2 $TEST_NET.1 53; nc -w 2 $TEST_NET.1 $TEST_PORT_BASE; echo; nc -w 2 $TEST_NET.1 8080 || echo refused-8080")
 	assert_contains "$out" "dns-ok" "gateway port 53"
+	assert_contains "$out" "router-ok" "the router's port"
 	assert_not_contains "$out" "host-service" "gateway port 8080"
 	assert_contains "$out" "refused-8080"
 	berth net:teardown >/dev/null
@@ -129,5 +131,6 @@ test_bad_network_settings_are_refused_with_one_line() {
 	assert_contains "$(cat "$TEST_TMP/err")" "BERTH_SUBNET"
 	run_status status env BERTH_BRIDGE="bad name" "$BERTH_BIN" net:report 2>"$TEST_TMP/err"
 	assert_eq 1 "$status" "exit status for a bad bridge name"
+	berth net:report >/dev/null
 	assert_eq "" "$(net_leftovers)" "nothing made"
 }
