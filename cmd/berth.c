@@ -52,7 +52,7 @@ int cmd_help(int argc, char **argv)
 /* A command the lean binary does not carry runs in the full one: first
  * "<this executable>-full" (bin/berth -> bin/berth-full), then, installed,
  * <prefix>/lib/berth/berth-full. argv is passed on unchanged. */
-static int exec_full(char **argv)
+int cmd_exec_full(char **argv)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -88,6 +88,6 @@ int main(int argc, char **argv)
 	if (!c)
 		return cmd_fail("%s is not a berth command; see 'berth help'", argv[1]);
 	if (!c->fn)
-		return exec_full(argv);
+		return cmd_exec_full(argv);
 	return c->fn(argc - 1, argv + 1);
 }

@@ -17,6 +17,20 @@ extern const struct command berth_commands[];
 
 const struct command *command_find(const char *name);
 
+/* Run the command line argv (argv[1] is the command) in berth-full; returns only
+ * on failure. For lean commands that meet an option only the full binary has. */
+int cmd_exec_full(char **argv);
+
+/* runtime:run --net bridge, present only in berth-full (NULL in the lean table):
+ * it needs libnl and libnftnl, which the lean binary does not load. */
+struct runtime_spec;
+struct berr;
+struct cmd_net_bridge {
+	int (*attach)(struct runtime_spec *spec, void **handle, struct berr *err);
+	void (*release)(void *handle);
+};
+extern const struct cmd_net_bridge *const cmd_net_bridge;
+
 /* Print " !     <msg>" and return 1: the common way a command fails. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -53,6 +67,8 @@ int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
 int cmd_net_report(int argc, char **argv);
 int cmd_net_teardown(int argc, char **argv);
+int cmd_net_bridge_attach(struct runtime_spec *spec, void **handle, struct berr *err);
+void cmd_net_bridge_release(void *handle);
 int cmd_router(int argc, char **argv);
 int cmd_router_reload(int argc, char **argv);
 

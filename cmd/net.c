@@ -1,19 +1,47 @@
 /* net.c - `berth net:report` and `berth net:teardown`: the host side of berth's
  * container network (bridge, nftables tables, leases). */
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
-#include "common/cleanup.h"
-#include "common/fs.h"
-#include "common/paths.h"
 #include "common/ui.h"
 #include "net/net.h"
+#include "runtime/runtime.h"
+
+/* runtime:run --net bridge: a lease and the files now, the veth from the
+ * runtime's hook; *handle is the attachment, for cmd_net_bridge_release(). */
+int cmd_net_bridge_attach(struct runtime_spec *spec, void **handle, struct berr *err)
+{
+	struct net_attachment *att = xcalloc(1, sizeof(*att));
+	struct net_config cfg;
+	const char *files[2][2];
+
+	if (net_config_load(&cfg, err) < 0 ||
+	    net_attach_prepare(att, &cfg, spec->hostname, getpid(), err) < 0) {
+		free(att);
+		return -1;
+	}
+	files[0][0] = att->resolv_conf;
+	files[0][1] = "/etc/resolv.conf";
+	files[1][0] = att->hosts;
+	files[1][1] = "/etc/hosts";
+	spec->binds = xrealloc(spec->binds, (spec->nbinds + 2) * sizeof(*spec->binds));
+	for (int i = 0; i < 2; i++)
+		spec->binds[spec->nbinds++] = (struct runtime_bind){
+			xstrdup(files[i][0]), xstrdup(files[i][1]), true };
+	spec->net_hook = net_attach_hook;
+	spec->net_hook_arg = att;
+	*handle = att;
+	return 0;
+}
+
+void cmd_net_bridge_release(void *handle)
+{
+	net_attach_release(handle);
+	free(handle);
+}
 
 int cmd_net_report(int argc, char **argv)
 {
@@ -61,72 +89,3 @@ int cmd_net_teardown(int argc, char **argv)
 	return 0;
 }
 
-static char *router_dir(void)
-{
-	return xasprintf("%s/router", berth_run());
-}
-
-/* `berth router [--table FILE]`: the HTTP router, in the foreground. */
-int cmd_router(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "table", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct net_config cfg;
-	struct router_options o;
-	struct berr err;
-	autofree char *dir = router_dir();
-	autofree char *table = NULL, *pidfile = NULL;
-	int opt, fd, r;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (opt != 't')
-			return cmd_fail("Usage: berth router [--table FILE]");
-		free(table);
-		table = xstrdup(optarg);
-	}
-	if (optind != argc)
-		return cmd_fail("Usage: berth router [--table FILE]");
-	if (!table)
-		table = xasprintf("%s/table.json", dir);
-	pidfile = xasprintf("%s/router.pid", dir);
-	if (net_config_load(&cfg, &err) < 0 || router_options_load(&o, &err) < 0 ||
-	    mkdir_p(dir, 0755, &err) < 0)
-		return cmd_fail("router: %s", err.msg);
-	o.table_path = table;
-	fd = router_listen(cfg.http_addr, &err);
-	if (fd < 0)
-		return cmd_fail("router: %s (BERTH_HTTP_ADDR)", err.msg);
-	r = router_supervise(fd, &o, pidfile, &err);
-	close(fd);
-	if (r < 0)
-		return cmd_fail("router: %s", err.msg);
-	return 0;
-}
-
-/* `berth router:reload`: the running router re-reads its table. */
-int cmd_router_reload(int argc, char **argv)
-{
-	autofree char *dir = router_dir();
-	autofree char *pidfile = xasprintf("%s/router.pid", dir);
-	autofree char *text = NULL;
-	struct berr err;
-	size_t len;
-	uint64_t pid;
-
-	(void)argv;
-	if (argc != 1)
-		return cmd_fail("Usage: berth router:reload");
-	if (read_file(pidfile, &text, &len, &err) < 0)
-		return cmd_fail("router:reload: no router is running (%s)", err.msg);
-	text[strcspn(text, "\n")] = '\0';
-	if (parse_uint(text, 1u << 22, &pid, &err) < 0 || pid == 0)
-		return cmd_fail("router:reload: %s does not hold a pid", pidfile);
-	if (kill((pid_t)pid, SIGHUP) < 0)
-		return cmd_fail("router:reload: signal router %llu: %s", (unsigned long long)pid,
-				strerror(errno));
-	return 0;
-}

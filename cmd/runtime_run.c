@@ -4,12 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
 #include "images/images.h"
-#include "net/net.h"
 #include "runtime/runtime.h"
 
 static int parse_user(const char *s, struct runtime_spec *spec, struct berr *err)
@@ -153,35 +151,12 @@ static int apply_stack(const char *name, struct runtime_spec *spec, struct stack
 	return 0;
 }
 
-/* --net bridge: a lease and the files now, the veth from the runtime's hook. */
-static int net_attach_bridge(struct runtime_spec *spec, struct net_attachment *att,
-			     struct berr *err)
-{
-	struct net_config cfg;
-	const char *files[2][2];
-
-	if (net_config_load(&cfg, err) < 0 ||
-	    net_attach_prepare(att, &cfg, spec->hostname, getpid(), err) < 0)
-		return -1;
-	files[0][0] = att->resolv_conf;
-	files[0][1] = "/etc/resolv.conf";
-	files[1][0] = att->hosts;
-	files[1][1] = "/etc/hosts";
-	spec->binds = xrealloc(spec->binds, (spec->nbinds + 2) * sizeof(*spec->binds));
-	for (int i = 0; i < 2; i++)
-		spec->binds[spec->nbinds++] = (struct runtime_bind){
-			xstrdup(files[i][0]), xstrdup(files[i][1]), true };
-	spec->net_hook = net_attach_hook;
-	spec->net_hook_arg = att;
-	return 0;
-}
-
 int cmd_runtime_run(int argc, char **argv)
 {
 	struct runtime_spec spec;
 	struct stack_config stack_cfg = { 0 };
 	const char *stack = NULL;
-	struct net_attachment att = { 0 };
+	void *net = NULL;
 	bool bridge = false;
 	struct berr err;
 	int opt, status = 0;
@@ -228,17 +203,26 @@ int cmd_runtime_run(int argc, char **argv)
 		strv_setenv(&spec.env, "HOSTNAME", spec.hostname);
 	if (!strv_getenv(&spec.env, "HOME"))
 		strv_setenv(&spec.env, "HOME", "/");
-	if (bridge && net_attach_bridge(&spec, &att, &err) < 0)
+	if (bridge && !cmd_net_bridge) {
+		/* argv is main()'s argv + 1: the whole command line is argv - 1. */
+		runtime_spec_release(&spec);
+		stack_config_release(&stack_cfg);
+		cmd_exec_full(argv - 1);
+		return RUNTIME_EXIT_ERROR;
+	}
+	if (bridge && cmd_net_bridge->attach(&spec, &net, &err) < 0)
 		goto fail;
 	if (runtime_run(&spec, &status, &err) < 0)
 		goto fail;
-	net_attach_release(&att);
+	if (net)
+		cmd_net_bridge->release(net);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return status;
 fail:
 	cmd_fail("runtime:run: %s", err.msg);
-	net_attach_release(&att);
+	if (net)
+		cmd_net_bridge->release(net);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return RUNTIME_EXIT_ERROR;

@@ -12,6 +12,13 @@
 #define HEAVY(fn) fn
 #endif
 
+#ifdef BERTH_LEAN
+const struct cmd_net_bridge *const cmd_net_bridge = NULL;
+#else
+static const struct cmd_net_bridge net_bridge = { cmd_net_bridge_attach, cmd_net_bridge_release };
+const struct cmd_net_bridge *const cmd_net_bridge = &net_bridge;
+#endif
+
 const struct command berth_commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show the commands and what they do" },
 	{ "version", cmd_version, "", "print berth's version" },
