@@ -9,7 +9,7 @@ DESTDIR ?=
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libseccomp libcap libarchive jansson libgit2 yaml-0.1 libcrypto libcurl libnl-3.0 libnl-route-3.0 libmnl libnftnl
+PKGS := libseccomp libcap libarchive jansson libgit2 yaml-0.1 libcrypto libcurl libnl-3.0 libnl-route-3.0 libmnl libnftnl zlib
 
 BASE_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -I. -D_GNU_SOURCE \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))

@@ -207,7 +207,7 @@ int cmd_runtime_run(int argc, char **argv)
 		/* argv is main()'s argv + 1: the whole command line is argv - 1. */
 		runtime_spec_release(&spec);
 		stack_config_release(&stack_cfg);
-		cmd_exec_full(argv - 1);
+		cmd_exec_full("runtime:run", argv - 1);
 		return RUNTIME_EXIT_ERROR;
 	}
 	if (bridge && cmd_net_bridge->attach(&spec, &net, &err) < 0)

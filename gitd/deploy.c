@@ -1,0 +1,110 @@
+/* deploy.c - run the deploy hook while the git client waits.
+ *
+ * The deploy prints its progress on stdout and stderr, and a buildpack's output
+ * goes the same way. Our stdout is the git protocol, so the deploy runs in a
+ * child whose stdout and stderr are a pipe; each chunk read from it becomes a
+ * side-band 2 packet (shown by the client as "remote: ..."), and a keepalive
+ * packet goes out when the deploy stays silent, so that ssh and proxies do not
+ * drop a long build. The child's exit status is the deploy's outcome. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "gitd/internal.h"
+
+static void deploy_child(const struct gitd_options *o, int out, const char *app, int archive_fd,
+			 const char *commit)
+{
+	struct berr err;
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	signal(SIGPIPE, SIG_DFL);  /* the receiver ignores it; buildpacks expect it */
+	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(out, STDERR_FILENO) < 0)
+		_exit(125);
+	if (o->hooks->deploy(o->hooks->ctx, app, archive_fd, commit, &err) < 0) {
+		fprintf(stderr, " !     %s\n", err.msg);
+		fflush(stderr);
+		_exit(1);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	_exit(0);
+}
+
+int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const char *app,
+		    int archive_fd, const char *commit, struct berr *err)
+{
+	int p[2], status = 0;
+	bool exited = false;
+	char buf[8192];
+	pid_t pid;
+	int timeout = (int)(o->keepalive_seconds ? o->keepalive_seconds : 5) * 1000;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return berr_sys(err, "pipe for the deploy's output");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return berr_sys(err, "start the deploy of %s", app);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		deploy_child(o, p[1], app, archive_fd, commit);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		int n = poll(&pfd, 1, timeout);
+		ssize_t got;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			/* An empty band-1 packet: git's own receive-pack keepalive. */
+			if (w->sideband)
+				pkt_band(w, 1, "", 0);
+			/* Something the deploy started may hold the pipe open after
+			 * the deploy itself ended: its end is what counts. */
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				exited = true;
+				break;
+			}
+			continue;
+		}
+		got = read(p[0], buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		/* A client that went away does not stop the deploy: it runs to its
+		 * end, and the ref moves only if it succeeded. */
+		if (w->sideband) {
+			pkt_band(w, 2, buf, (size_t)got);
+		} else {
+			struct berr ignored;
+
+			write_all(o->err_fd, buf, (size_t)got, "the deploy's output", &ignored);
+		}
+	}
+	close(p[0]);
+	while (!exited && waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return berr_sys(err, "wait for the deploy of %s", app);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		return berr_fail(err, "the deploy of %s was killed by signal %d", app,
+				 WTERMSIG(status));
+	return berr_fail(err, "the deploy of %s failed", app);
+}
