@@ -105,6 +105,8 @@ router_start() {
 	ROUTER_PID=$!
 	track $ROUTER_PID
 	wait_for tcp_open 127.0.0.1 "$ROUTER_PORT" || { cat "$TEST_TMP/router.log"; fail "router did not start"; }
+	# The supervisor listens before its worker exists: wait for the worker too.
+	wait_for pgrep -P "$ROUTER_PID" || fail "the router has no worker"
 }
 
 router_worker_pid() { pgrep -P "$ROUTER_PID" | head -n 1; }

@@ -54,8 +54,8 @@ test_router_worker_killed_with_sigkill_refuses_no_connection() {
 	client loop hello.berth.test "$TEST_TMP/stop" fresh >"$TEST_TMP/loop.out" &
 	local loop=$! i w neww
 	for i in 1 2 3 4 5; do
+		wait_for pgrep -P "$ROUTER_PID" || fail "no worker"
 		w=$(router_worker_pid)
-		[ -n "$w" ] || fail "no worker"
 		kill -9 "$w"
 		wait_for sh -c "neww=\$(pgrep -P $ROUTER_PID); [ -n \"\$neww\" ] && [ \"\$neww\" != $w ]" ||
 			fail "no new worker after kill -9"
