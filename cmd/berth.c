@@ -40,7 +40,7 @@ int cmd_version(int argc, char **argv)
 /* A command the lean binary does not carry runs in the full one: first
  * "<this executable>-full" (bin/berth -> bin/berth-full), then, installed,
  * <prefix>/lib/berth/berth-full. argv is passed on unchanged. */
-static int exec_full(const char *name, char **argv)
+int cmd_exec_full(const char *name, char **argv)
 {
 	/* argv[0] is this program's; the global flags are passed on again. */
 	char self[4096];
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 			full[n++] = "--force";
 		for (int i = 1; i < argc; i++)
 			full[n++] = argv[i];
-		exec_full(c->name, full);
+		cmd_exec_full(c->name, full);
 		free(full);
 		return 1;
 	}

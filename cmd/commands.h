@@ -37,6 +37,20 @@ const struct topic *topic_find(const char *name);
 /* `berth TOPIC:help`: Usage line, description, the topic's commands. */
 void help_topic(const struct topic *t);
 
+/* Run the command line argv (argv[1] is the command) in berth-full; returns only
+ * on failure. For lean commands that meet an option only the full binary has. */
+int cmd_exec_full(const char *name, char **argv);
+
+/* runtime:run --net bridge, present only in berth-full (NULL in the lean table):
+ * it needs libnl and libnftnl, which the lean binary does not load. */
+struct runtime_spec;
+struct berr;
+struct cmd_net_bridge {
+	int (*attach)(struct runtime_spec *spec, void **handle, struct berr *err);
+	void (*release)(void *handle);
+};
+extern const struct cmd_net_bridge *const cmd_net_bridge;
+
 /* Print " !     <msg>" and return 1: the common way a command fails. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fail on an error about app: exit 20 when the app does not exist (as Dokku
@@ -125,6 +139,12 @@ int cmd_images_gc(int argc, char **argv);
 int cmd_images_export(int argc, char **argv);
 int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
+int cmd_net_report(int argc, char **argv);
+int cmd_net_teardown(int argc, char **argv);
+int cmd_net_bridge_attach(struct runtime_spec *spec, void **handle, struct berr *err);
+void cmd_net_bridge_release(void *handle);
+int cmd_router(int argc, char **argv);
+int cmd_router_reload(int argc, char **argv);
 int cmd_ssh_keys_add(int argc, char **argv);
 int cmd_ssh_keys_list(int argc, char **argv);
 int cmd_ssh_keys_remove(int argc, char **argv);

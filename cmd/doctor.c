@@ -4,6 +4,7 @@
 
 #include "cmd/commands.h"
 #include "common/paths.h"
+#include "net/net.h"
 #include "runtime/runtime.h"
 
 static int failed;
@@ -50,6 +51,9 @@ int cmd_doctor(int argc, char **argv)
 	row("io controller", h.has_io, "io weights can be set", "io limits are NOT enforced", false);
 	row("nftables", h.has_nftables, "egress NAT and published ports",
 	    "nf_tables is not loaded yet (modprobe nf_tables); networking will load it", false);
+	row("ip forwarding", net_forwarding_enabled("all"), "containers reach the outside through NAT",
+	    "off host-wide: berth turns it on for its bridge only; egress NAT also needs it on the "
+	    "uplink (sysctl net.ipv4.conf.<uplink>.forwarding=1, or net.ipv4.ip_forward=1)", false);
 	printf("       %-22s %-8s %s\n", "BERTH_ROOT", "", berth_root());
 	printf("       %-22s %-8s %s\n", "BERTH_RUN", "", berth_run());
 	return failed;

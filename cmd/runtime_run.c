@@ -120,10 +120,6 @@ static int parse_option(int opt, const char *arg, struct runtime_spec *spec, str
 		spec->pids_max = n;
 		return 0;
 	case OPT_CPUS: return parse_cpus(arg, spec, err);
-	case OPT_NET:
-		if (strcmp(arg, "none"))
-			return berr_fail(err, "--net '%s': the only network mode here is 'none' (a private namespace with lo)", arg);
-		return 0;
 	case OPT_KEEP_UPPER: spec->keep_upper = arg; return 0;
 	}
 	return berr_fail(err, "unknown option; see 'berth help runtime:run'");
@@ -160,6 +156,8 @@ int cmd_runtime_run(int argc, char **argv)
 	struct runtime_spec spec;
 	struct stack_config stack_cfg = { 0 };
 	const char *stack = NULL;
+	void *net = NULL;
+	bool bridge = false;
 	struct berr err;
 	int opt, status = 0;
 
@@ -182,6 +180,14 @@ int cmd_runtime_run(int argc, char **argv)
 			stack = optarg;
 			continue;
 		}
+		if (opt == OPT_NET) {
+			if (strcmp(optarg, "none") && strcmp(optarg, "bridge")) {
+				berr_fail(&err, "--net '%s': use 'none' (a private namespace with lo only) or 'bridge' (eth0 on berth's bridge, NAT outwards)", optarg);
+				goto fail;
+			}
+			bridge = !strcmp(optarg, "bridge");
+			continue;
+		}
 		if (parse_option(opt, optarg, &spec, &err) < 0)
 			goto fail;
 	}
@@ -197,13 +203,26 @@ int cmd_runtime_run(int argc, char **argv)
 		strv_setenv(&spec.env, "HOSTNAME", spec.hostname);
 	if (!strv_getenv(&spec.env, "HOME"))
 		strv_setenv(&spec.env, "HOME", "/");
+	if (bridge && !cmd_net_bridge) {
+		/* argv is main()'s argv + 1: the whole command line is argv - 1. */
+		runtime_spec_release(&spec);
+		stack_config_release(&stack_cfg);
+		cmd_exec_full("runtime:run", argv - 1);
+		return RUNTIME_EXIT_ERROR;
+	}
+	if (bridge && cmd_net_bridge->attach(&spec, &net, &err) < 0)
+		goto fail;
 	if (runtime_run(&spec, &status, &err) < 0)
 		goto fail;
+	if (net)
+		cmd_net_bridge->release(net);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return status;
 fail:
 	cmd_fail("runtime:run: %s", err.msg);
+	if (net)
+		cmd_net_bridge->release(net);
 	runtime_spec_release(&spec);
 	stack_config_release(&stack_cfg);
 	return RUNTIME_EXIT_ERROR;

@@ -13,6 +13,13 @@
 #define HEAVY(fn) fn
 #endif
 
+#ifdef BERTH_LEAN
+const struct cmd_net_bridge *const cmd_net_bridge = NULL;
+#else
+static const struct cmd_net_bridge net_bridge = { cmd_net_bridge_attach, cmd_net_bridge_release };
+const struct cmd_net_bridge *const cmd_net_bridge = &net_bridge;
+#endif
+
 const struct topic berth_topics[] = {
 	{ "apps", "Manage apps" },
 	{ "buildpacks", "Manage buildpacks settings for an app" },
@@ -22,7 +29,9 @@ const struct topic berth_topics[] = {
 	{ "git", "Manage app deploys via git" },
 	{ "help", "Print the list of commands" },
 	{ "images", "Manage the layer store (berth)" },
+	{ "net", "Manage the container network: bridge, NAT, leases (berth)" },
 	{ "ps", "Manage app processes" },
+	{ "router", "Run berth's HTTP router (berth)" },
 	{ "run", "Run a one-off process inside a container" },
 	{ "runtime", "Run one command in a new container (berth plumbing)" },
 	{ "ssh-keys", "Manage public ssh keys that are allowed to connect to berth" },
@@ -120,6 +129,12 @@ const struct command berth_commands[] = {
 	{ "ssh:serve", HEAVY(cmd_ssh_serve), "[--admin] <name>",
 	  "Run $SSH_ORIGINAL_COMMAND for a key (sshd's forced command; plumbing)", 0 },
 	{ "events", HEAVY(cmd_events), "", "Show the commands run over ssh, with their key", 0 },
+	{ "router", cmd_router, "[--table FILE]",
+	  "Serve HTTP on BERTH_HTTP_ADDR, routing by Host to the table's backends (foreground)", 0 },
+	{ "router:reload", cmd_router_reload, "", "Make the running router re-read its table", 0 },
+	{ "net:report", HEAVY(cmd_net_report), "", "Show the container network: bridge, subnet, leases", 0 },
+	{ "net:teardown", HEAVY(cmd_net_teardown), "",
+	  "Remove berth's bridge, its veths, its nftables table and its leases", 0 },
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 

@@ -1,0 +1,159 @@
+/* router.h - private to net/router_*.c: the HTTP router's moving parts.
+ *
+ * One worker process, one thread, one epoll set. A client connection (struct
+ * client) carries one request at a time to one upstream connection (struct
+ * upstream) taken from a pool of idle keep-alive connections per backend. Bodies
+ * are forwarded as the raw bytes the parser consumed (chunk framing included), so
+ * nothing is buffered beyond one read; http_parser is paused at the end of each
+ * head and each message to know exactly where they end. */
+#ifndef BERTH_NET_ROUTER_H
+#define BERTH_NET_ROUTER_H
+
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/net.h"
+
+struct rbuf {
+	char *p;
+	size_t len, cap;
+};
+
+void rbuf_add(struct rbuf *b, const void *data, size_t n);
+void rbuf_printf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rbuf_drop(struct rbuf *b, size_t n);  /* remove n bytes from the front */
+void rbuf_free(struct rbuf *b);
+
+/* The routing table (router_table.c). */
+struct rt_app {
+	char *name;
+	struct sockaddr_in *backends;
+	size_t nbackends;
+	size_t next;              /* round-robin position */
+	bool starting;
+};
+
+struct rt_table {
+	struct rt_app *apps;
+	size_t napps;
+	char **hosts;             /* lower-case host names -> apps[host_app[i]] */
+	size_t *host_app;
+	size_t nhosts;
+	char *version;
+};
+
+int rt_table_load(const char *path, struct rt_table **out, struct berr *err);
+void rt_table_free(struct rt_table *t);
+/* Host header value (port stripped, case ignored) -> app, or NULL. */
+struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len);
+
+enum obj_kind { OBJ_LISTENER, OBJ_SIGNAL, OBJ_CLIENT, OBJ_UPSTREAM };
+
+struct client;
+
+struct upstream {
+	enum obj_kind kind;
+	int fd;
+	uint32_t events;          /* registered with epoll */
+	struct sockaddr_in addr;
+	bool connecting;
+	bool reused;              /* came from the pool: may have been closed meanwhile */
+	bool got_bytes;           /* any response byte for the current request */
+	struct client *client;    /* NULL while idle in the pool */
+	struct upstream *next_idle;
+	uint64_t deadline;        /* ms; 0 = none */
+	struct rbuf in, out;
+	struct upstream *prev_all, *next_all;
+};
+
+enum client_phase {
+	PH_HEAD,       /* reading a request head */
+	PH_BODY,       /* forwarding the request body */
+	PH_WAIT,       /* request sent; response under way */
+	PH_TUNNEL,     /* after 101 Switching Protocols: bytes both ways */
+	PH_CLOSING,    /* flush what is queued for the client, then close */
+};
+
+struct client {
+	enum obj_kind kind;
+	int fd;
+	uint32_t events;
+	struct sockaddr_in peer;
+	enum client_phase phase;
+	http_parser req, resp;
+	struct rbuf in, out;      /* from the client / to the client */
+	struct rbuf head;         /* the request head rebuilt for the upstream */
+	struct rbuf replay;       /* the request as sent, while small: to retry once */
+	bool replayable;
+	struct rbuf field, value, url, status;  /* parser scratch */
+	bool in_value;
+	/* What the current request said. */
+	char host[256];
+	size_t host_len;
+	int n_content_length, n_transfer_encoding, n_host;
+	bool te_chunked_only;
+	bool bad_header;
+	bool wants_upgrade;
+	bool keep_alive;          /* the client wants the connection after this response */
+	bool is_head;
+	struct rbuf xff, upgrade;
+	uint64_t request_start_ms;
+	bool head_done, message_done, head_started;
+	bool http10;
+	size_t head_bytes;
+	bool head_too_big;
+	bool req_lf, resp_lf;     /* the head's last LF is still to be fed to the parser */
+	/* The response. */
+	bool resp_head_done, resp_done, resp_started;
+	bool dechunk;             /* an HTTP/1.0 client gets a chunked body decoded */
+	bool close_after;         /* close the client after this response */
+	bool saw_eof;
+	bool close_delimited;     /* the response body ends when the upstream closes */
+	bool shut_done;           /* closing: our side is shut down, waiting for EOF */
+	bool dead;                /* close at the end of the current event */
+	struct sockaddr_in backend;
+	struct rt_app *app;       /* valid only until the table changes; copied out early */
+	int attempts;
+	struct upstream *up;
+	uint64_t deadline;
+	struct client *prev_all, *next_all;
+};
+
+struct router {
+	const struct router_options *opt;
+	int epfd, listen_fd, sig_fd;
+	struct rt_table *table;
+	struct client *clients;
+	struct upstream *upstreams;
+	size_t nclients;
+	bool listening, stopping;
+	uint16_t listen_port;
+	uint64_t last_full_log;
+};
+
+extern struct router *router_self;
+
+uint64_t now_ms(void);
+void router_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void obj_watch(int fd, uint32_t *have, uint32_t want, void *obj);
+
+/* router_http.c */
+extern const http_parser_settings router_req_settings, router_resp_settings;
+/* 0 when the request may go on, else the status to refuse it with. */
+int request_check(struct client *c);
+void router_error_page(struct rbuf *out, int status, bool head_only);
+
+/* router_proxy.c */
+void client_accept(struct router *r);
+void client_event(struct client *c, uint32_t ev);
+void upstream_event(struct upstream *u, uint32_t ev);
+void client_timeout(struct client *c, uint64_t now);
+void upstream_timeout(struct upstream *u, uint64_t now);
+void client_close(struct client *c);
+void upstream_close(struct upstream *u);
+/* Close idle pooled connections, all of them or those to backends not in t. */
+void pool_prune(struct rt_table *t);
+
+#endif

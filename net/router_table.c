@@ -1,0 +1,159 @@
+/* router_table.c - the router's table: which host goes to which app's backends.
+ *
+ *   { "version": "42",                       (any string; logged when loaded)
+ *     "domain": "apps.example.com",          (APP.<domain> is each app's default vhost)
+ *     "apps": { "hello": { "domains": ["hello.example.com"],
+ *                          "backends": ["10.88.0.5:5000", "10.88.0.6:5000"],
+ *                          "starting": false } } }
+ *
+ * The daemon writes the file atomically (temp + rename) and sends SIGHUP; a table
+ * that does not load leaves the previous one in force. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/cleanup.h"
+#include "common/jsonfile.h"
+#include "net/router.h"
+
+void rt_table_free(struct rt_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->napps; i++) {
+		free(t->apps[i].name);
+		free(t->apps[i].backends);
+	}
+	for (size_t i = 0; i < t->nhosts; i++)
+		free(t->hosts[i]);
+	free(t->apps);
+	free(t->hosts);
+	free(t->host_app);
+	free(t->version);
+	free(t);
+}
+
+static int parse_backend(const char *s, struct sockaddr_in *out)
+{
+	autofree char *copy = xstrdup(s);
+	char *colon = strrchr(copy, ':');
+	uint64_t port;
+	struct berr err;
+
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if (inet_pton(AF_INET, copy, &out->sin_addr) != 1 ||
+	    parse_uint(colon + 1, 65535, &port, &err) < 0 || port == 0)
+		return -1;
+	out->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+static void add_host(struct rt_table *t, const char *host, size_t app)
+{
+	char *h = xstrdup(host);
+
+	for (char *c = h; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 'a' - 'A';
+	t->hosts = xrealloc(t->hosts, (t->nhosts + 1) * sizeof(*t->hosts));
+	t->host_app = xrealloc(t->host_app, (t->nhosts + 1) * sizeof(*t->host_app));
+	t->hosts[t->nhosts] = h;
+	t->host_app[t->nhosts++] = app;
+}
+
+static int load_app(struct rt_table *t, const char *domain, const char *name, json_t *a,
+		    struct berr *err)
+{
+	struct rt_app *app;
+	json_t *list, *v;
+	size_t i, idx = t->napps;
+
+	if (!json_is_object(a))
+		return berr_fail(err, "app %s: not an object", name);
+	t->apps = xrealloc(t->apps, (t->napps + 1) * sizeof(*t->apps));
+	app = &t->apps[t->napps++];
+	memset(app, 0, sizeof(*app));
+	app->name = xstrdup(name);
+	app->starting = json_is_true(json_object_get(a, "starting"));
+	list = json_object_get(a, "backends");
+	if (list && !json_is_array(list))
+		return berr_fail(err, "app %s: backends must be a list of \"ADDR:PORT\"", name);
+	app->backends = xcalloc(json_array_size(list) + 1, sizeof(*app->backends));
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v) || parse_backend(json_string_value(v), &app->backends[i]) < 0)
+			return berr_fail(err, "app %s: backend %zu is not \"IPv4:PORT\"", name, i);
+		app->nbackends++;
+	}
+	if (domain && *domain) {
+		autofree char *vhost = xasprintf("%s.%s", name, domain);
+
+		add_host(t, vhost, idx);
+	}
+	list = json_object_get(a, "domains");
+	if (list && !json_is_array(list))
+		return berr_fail(err, "app %s: domains must be a list of names", name);
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return berr_fail(err, "app %s: domain %zu is not a string", name, i);
+		add_host(t, json_string_value(v), idx);
+	}
+	return 0;
+}
+
+int rt_table_load(const char *path, struct rt_table **out, struct berr *err)
+{
+	json_t *root = NULL, *apps, *a;
+	const char *name, *domain;
+	struct rt_table *t;
+
+	if (json_file_load(path, &root, err) < 0)
+		return -1;
+	if (!root)
+		return berr_fail(err, "router table %s does not exist", path);
+	t = xcalloc(1, sizeof(*t));
+	domain = json_get_str(root, "domain");
+	t->version = xstrdup(json_get_str(root, "version") ? json_get_str(root, "version") : "-");
+	apps = json_object_get(root, "apps");
+	if (apps && !json_is_object(apps)) {
+		berr_fail(err, "router table %s: apps must be an object", path);
+		goto fail;
+	}
+	json_object_foreach(apps, name, a) {
+		if (load_app(t, domain, name, a, err) < 0) {
+			berr_prefix(err, "router table %s", path);
+			goto fail;
+		}
+	}
+	json_decref(root);
+	*out = t;
+	return 0;
+fail:
+	json_decref(root);
+	rt_table_free(t);
+	return -1;
+}
+
+struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len)
+{
+	const char *colon;
+
+	if (!t)
+		return NULL;
+	/* "name:port" -> "name"; an IPv6 literal "[...]:port" keeps its brackets. */
+	colon = memrchr(host, ':', len);
+	if (colon && !memchr(colon, ']', len - (colon - host)))
+		len = colon - host;
+	while (len && host[len - 1] == '.')
+		len--;  /* "example.com." is "example.com" */
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (strlen(t->hosts[i]) == len && !strncasecmp(t->hosts[i], host, len))
+			return &t->apps[t->host_app[i]];
+	return NULL;
+}
