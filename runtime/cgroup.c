@@ -47,7 +47,7 @@ static void cgroup_enable_controllers(const char *dir)
 	autofree char *sub_path = xasprintf("%s/cgroup.subtree_control", dir);
 	autofree char *offered = NULL;
 	autofree char *enabled = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (read_file(ctl_path, &offered, NULL, &ignored) < 0 ||
 	    read_file(sub_path, &enabled, NULL, &ignored) < 0)
@@ -65,11 +65,16 @@ static void cgroup_enable_controllers(const char *dir)
 }
 
 /* Create each missing level of berth's group and enable controllers in it. */
-static int cgroup_parent_path(const char *mnt, char **out, struct berr *err)
+int cgroup_parent(char **out, struct berr *err)
 {
+	const char *mnt = cgroup2_mount();
 	autofree char *rel = xstrdup(berth_cgroup_name());
-	autofree char *path = xstrdup(mnt);
+	autofree char *path = NULL;
 	char *save = NULL;
+
+	if (!mnt)
+		return berr_fail(err, "no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
+	path = xstrdup(mnt);
 
 	for (char *tok = strtok_r(rel, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		char *next;
@@ -136,8 +141,7 @@ static void warn_not_enforced(const char *what, const char *controller)
 		what, controller);
 }
 
-static int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg,
-			       struct berr *err)
+int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err)
 {
 	autofree char *offered = NULL;
 	char value[64];
@@ -176,101 +180,71 @@ static int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *c
 	return 0;
 }
 
-pid_t name_pid(const char *name, const char *prefix)
+int cgroup_create_at(int parent_fd, const char *parent, const char *leaf, struct cgroup *cg,
+		     struct berr *err)
 {
-	size_t n = strlen(prefix);
-	char *end;
-	long pid;
-
-	if (strncmp(name, prefix, n) || name[n] < '1' || name[n] > '9')
-		return -1;
-	errno = 0;
-	pid = strtol(name + n, &end, 10);
-	if (*end || errno || pid <= 0 || pid > (1L << 22))
-		return -1;
-	return (pid_t)pid;
-}
-
-/* A monitor killed with SIGKILL cannot remove its container's group (the container
- * itself dies with it, by parent-death signal). Such groups are named run-<pid> of a
- * monitor that no longer exists; remove them when empty. A reused pid only delays
- * this to a later start. */
-static void cgroup_collect_stale(const char *parent)
-{
-	autoclosedir DIR *d = opendir(parent);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		pid_t pid = name_pid(de->d_name, "run-");
-
-		if (de->d_type != DT_DIR || pid <= 0 || pid == getpid() || kill(pid, 0) == 0 ||
-		    errno != ESRCH)
-			continue;
-		/* Fails with EBUSY if anything still lives there: then it is not stale. */
-		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-	}
-}
-
-int cgroup_create(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err)
-{
-	const char *mnt = cgroup2_mount();
-	autofree char *parent = NULL;
-	autofree char *leaf = NULL;
-
 	cg->path = NULL;
 	cg->fd = -1;
 	cg->pids_enforced = false;
-	if (!mnt)
-		return berr_fail(err, "no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)");
-	if (cgroup_parent_path(mnt, &parent, err) < 0)
-		return -1;
-	cgroup_collect_stale(parent);
-	leaf = spec->cgroup_leaf ? xstrdup(spec->cgroup_leaf) : xasprintf("run-%d", getpid());
-	if (strchr(leaf, '/') || !strcmp(leaf, "..") || !strcmp(leaf, "."))
+	if (!*leaf || strchr(leaf, '/') || !strcmp(leaf, "..") || !strcmp(leaf, "."))
 		return berr_fail(err, "bad cgroup name '%s'", leaf);
-	cg->path = xasprintf("%s/%s", parent, leaf);
-	if (mkdir(cg->path, 0755) < 0) {
-		/* Ours, left by a monitor that was killed: clear it and reuse the name. */
-		if (errno != EEXIST) {
-			berr_sys(err, "create cgroup %s", cg->path);
-			goto fail;
-		}
-		cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cg->fd < 0 || cgroup_destroy(cg, err) < 0)
-			goto fail;
-		cg->path = xasprintf("%s/%s", parent, leaf);
-		if (mkdir(cg->path, 0755) < 0) {
-			berr_sys(err, "create cgroup %s", cg->path);
-			goto fail;
-		}
+	/* Never reuse a group: one that exists belongs to a container that may run. */
+	if (mkdirat(parent_fd, leaf, 0755) < 0) {
+		if (errno == EEXIST)
+			return berr_fail(err, "cgroup %s/%s already exists: is container %s running?",
+					 parent, leaf, leaf);
+		return berr_sys(err, "create cgroup %s/%s", parent, leaf);
 	}
-	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cg->fd = openat(parent_fd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->fd < 0) {
-		berr_sys(err, "open cgroup %s", cg->path);
-		goto fail;
+		berr_sys(err, "open cgroup %s/%s", parent, leaf);
+		unlinkat(parent_fd, leaf, AT_REMOVEDIR);
+		return -1;
 	}
+	cg->path = xasprintf("%s/%s", parent, leaf);
+	return 0;
+}
+
+int cgroup_create(const struct runtime_spec *spec, const char *leaf, struct cgroup *cg,
+		  struct berr *err)
+{
+	autofree char *parent = NULL;
+	autoclose int pfd = -1;
+
+	cg->path = NULL;
+	cg->fd = -1;
+	if (cgroup_parent(&parent, err) < 0)
+		return -1;
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return berr_sys(err, "open cgroup %s", parent);
+	if (cgroup_create_at(pfd, parent, leaf, cg, err) < 0)
+		return -1;
 	if (cgroup_apply_limits(spec, cg, err) < 0) {
-		struct berr ignored;
+		struct berr ignored = { 0 };
 
 		cgroup_destroy(cg, &ignored);
 		return -1;
 	}
 	return 0;
-fail:
-	if (cg->fd >= 0)
-		close(cg->fd);
-	cg->fd = -1;
-	free(cg->path);
-	cg->path = NULL;
-	return -1;
+}
+
+int cgroup_open(const char *path, struct cgroup *cg, struct berr *err)
+{
+	cg->pids_enforced = false;
+	cg->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->fd < 0) {
+		cg->path = NULL;
+		return berr_sys(err, "open cgroup %s", path);
+	}
+	cg->path = xstrdup(path);
+	return 0;
 }
 
 static bool cgroup_populated(int fd)
 {
 	autofree char *events = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (read_file_at(fd, "cgroup.events", &events, NULL, &ignored) < 0)
 		return false;
@@ -281,7 +255,7 @@ static bool cgroup_populated(int fd)
 static void cgroup_kill_members(int fd)
 {
 	autofree char *procs = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (read_file_at(fd, "cgroup.procs", &procs, NULL, &ignored) < 0)
 		return;
@@ -297,51 +271,87 @@ static void cgroup_kill_members(int fd)
 	}
 }
 
+static long ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* "populated 1" in the cgroup.events file open at efd; reading it also re-arms
+ * the descriptor's POLLPRI, which kernfs raises on every change after a read. */
+static int events_populated(int efd)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (lseek(efd, 0, SEEK_SET) < 0 || (n = read(efd, buf, sizeof(buf) - 1)) < 0)
+		return -1;
+	buf[n] = '\0';
+	return strstr(buf, "populated 1") != NULL;
+}
+
+/* Until cgroup.events says "populated 0", at most timeout_ms. Without cgroup.kill,
+ * members are killed one by one on each round. 0 once empty, -1 when time ran out. */
+static int cgroup_wait_empty(int fd, bool kill_members, long timeout_ms)
+{
+	autoclose int efd = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	struct timespec start;
+
+	if (efd < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = efd, .events = POLLPRI };
+		long left = timeout_ms - ms_since(&start);
+		int populated;
+
+		if (kill_members)
+			cgroup_kill_members(fd);
+		populated = events_populated(efd);
+		if (populated == 0)
+			return 0;
+		if (populated < 0 || left <= 0)
+			return -1;
+		/* Members killed one by one may have forked meanwhile: look again soon. */
+		poll(&pfd, 1, kill_members && left > 100 ? 100 : (int)left);
+	}
+}
+
 int cgroup_destroy(struct cgroup *cg, struct berr *err)
 {
-	struct berr ignored;
-	struct timespec start, now;
 	int r = 0;
 
 	if (!cg->path)
 		return 0;
-	/* Usually the group is empty by now (pid 1 was reaped, and the kernel killed
+	/* Usually the group is empty by now (pid 1 has exited, and the kernel killed
 	 * the rest of its pid namespace): one rmdir is all it takes. */
 	if (rmdir(cg->path) == 0 || errno == ENOENT)
 		goto done;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (cg->fd >= 0 && cgroup_populated(cg->fd)) {
 		bool has_kill = faccessat(cg->fd, "cgroup.kill", F_OK, 0) == 0;
+		struct berr ignored = { 0 };
 
 		if (has_kill)
 			write_file_at(cg->fd, "cgroup.kill", "1", &ignored);
-		while (cgroup_populated(cg->fd)) {
-			autoclose int efd = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-			struct pollfd pfd = { .fd = efd, .events = POLLPRI };
-
-			if (!has_kill)
-				cgroup_kill_members(cg->fd);
-			/* cgroup.events signals POLLPRI when "populated" changes. */
-			if (efd >= 0 && cgroup_populated(cg->fd))
-				poll(&pfd, 1, 100);
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - start.tv_sec > 10) {
-				r = berr_fail(err, "cgroup %s still has processes after 10s", cg->path);
-				break;
-			}
-		}
+		if (cgroup_wait_empty(cg->fd, !has_kill, 10000) < 0)
+			r = berr_fail(err, "cgroup %s still has processes after 10s", cg->path);
 	}
-	if (r == 0) {
-		/* rmdir can race the last exiting task's release; retry briefly. */
-		for (int i = 0; rmdir(cg->path) < 0; i++) {
-			if (errno == ENOENT)
-				break;
-			if (errno != EBUSY || i > 200) {
-				r = berr_sys(err, "remove cgroup %s", cg->path);
-				break;
-			}
-			usleep(5000);
+	/* "populated 0" comes when the last task has exited; its css_set may be
+	 * released a moment later, until when rmdir says EBUSY. Wait on the events
+	 * file for that moment rather than sleeping blindly; give up after a second. */
+	for (int i = 0; r == 0 && rmdir(cg->path) < 0; i++) {
+		autoclose int efd = cg->fd >= 0 ? openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC) : -1;
+		struct pollfd pfd = { .fd = efd, .events = POLLPRI };
+
+		if (errno == ENOENT)
+			break;
+		if (errno != EBUSY || i >= 200) {
+			r = berr_sys(err, "remove cgroup %s", cg->path);
+			break;
 		}
+		poll(&pfd, efd >= 0 ? 1 : 0, 5);
 	}
 done:
 	if (cg->fd >= 0)

@@ -181,7 +181,7 @@ static int profile_compile(const char *cache_path, struct sock_fprog *prog, stru
 	autoclose int mfd = -1;
 	autofree char *bpf = NULL;
 	size_t len = 0;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	int r;
 
 	if (!ctx)
@@ -225,7 +225,7 @@ static int profile_read_cache(const char *path, struct sock_fprog *prog)
 	autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	autofree char *bpf = NULL;
 	struct stat st;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	size_t len;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022) ||
@@ -245,7 +245,7 @@ int seccomp_profile_get(struct sock_fprog *prog, struct berr *err)
 	static struct sock_fprog cached;
 	autofree char *dir = xasprintf("%s/seccomp", berth_run());
 	autofree char *path = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (cached.filter) {
 		*prog = cached;
