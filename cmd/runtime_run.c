@@ -218,6 +218,8 @@ static int run_container(struct runtime_spec *spec, int *status, struct berr *er
 	if (sigfd < 0)
 		return berr_sys(err, "signalfd");
 	spec->die_with_creator = true;
+	if (!spec->name)
+		spec->name = "run";
 	runtime_collect_stale();
 	if (runtime_create(spec, &c, err) < 0) {
 		close(sigfd);

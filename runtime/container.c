@@ -222,11 +222,12 @@ int runtime_collect_stale(void)
 		if (state_load(ids.v[i], &st, &ignored) < 0)
 			continue;
 		if (st.die_with_creator) {
-			int fd = open_pid1(&st);
+			struct pollfd p = { .fd = open_pid1(&st), .events = POLLIN };
 
-			stale = fd < 0;
-			if (fd >= 0)
-				close(fd);
+			/* Gone, or a zombie its new parent has not reaped yet. */
+			stale = p.fd < 0 || poll(&p, 1, 0) > 0;
+			if (p.fd >= 0)
+				close(p.fd);
 		}
 		state_free(&st);
 		if (stale && runtime_open(ids.v[i], &c, &ignored) == 0 && runtime_destroy(&c, &ignored) == 0)

@@ -40,13 +40,17 @@ static bool tmpfs_has_user_xattrs(void)
 	static int known = -1;
 	autoclose int fsfd = -1;
 	autoclose int mfd = -1;
+	autoclose int dfd = -1;
 
 	if (known >= 0)
 		return known;
 	fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fsfd >= 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
-	known = mfd >= 0 && (fsetxattr(mfd, "user.berth", "1", 1, 0) == 0 || errno != EOPNOTSUPP);
+	/* fsmount gives an O_PATH descriptor, which xattr calls refuse before 6.13. */
+	if (mfd >= 0)
+		dfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	known = dfd >= 0 && fsetxattr(dfd, "user.berth", "1", 1, 0) == 0;
 	return known;
 }
 

@@ -276,10 +276,10 @@ void container_child(struct child_config *cfg)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		exec_command(spec);
 	}
-	/* pid 1 needs no descriptor now but the status file; closing err_fd tells the
-	 * creator that the command has started. */
-	if (cfg->status_fd > 3)
-		close_range(3, cfg->status_fd - 1, 0);
-	close_range(cfg->status_fd + 1, ~0U, 0);
-	be_init(command, &watched, cfg->status_fd);
+	/* pid 1 needs no descriptor now but the status file, kept as 3; closing
+	 * err_fd tells the creator that the command has started. */
+	if (cfg->status_fd != 3 && dup2(cfg->status_fd, 3) < 0)
+		_exit(RUNTIME_EXIT_ERROR);
+	close_range(4, ~0U, 0);
+	be_init(command, &watched, 3);
 }

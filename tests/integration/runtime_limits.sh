@@ -19,7 +19,7 @@ test_container_cgroup_exists_while_running_and_is_gone_after() {
 	# Both pid 1 and the command are in it, and nothing else is.
 	assert_eq 2 "$(grep -c . "$cg/cgroup.procs")" "processes in $cg"
 	for pid in $(cat "$cg/cgroup.procs"); do
-		assert_contains "$(cat "/proc/$pid/cgroup")" "0::/$BERTH_CGROUP/run-$MONITOR" "cgroup of pid $pid"
+		assert_contains "$(cat "/proc/$pid/cgroup")" "0::/$BERTH_CGROUP/$(basename "$cg")" "cgroup of pid $pid"
 	done
 	kill -TERM "$MONITOR"
 	wait_monitor status
