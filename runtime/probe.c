@@ -53,7 +53,7 @@ static bool probe_idmap(void)
 	}
 	close(pipefd[0]);
 	if (pid > 0) {
-		struct berr err;
+		struct berr err = { 0 };
 		autofree char *ns = xasprintf("/proc/%d/ns/user", pid);
 		autoclose int ufd = -1;
 
