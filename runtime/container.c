@@ -76,9 +76,16 @@ int runtime_list(struct strv *ids, struct berr *err)
 
 	if (!d)
 		return errno == ENOENT ? 0 : berr_sys(err, "list %s", dir);
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && runtime_id_valid(de->d_name))
-			strv_push(ids, de->d_name);
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && str_has_suffix(de->d_name, ".json")) {
+			autofree char *id = xstrndup(de->d_name, n - 5);
+
+			if (runtime_id_valid(id))
+				strv_push(ids, id);
+		}
+	}
 	strv_sort(ids);
 	return 0;
 }
@@ -177,7 +184,6 @@ static int upper_finish(const struct runtime_container *c, struct berr *err)
 int runtime_destroy(struct runtime_container *c, struct berr *err)
 {
 	struct cgroup cg = { .path = c->cgroup_path, .fd = c->cgroup_fd };
-	autofree char *dir = state_dir(c->id);
 	struct berr ignored = { 0 };
 	int r = 0;
 
@@ -198,8 +204,7 @@ int runtime_destroy(struct runtime_container *c, struct berr *err)
 		r = -1;
 	if (upper_finish(c, r == 0 ? err : &ignored) < 0)
 		r = -1;
-	if (rm_rf(dir, r == 0 ? err : &ignored) < 0)
-		r = -1;
+	state_remove(c->id);
 	runtime_release(c);
 	return r;
 }

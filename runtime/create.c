@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -33,24 +33,17 @@
 
 /* Linux before 6.6 has no user.* xattrs on tmpfs, which overlayfs in a user
  * namespace needs for opaque directories and whiteouts (without them, removing a
- * layer's directory fails with EIO). Asked once per process, of a detached tmpfs
- * that is never attached anywhere. */
+ * layer's directory fails with EIO). Told by the version: trying on a detached
+ * tmpfs would cost its unmount, an RCU grace period (milliseconds), per start. */
 static bool tmpfs_has_user_xattrs(void)
 {
 	static int known = -1;
-	autoclose int fsfd = -1;
-	autoclose int mfd = -1;
-	autoclose int dfd = -1;
+	struct utsname u;
+	unsigned major = 0, minor = 0;
 
-	if (known >= 0)
-		return known;
-	fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fsfd >= 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
-	/* fsmount gives an O_PATH descriptor, which xattr calls refuse before 6.13. */
-	if (mfd >= 0)
-		dfd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	known = dfd >= 0 && fsetxattr(dfd, "user.berth", "1", 1, 0) == 0;
+	if (known < 0)
+		known = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			(major > 6 || (major == 6 && minor >= 6));
 	return known;
 }
 
@@ -60,7 +53,7 @@ struct creation {
 	struct child_config cfg;
 	struct runtime_state st;
 	struct cgroup cg;
-	char *dir;                      /* state directory */
+	bool reserved;                  /* the id's status file exists */
 	int sync_pair[2], err_pipe[2], net_pair[2];
 	struct netns_helper helper;
 	int *trees;
@@ -68,50 +61,37 @@ struct creation {
 	int pidfd;
 };
 
-/* The state directory, named after a fresh id (or the caller's, which must be
- * free): mkdir is what reserves the id. */
+/* The id: a fresh one (or the caller's, which must be free), reserved by creating
+ * its status file, which pid 1 keeps open to write the command's status into. */
 static int reserve_id(struct creation *k, struct berr *err)
 {
 	autofree char *parent = xasprintf("%s/containers", berth_run());
 
 	if (mkdir(parent, 0755) < 0 && errno != EEXIST && mkdir_p(parent, 0755, err) < 0)
 		return -1;
+	k->cfg.stage_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (k->cfg.stage_fd < 0)
+		return berr_sys(err, "open %s", parent);
 	for (int attempt = 0;; attempt++) {
+		autofree char *status = NULL;
+
 		if (k->spec.id)
 			snprintf(k->st.id, sizeof(k->st.id), "%s", k->spec.id);
 		else
 			runtime_id_generate(k->spec.name, k->st.id, sizeof(k->st.id));
-		k->dir = state_dir(k->st.id);
-		if (mkdir(k->dir, 0755) == 0)
+		status = state_path(k->st.id, ".status");
+		k->cfg.status_fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+					0644);
+		if (k->cfg.status_fd >= 0) {
+			k->reserved = true;
 			return 0;
+		}
 		if (errno != EEXIST || k->spec.id || attempt >= 8) {
 			if (errno == EEXIST)
-				berr_fail(err, "container %s already exists", k->st.id);
-			else
-				berr_sys(err, "create %s", k->dir);
-			free(k->dir);
-			k->dir = NULL;
-			return -1;
+				return berr_fail(err, "container %s already exists", k->st.id);
+			return berr_sys(err, "create %s", status);
 		}
-		free(k->dir);
-		k->dir = NULL;
 	}
-}
-
-static int prepare_state(struct creation *k, struct berr *err)
-{
-	autofree char *stage = xasprintf("%s/stage", k->dir);
-	autofree char *status = xasprintf("%s/status", k->dir);
-
-	if (mkdir(stage, 0755) < 0)
-		return berr_sys(err, "create %s", stage);
-	k->cfg.stage_fd = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (k->cfg.stage_fd < 0)
-		return berr_sys(err, "open %s", stage);
-	k->cfg.status_fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (k->cfg.status_fd < 0)
-		return berr_sys(err, "create %s", status);
-	return 0;
 }
 
 /* Where the writable layer lives. On the stage by default: nothing on disk. With
@@ -268,10 +248,9 @@ static void creation_end(struct creation *k, bool undo)
 		cgroup_destroy(&k->cg, &ignored);
 		if (k->st.upper_dir)
 			rm_rf(k->st.upper_dir, &ignored);
-		if (k->dir)
-			rm_rf(k->dir, &ignored);
+		if (k->reserved)
+			state_remove(k->st.id);
 	}
-	free(k->dir);
 	state_free(&k->st);
 }
 
@@ -355,7 +334,7 @@ int runtime_create(const struct runtime_spec *spec_in, struct runtime_container 
 	k.cfg.id = k.st.id;
 	if (k.spec.keep_upper)
 		k.st.keep_upper = xstrdup(k.spec.keep_upper);
-	if (prepare_state(&k, err) < 0 || seccomp_profile_get(&k.cfg.seccomp, err) < 0 ||
+	if (seccomp_profile_get(&k.cfg.seccomp, err) < 0 ||
 	    upper_prepare(&k, err) < 0 || cgroup_create(&k.spec, k.st.id, &k.cg, err) < 0)
 		goto fail;
 	k.st.cgroup = xstrdup(k.cg.path);

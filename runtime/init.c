@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/mount.h>
 #include <sys/param.h>
 #include <unistd.h>
 
@@ -229,6 +230,13 @@ void container_child(struct child_config *cfg)
 	}
 	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
 		berr_sys(&err, "create mount and cgroup namespaces");
+		child_fail(cfg, &err);
+	}
+	/* The copy of the creator's mounts is a slave of them (a user namespace's copy
+	 * never propagates back). Private, it also receives nothing, and the clones
+	 * and the final detach of the host tree need no propagation work. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		berr_sys(&err, "make the container's mounts private");
 		child_fail(cfg, &err);
 	}
 	if (stage_setup(cfg, trees, &err) < 0)

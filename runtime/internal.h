@@ -84,8 +84,7 @@ void runtime_id_generate(const char *prefix, char *out, size_t len);
  * writable layer on the stage or on disk (staged at "disk/"). */
 char *overlay_options(size_t nlayers, bool upper_on_disk);
 
-/* state.c: $BERTH_RUN/containers/<id>/: state.json, status (written by pid 1),
- * stage (the mount point of the container's stage, in its own namespace). */
+/* state.c: $BERTH_RUN/containers/<id>.json and <id>.status (written by pid 1). */
 struct runtime_state {
 	char id[RUNTIME_ID_MAX + 1];
 	pid_t pid;
@@ -96,11 +95,14 @@ struct runtime_state {
 	bool die_with_creator;
 	bool started;                   /* the command was started */
 };
-char *state_dir(const char *id);
+/* $BERTH_RUN/containers/<id><ext> */
+char *state_path(const char *id, const char *ext);
 int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
 	       struct berr *err);
 int state_load(const char *id, struct runtime_state *st, struct berr *err);
 void state_free(struct runtime_state *st);
+/* Both files; what is already gone is fine. */
+void state_remove(const char *id);
 /* Field 22 of /proc/pid/stat, or 0 when pid does not exist. */
 unsigned long long pid_start_time(pid_t pid);
 /* The exit status pid 1 left in the status file, or -1. */
@@ -110,7 +112,9 @@ int status_read(const char *id);
 struct child_config {
 	const struct runtime_spec *spec;
 	const char *id;
-	int stage_fd;               /* O_PATH: the stage's mount point */
+	int stage_fd;               /* O_PATH: the stage's mount point, which is
+				     * $BERTH_RUN/containers (mounted over only in the
+				     * container's own mount namespace) */
 	char *overlay_opts;         /* overlay options, paths relative to the stage */
 	bool upper_on_disk;         /* a writable layer comes with the layers */
 	struct sock_fprog seccomp;  /* compiled filter */

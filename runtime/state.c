@@ -1,16 +1,18 @@
 /* state.c - what a later process needs to find a container again.
  *
- * $BERTH_RUN/containers/<id>/ holds:
- *   state.json  id, pid 1 and its start time (a pid alone may be reused), cgroup,
- *               writable layer, and a summary of the spec, for `ps`-like listings;
- *   status      the command's exit status, written by the container's pid 1 just
- *               before it exits, so that a process that is not its parent (after
- *               its creator died, pid 1 was reparented) can collect it;
- *   stage/      an empty directory: the mount point of the container's stage in
- *               the container's own mount namespace.
- * BERTH_RUN is runtime state that a reboot clears (a tmpfs, /run): state.json is
- * written to a temporary file and renamed, without fsync, which would only protect
- * it against a power loss that takes the container along anyway. */
+ * $BERTH_RUN/containers/ holds, per container:
+ *   <id>.json    id, pid 1 and its start time (a pid alone may be reused), cgroup,
+ *                writable layer, and a summary of the spec, for `ps`-like listings;
+ *   <id>.status  the command's exit status, written by the container's pid 1 just
+ *                before it exits, so that a process that is not its parent (after
+ *                its creator died, pid 1 was reparented) can collect it. Created
+ *                first, with O_EXCL: it reserves the id.
+ * The directory itself is where each container mounts its stage, in its own mount
+ * namespace. Two files and no directory per container: a start pays for as few
+ * metadata changes as possible. BERTH_RUN is runtime state that a reboot clears
+ * (a tmpfs, /run): the state is written to a temporary file and renamed, without
+ * fsync, which would only protect it against a power loss that ends the container
+ * anyway. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -26,9 +28,9 @@
 #include "common/paths.h"
 #include "runtime/internal.h"
 
-char *state_dir(const char *id)
+char *state_path(const char *id, const char *ext)
 {
-	return xasprintf("%s/containers/%s", berth_run(), id);
+	return xasprintf("%s/containers/%s%s", berth_run(), id, ext);
 }
 
 unsigned long long pid_start_time(pid_t pid)
@@ -55,9 +57,8 @@ unsigned long long pid_start_time(pid_t pid)
 int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
 	       struct berr *err)
 {
-	autofree char *dir = state_dir(st->id);
-	autofree char *path = xasprintf("%s/state.json", dir);
-	autofree char *tmp = xasprintf("%s/.state.json.tmp", dir);
+	autofree char *path = state_path(st->id, ".json");
+	autofree char *tmp = state_path(st->id, ".json.tmp");
 	autofree char *text = NULL;
 	json_t *obj = json_pack("{s:s, s:i, s:I, s:s, s:b, s:b, s:I, s:s, s:o, s:i}",
 				"id", st->id, "pid", (int)st->pid,
@@ -109,7 +110,7 @@ int state_load(const char *id, struct runtime_state *st, struct berr *err)
 	memset(st, 0, sizeof(*st));
 	if (!runtime_id_valid(id))
 		return berr_fail(err, "'%s' is not a container id", id);
-	path = xasprintf("%s/containers/%s/state.json", berth_run(), id);
+	path = state_path(id, ".json");
 	if (json_file_load(path, &obj, err) < 0)
 		return -1;
 	if (!obj)
@@ -141,7 +142,7 @@ void state_free(struct runtime_state *st)
 
 int status_read(const char *id)
 {
-	autofree char *path = xasprintf("%s/containers/%s/status", berth_run(), id);
+	autofree char *path = state_path(id, ".status");
 	autofree char *text = NULL;
 	struct berr ignored = { 0 };
 	char *end;
@@ -153,4 +154,13 @@ int status_read(const char *id)
 	if (end == text || (*end && *end != '\n') || v < 0 || v > 255)
 		return -1;
 	return (int)v;
+}
+
+void state_remove(const char *id)
+{
+	autofree char *json = state_path(id, ".json");
+	autofree char *status = state_path(id, ".status");
+
+	unlink(json);
+	unlink(status);
 }

@@ -282,7 +282,7 @@ TEST(state_round_trips_and_the_status_file_is_read_strictly)
 	struct runtime_state back;
 	struct runtime_spec spec;
 	struct berr err = { 0 };
-	autofree char *dir = NULL;
+	autofree char *dir = xasprintf("%s/containers", scratch());
 	autofree char *status = NULL;
 
 	scratch();
@@ -290,8 +290,7 @@ TEST(state_round_trips_and_the_status_file_is_read_strictly)
 	snprintf(st.id, sizeof(st.id), "unit-1");
 	st.cgroup = xstrdup("/sys/fs/cgroup/berth/unit-1");
 	st.keep_upper = xstrdup("/tmp/kept");
-	dir = state_dir(st.id);
-	status = xasprintf("%s/status", dir);
+	status = state_path(st.id, ".status");
 	CHECK(mkdir_p(dir, 0755, &err) == 0);
 	CHECK(st.start_time > 0);
 	CHECK(state_save(&st, &spec, &err) == 0);
@@ -311,6 +310,8 @@ TEST(state_round_trips_and_the_status_file_is_read_strictly)
 	CHECK(write_file_atomic(status, "1x\n", 3, 0644, &err) == 0 && status_read("unit-1") == -1);
 	CHECK(write_file_atomic(status, "300\n", 4, 0644, &err) == 0 && status_read("unit-1") == -1);
 	CHECK(pid_start_time(0) == 0);
+	state_remove("unit-1");
+	CHECK(!path_exists(status) && status_read("unit-1") == -1);
 	runtime_spec_release(&spec);
 }
 
