@@ -90,7 +90,7 @@ test_descriptors_open_in_berths_caller_do_not_reach_the_container() {
 	assert_eq "$(printf 'berth-init: 0 1 2 3 \nsleep: 0 1 2 ')" "$(grep -v '^3:' "$TEST_TMP/fds" | sort)" \
 		"descriptors in the container"
 	assert_contains "$(grep '^3:' "$TEST_TMP/fds")" "3: $BERTH_RUN/containers/run-" "pid 1's fd 3"
-	X
+	assert_contains "$(grep '^3:' "$TEST_TMP/fds")" ".status" "pid 1's fd 3"
 	# O_WRONLY (octal flags end in 1; 02000000 is O_CLOEXEC).
 	[[ "$(grep '^3:' "$TEST_TMP/fds")" =~ flags:[[:space:]]+0*[0-7]*1$ ]] ||
 		fail "pid 1's fd 3 is not write-only: $(grep '^3:' "$TEST_TMP/fds")"
