@@ -47,6 +47,23 @@ static bool tmpfs_has_user_xattrs(void)
 	return known;
 }
 
+/* A directory the container's ids must enter, 0755 whatever the caller's umask
+ * (the upper layer's mode is the container root's). An existing one is fine. */
+static int mkdir_mode(const char *path, struct berr *err)
+{
+	if (mkdir(path, 0755) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		if (errno != ENOENT)
+			return berr_sys(err, "create %s", path);
+		if (mkdir_p(path, 0755, err) < 0)
+			return -1;
+	}
+	if (chmod(path, 0755) < 0)
+		return berr_sys(err, "chmod %s", path);
+	return 0;
+}
+
 /* Everything one creation holds until it succeeds or is undone. */
 struct creation {
 	struct runtime_spec spec;       /* the caller's, with defaults filled in */
@@ -67,7 +84,7 @@ static int reserve_id(struct creation *k, struct berr *err)
 {
 	autofree char *parent = xasprintf("%s/containers", berth_run());
 
-	if (mkdir(parent, 0755) < 0 && errno != EEXIST && mkdir_p(parent, 0755, err) < 0)
+	if (mkdir_mode(parent, err) < 0)
 		return -1;
 	k->cfg.stage_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (k->cfg.stage_fd < 0)
@@ -117,11 +134,11 @@ static int upper_prepare(struct creation *k, struct berr *err)
 	}
 	upper = xasprintf("%s/upper", dir);
 	work = xasprintf("%s/work", dir);
-	if (mkdir(dir, 0755) < 0)
+	if (mkdir(dir, 0700) < 0)
 		return berr_sys(err, "create %s", dir);
 	k->st.upper_dir = steal_ptr(dir);
-	if (mkdir(upper, 0755) < 0 || mkdir(work, 0755) < 0)
-		return berr_sys(err, "create the writable layer in %s", k->st.upper_dir);
+	if (mkdir_mode(upper, err) < 0 || mkdir_mode(work, err) < 0)
+		return berr_prefix(err, "writable layer");
 	k->cfg.upper_on_disk = true;
 	return 0;
 }
@@ -292,14 +309,14 @@ static int start(struct creation *k, struct berr *err)
 		syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0);
 		netns_helper_reap(&k->helper, true);
 		if (read_fd(k->err_pipe[0], &errmsg, NULL, &ignored) == 0 && errmsg[0])
-			berr_fail(err, "%s", errmsg);
+			berr_fail(err, "%.*s", (int)strcspn(errmsg, "\n"), errmsg);
 		return -1;
 	}
 	/* Until the child has started the command (EOF) or said what failed. */
 	if (read_fd(k->err_pipe[0], &errmsg, NULL, err) < 0)
 		return berr_prefix(err, "container %s", k->st.id);
 	if (errmsg[0])
-		return berr_fail(err, "%s", errmsg);
+		return berr_fail(err, "%.*s", (int)strcspn(errmsg, "\n"), errmsg);
 	netns_helper_reap(&k->helper, false);
 	return 0;
 }

@@ -54,7 +54,8 @@ static void name_init(void)
 
 static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struct berr *err)
 {
-	ssize_t n = write(cfg->err_fd, err->msg, strlen(err->msg));
+	/* One line: the creator reports the first of the child's and the helper's. */
+	ssize_t n = dprintf(cfg->err_fd, "%s\n", err->msg);
 
 	(void)n;
 	_exit(RUNTIME_EXIT_ERROR);

@@ -49,7 +49,8 @@ static int loopback_up(struct berr *err)
 
 static __attribute__((noreturn)) void helper_fail(int err_fd, struct berr *err)
 {
-	ssize_t n = write(err_fd, err->msg, strlen(err->msg));
+	/* One line: the creator reports the first of the child's and the helper's. */
+	ssize_t n = dprintf(err_fd, "%s\n", err->msg);
 
 	(void)n;
 	_exit(RUNTIME_EXIT_ERROR);
