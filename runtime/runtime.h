@@ -6,6 +6,12 @@
  * no_new_privs, seccomp, rlimits; a cgroup v2 group per container. It knows nothing
  * about apps, images or networks: callers hand it directories and numbers.
  *
+ * Containers are handles (struct runtime_container: id, pidfd, cgroup) that one
+ * long-running process can hold many of: create, poll the pidfds, reap, kill,
+ * destroy; a later process finds them again by id (docs/runtime.md). The caller's
+ * process state (mount namespace, signals, working directory, umask) is never
+ * changed.
+ *
  * Layers are stored in "container id space" (a file the image says root owns is
  * owned by uid 0 on disk). The runtime shows them to the container through idmapped
  * mounts, so the same layer serves apps whose host uid ranges differ. */
