@@ -59,6 +59,13 @@ int runtime_open(const char *id, struct runtime_container *c, struct berr *err)
 	snprintf(c->id, sizeof(c->id), "%s", st.id);
 	c->pid = st.pid;
 	c->pidfd = open_pid1(&st);
+	/* Opened again by its creator: then it must still be reaped by us. */
+	if (c->pidfd >= 0) {
+		siginfo_t si;
+
+		c->is_child = waitid(P_PIDFD, c->pidfd, &si,
+				     WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
+	}
 	c->cgroup_fd = cg.fd;
 	c->cgroup_path = cg.path ? cg.path : xstrdup(st.cgroup);
 	c->upper_dir = steal_ptr(st.upper_dir);
