@@ -190,9 +190,11 @@ int cgroup_create_at(int parent_fd, const char *parent, const char *leaf, struct
 		return berr_fail(err, "bad cgroup name '%s'", leaf);
 	/* Never reuse a group: one that exists belongs to a container that may run. */
 	if (mkdirat(parent_fd, leaf, 0755) < 0) {
-		if (errno == EEXIST)
-			return berr_fail(err, "cgroup %s/%s already exists: is container %s running?",
-					 parent, leaf, leaf);
+		if (errno == EEXIST) {
+			berr_fail(err, "container %s already exists (cgroup %s/%s)", leaf, parent, leaf);
+			errno = EEXIST;
+			return -1;
+		}
 		return berr_sys(err, "create cgroup %s/%s", parent, leaf);
 	}
 	cg->fd = openat(parent_fd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -47,6 +47,20 @@ static bool tmpfs_has_user_xattrs(void)
 	return known;
 }
 
+/* Everything one creation holds until it succeeds or is undone. */
+struct creation {
+	struct runtime_spec spec;       /* the caller's, with defaults filled in */
+	struct child_config cfg;
+	struct runtime_state st;
+	struct cgroup cg;
+	bool reserved;                  /* the id's state files exist */
+	int sync_pair[2], err_pipe[2], net_pair[2];
+	struct netns_helper helper;
+	int *trees;
+	size_t ntrees;
+	int pidfd;
+};
+
 /* A directory the container's ids must enter, 0755 whatever the caller's umask
  * (the upper layer's mode is the container root's). An existing one is fine. */
 static int mkdir_mode(const char *path, struct berr *err)
@@ -64,22 +78,8 @@ static int mkdir_mode(const char *path, struct berr *err)
 	return 0;
 }
 
-/* Everything one creation holds until it succeeds or is undone. */
-struct creation {
-	struct runtime_spec spec;       /* the caller's, with defaults filled in */
-	struct child_config cfg;
-	struct runtime_state st;
-	struct cgroup cg;
-	bool reserved;                  /* the id's status file exists */
-	int sync_pair[2], err_pipe[2], net_pair[2];
-	struct netns_helper helper;
-	int *trees;
-	size_t ntrees;
-	int pidfd;
-};
-
-/* The id: a fresh one (or the caller's, which must be free), reserved by creating
- * its status file, which pid 1 keeps open to write the command's status into. */
+/* The id, a fresh one or the caller's, and its cgroup: creating the group is what
+ * reserves the id (an existing group is never reused). */
 static int reserve_id(struct creation *k, struct berr *err)
 {
 	autofree char *parent = xasprintf("%s/containers", berth_run());
@@ -90,25 +90,34 @@ static int reserve_id(struct creation *k, struct berr *err)
 	if (k->cfg.stage_fd < 0)
 		return berr_sys(err, "open %s", parent);
 	for (int attempt = 0;; attempt++) {
-		autofree char *status = NULL;
-
 		if (k->spec.id)
 			snprintf(k->st.id, sizeof(k->st.id), "%s", k->spec.id);
 		else
 			runtime_id_generate(k->spec.name, k->st.id, sizeof(k->st.id));
-		status = state_path(k->st.id, ".status");
-		k->cfg.status_fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-					0644);
-		if (k->cfg.status_fd >= 0) {
-			k->reserved = true;
+		if (cgroup_create(&k->spec, k->st.id, &k->cg, err) == 0)
 			return 0;
-		}
-		if (errno != EEXIST || k->spec.id || attempt >= 8) {
-			if (errno == EEXIST)
-				return berr_fail(err, "container %s already exists", k->st.id);
-			return berr_sys(err, "create %s", status);
-		}
+		if (errno != EEXIST || k->spec.id || attempt >= 8)
+			return -1;
 	}
+}
+
+/* After "go", while the child mounts: the status file pid 1 will write, and the
+ * state that lets another process find the container; then "commit" with the
+ * status file, which the child waits for before it starts the command. */
+static int commit_state(struct creation *k, struct berr *err)
+{
+	autofree char *status = state_path(k->st.id, ".status");
+	autoclose int fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0)
+		return berr_sys(err, "create %s", status);
+	k->reserved = true;
+	k->st.start_time = pid_start_time(k->st.pid);
+	if (state_save(&k->st, &k->spec, err) < 0)
+		return -1;
+	if (fds_send(k->sync_pair[0], &fd, 1, 'c') < 0)
+		return berr_sys(err, "start the container");
+	return 0;
 }
 
 /* Where the writable layer lives. On the stage by default: nothing on disk. With
@@ -197,7 +206,7 @@ static pid_t clone_container(int cgroup_fd, int *pidfd)
 }
 
 /* Everything the creator does once the child exists: start the network helper
- * first (it has the most to do), then id maps, trees, state, and "go". */
+ * first (it has the most to do), then id maps, trees and "go", then the state. */
 static int setup_child(struct creation *k, struct berr *err)
 {
 	const struct runtime_spec *spec = &k->spec;
@@ -213,9 +222,6 @@ static int setup_child(struct creation *k, struct berr *err)
 		return -1;
 	if (userns_write_maps(k->st.pid, base, err) < 0 || make_trees(k, ufd, err) < 0)
 		return -1;
-	k->st.start_time = pid_start_time(k->st.pid);
-	if (state_save(&k->st, spec, err) < 0)
-		return -1;
 	if (spec->net_hook &&
 	    netns_helper_hook(&k->helper, spec->net_hook, spec->net_hook_arg, err) < 0)
 		return -1;
@@ -223,7 +229,7 @@ static int setup_child(struct creation *k, struct berr *err)
 	go = k->cg.pids_enforced ? 'g' : 'n';
 	if (fds_send(k->sync_pair[0], k->trees, k->ntrees, go) < 0)
 		return berr_sys(err, "start the container");
-	return 0;
+	return commit_state(k, err);
 }
 
 static void close_pair(int p[2])
@@ -256,8 +262,6 @@ static void creation_end(struct creation *k, bool undo)
 	free(k->trees);
 	if (k->cfg.stage_fd >= 0)
 		close(k->cfg.stage_fd);
-	if (k->cfg.status_fd >= 0)
-		close(k->cfg.status_fd);
 	free(k->cfg.overlay_opts);
 	if (undo) {
 		if (k->pidfd >= 0)
@@ -347,12 +351,11 @@ int runtime_create(const struct runtime_spec *spec_in, struct runtime_container 
 	if (runtime_spec_validate(&k.spec, err) < 0)
 		return -1;
 	if (reserve_id(&k, err) < 0)
-		return -1;
+		goto fail;
 	k.cfg.id = k.st.id;
 	if (k.spec.keep_upper)
 		k.st.keep_upper = xstrdup(k.spec.keep_upper);
-	if (seccomp_profile_get(&k.cfg.seccomp, err) < 0 ||
-	    upper_prepare(&k, err) < 0 || cgroup_create(&k.spec, k.st.id, &k.cg, err) < 0)
+	if (seccomp_profile_get(&k.cfg.seccomp, err) < 0 || upper_prepare(&k, err) < 0)
 		goto fail;
 	k.st.cgroup = xstrdup(k.cg.path);
 	k.cfg.overlay_opts = overlay_options(k.spec.layers.n, k.cfg.upper_on_disk);

@@ -61,13 +61,6 @@ static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struc
 	_exit(RUNTIME_EXIT_ERROR);
 }
 
-static bool creator_gone(int sync_fd)
-{
-	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
-}
-
 /* execve through the container's PATH, reporting as a shell does: 127 when nothing
  * is found, 126 when something is found but cannot be executed. */
 static __attribute__((noreturn)) void exec_command(const struct runtime_spec *spec)
@@ -258,11 +251,12 @@ void container_child(struct child_config *cfg)
 		child_fail(cfg, &err);
 	/* Die with the creator, when asked. Set after the id change, which clears it;
 	 * a creator that died before then has closed its end of the sync socket. */
-	if (spec->die_with_creator) {
+	if (spec->die_with_creator)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (creator_gone(cfg->sync_fd))
-			_exit(RUNTIME_EXIT_ERROR);
-	}
+	/* "commit": the creator has written the state that lets others find us, and
+	 * sends the status file. Not before it does the command start. */
+	if (fds_recv(cfg->sync_fd, &cfg->status_fd, 1) != 'c')
+		_exit(RUNTIME_EXIT_ERROR);
 	close(cfg->sync_fd);
 	if (seccomp_install(&cfg->seccomp) < 0) {
 		berr_sys(&err, "load the seccomp filter");

@@ -119,11 +119,13 @@ struct child_config {
 	bool upper_on_disk;         /* a writable layer comes with the layers */
 	struct sock_fprog seccomp;  /* compiled filter */
 	int sync_fd;                /* socket: creator -> child the staged trees and
-				     * "go" (1 byte, the last message); EOF: gone */
+				     * "go", later "commit" with the status file;
+				     * EOF: the creator gave up or died */
 	int err_fd;                 /* child -> creator: one-line error, CLOEXEC; its
 				     * EOF without a line: the command started */
 	int net_fd;                 /* helper -> child: the network namespace */
-	int status_fd;              /* pid 1 writes the command's status here */
+	int status_fd;              /* pid 1 writes the command's status here (received
+				     * with "commit") */
 	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC (sent with "go") */
 };
 
