@@ -16,6 +16,7 @@
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
+#include "common/ui.h"
 #include "images/images.h"
 #include "runtime/runtime.h"
 
@@ -218,6 +219,7 @@ static int run_container(struct runtime_spec *spec, int *status, struct berr *er
 	if (sigfd < 0)
 		return berr_sys(err, "signalfd");
 	spec->die_with_creator = true;
+	spec->sink = ui_sink();
 	if (!spec->name)
 		spec->name = "run";
 	runtime_collect_stale();

@@ -23,7 +23,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
-#include "common/ui.h"
+#include "common/sink.h"
 #include "runtime/internal.h"
 
 static const char *const wanted_controllers[] = { "cpu", "io", "memory", "pids" };
@@ -135,10 +135,11 @@ static int cgroup_set(const struct cgroup *cg, const char *file, const char *val
 	return 0;
 }
 
-static void warn_not_enforced(const char *what, const char *controller)
+static void warn_not_enforced(const struct runtime_spec *spec, const char *what,
+			      const char *controller)
 {
-	ui_warn("warning: %s is not enforced: the %s controller is not available in cgroup v2 on this host (see 'berth doctor')",
-		what, controller);
+	sink_warn(spec->sink, "warning: %s is not enforced: the %s controller is not available in cgroup v2 on this host (see 'berth doctor')",
+		  what, controller);
 }
 
 int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err)
@@ -154,7 +155,7 @@ int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, stru
 			if (cgroup_set(cg, "memory.max", value, err) < 0)
 				return -1;
 		} else if (!spec->quiet_limits) {
-			warn_not_enforced("memory limit", "memory");
+			warn_not_enforced(spec, "memory limit", "memory");
 		}
 	}
 	if (str_word_in(offered, "pids")) {
@@ -164,7 +165,7 @@ int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, stru
 			return -1;
 		cg->pids_enforced = true;
 	} else if (spec->pids_max && !spec->quiet_limits) {
-		ui_warn("warning: pids limit is not enforced by cgroup: the pids controller is not available in cgroup v2 on this host; limiting processes per container user with RLIMIT_NPROC instead");
+		sink_warn(spec->sink, "warning: pids limit is not enforced by cgroup: the pids controller is not available in cgroup v2 on this host; limiting processes per container user with RLIMIT_NPROC instead");
 	}
 	if (spec->cpu_quota_us) {
 		if (str_word_in(offered, "cpu")) {
@@ -174,7 +175,7 @@ int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, stru
 			if (cgroup_set(cg, "cpu.max", value, err) < 0)
 				return -1;
 		} else if (!spec->quiet_limits) {
-			warn_not_enforced("cpu limit", "cpu");
+			warn_not_enforced(spec, "cpu limit", "cpu");
 		}
 	}
 	return 0;

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "common/sink.h"
 #include "common/util.h"
 
 /* Container uid/gid 0..RUNTIME_ID_RANGE-1 map onto host ids base..base+range-1. */
@@ -79,6 +80,7 @@ struct runtime_spec {
 	uid_t host_id_base;          /* start of the host id range; 0 = RUNTIME_ID_BASE */
 	const char *keep_upper;      /* keep the writable layer here (must not exist) */
 	bool quiet_limits;           /* do not warn about limits the host cannot enforce */
+	const struct sink *sink;     /* where warnings go (common/sink.h); NULL: nowhere */
 	runtime_hook_fn net_hook;    /* optional; see runtime_hook_fn */
 	void *net_hook_arg;
 };

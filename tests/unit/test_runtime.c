@@ -42,7 +42,7 @@ static const char *scratch(void)
 
 __attribute__((destructor)) static void remove_scratch(void)
 {
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (strcmp(tmpdir, "/tmp/berth-unit.XXXXXX"))
 		rm_rf(tmpdir, &ignored);
