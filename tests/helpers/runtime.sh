@@ -56,7 +56,7 @@ tree_digest() {
 }
 
 # start_container OUT ARGS...: berth runtime:run ARGS in the background with stdout
-# and stderr going to OUT; MONITOR is then the pid of berth (the monitor).
+# and stderr going to OUT; MONITOR is then the pid of berth (the container dies with it).
 start_container() {
 	local out=$1
 	shift
