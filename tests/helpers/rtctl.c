@@ -15,6 +15,7 @@
  *   rtctl kill ID SIG          signal a container found again by id
  *   rtctl wait ID              find it again, wait for it, destroy it; print its
  *                              status
+ *   rtctl destroy ID           find it again and destroy it, running or not
  * Built by the Makefile (bin/tests/rtctl) and linked with berth's objects. */
 #include <fcntl.h>
 #include <poll.h>
@@ -213,6 +214,16 @@ static int cmd_wait(const char *id)
 	return 0;
 }
 
+static int cmd_destroy(const char *id)
+{
+	struct runtime_container c;
+	struct berr err = { 0 };
+
+	if (runtime_open(id, &c, &err) < 0)
+		return fail("open", &err);
+	return runtime_destroy(&c, &err) < 0 ? fail("destroy", &err) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -234,6 +245,8 @@ int main(int argc, char **argv)
 		return cmd_kill(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "wait"))
 		return cmd_wait(argv[2]);
-	fprintf(stderr, "usage: rtctl three LAYER OUTDIR | start LAYER OUT -- CMD... | list | kill ID SIG | wait ID\n");
+	if (argc == 3 && !strcmp(argv[1], "destroy"))
+		return cmd_destroy(argv[2]);
+	fprintf(stderr, "usage: rtctl three LAYER OUTDIR | start LAYER OUT -- CMD... | list | kill ID SIG | wait ID | destroy ID\n");
 	return 2;
 }

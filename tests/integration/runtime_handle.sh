@@ -63,6 +63,18 @@ test_a_container_killed_outright_reports_137_to_whoever_adopts_it() {
 	assert_nothing_left
 }
 
+test_destroying_a_running_container_ends_every_process_in_it() {
+	local id cg
+	id=$(rtctl start "$(busybox_rootfs)" "$TEST_TMP/out" -- /bin/sh -c \
+		'sleep 1000 & sleep 1000 & trap "" TERM; echo up; wait')
+	wait_for_line "$TEST_TMP/out" up
+	cg=$(berth_cgroup_dir)/$id
+	assert_eq 4 "$(grep -c . "$cg/cgroup.procs")" "processes in $id (init, sh, two sleeps)"
+	rtctl destroy "$id"
+	[ ! -e "$cg" ] || fail "$cg is left after destroy"
+	assert_nothing_left
+}
+
 test_one_container_per_id_and_bad_ids_are_refused() {
 	local out status
 	run_status status rtctl wait no-such-container 2>"$TEST_TMP/err"
