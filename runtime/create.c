@@ -101,21 +101,26 @@ static int reserve_id(struct creation *k, struct berr *err)
 	}
 }
 
-/* After "go", while the child mounts: the status file pid 1 will write, and the
- * state that lets another process find the container; then "commit" with the
- * status file, which the child waits for before it starts the command. */
+/* After "go", while the child mounts: the state that lets another process find
+ * the container, and the status file pid 1 will write; then "commit" with it,
+ * which the child waits for before it starts the command. A container that dies
+ * with its creator has no status file: its creator, its parent, reaps it. */
 static int commit_state(struct creation *k, struct berr *err)
 {
-	autofree char *status = state_path(k->st.id, ".status");
-	autoclose int fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	autofree char *status = NULL;
+	autoclose int fd = -1;
 
-	if (fd < 0)
-		return berr_sys(err, "create %s", status);
-	k->reserved = true;
 	k->st.start_time = pid_start_time(k->st.pid);
-	if (state_save(&k->st, &k->spec, err) < 0)
+	if (state_create(&k->st, &k->spec, err) < 0)
 		return -1;
-	if (fds_send(k->sync_pair[0], &fd, 1, 'c') < 0)
+	k->reserved = true;
+	if (!k->spec.die_with_creator) {
+		status = state_path(k->st.id, ".status");
+		fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return berr_sys(err, "create %s", status);
+	}
+	if (fds_send(k->sync_pair[0], &fd, fd >= 0 ? 1 : 0, 'c') < 0)
 		return berr_sys(err, "start the container");
 	return 0;
 }

@@ -118,7 +118,7 @@ static __attribute__((noreturn)) void init_exit(int status_fd, int code)
 	char text[16];
 	int n = snprintf(text, sizeof(text), "%d\n", code);
 
-	if (write(status_fd, text, n) != n)
+	if (status_fd >= 0 && write(status_fd, text, n) != n)
 		code = code ? code : RUNTIME_EXIT_ERROR;
 	_exit(code);
 }
@@ -254,8 +254,9 @@ void container_child(struct child_config *cfg)
 	if (spec->die_with_creator)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* "commit": the creator has written the state that lets others find us, and
-	 * sends the status file. Not before it does the command start. */
-	if (fds_recv(cfg->sync_fd, &cfg->status_fd, 1) != 'c')
+	 * sends the status file (none when it is our parent and reaps us). Not before
+	 * it does the command start. */
+	if (fds_recv(cfg->sync_fd, &cfg->status_fd, spec->die_with_creator ? 0 : 1) != 'c')
 		_exit(RUNTIME_EXIT_ERROR);
 	close(cfg->sync_fd);
 	if (seccomp_install(&cfg->seccomp) < 0) {
@@ -281,8 +282,8 @@ void container_child(struct child_config *cfg)
 	}
 	/* pid 1 needs no descriptor now but the status file, kept as 3; closing
 	 * err_fd tells the creator that the command has started. */
-	if (cfg->status_fd != 3 && dup2(cfg->status_fd, 3) < 0)
+	if (cfg->status_fd >= 0 && cfg->status_fd != 3 && dup2(cfg->status_fd, 3) < 0)
 		_exit(RUNTIME_EXIT_ERROR);
-	close_range(4, ~0U, 0);
-	be_init(command, &watched, 3);
+	close_range(cfg->status_fd >= 0 ? 4 : 3, ~0U, 0);
+	be_init(command, &watched, cfg->status_fd >= 0 ? 3 : -1);
 }

@@ -97,6 +97,9 @@ struct runtime_state {
 };
 /* $BERTH_RUN/containers/<id><ext> */
 char *state_path(const char *id, const char *ext);
+/* <id>.json: the first time (a new file), and again (replaced whole). */
+int state_create(const struct runtime_state *st, const struct runtime_spec *spec,
+		 struct berr *err);
 int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
 	       struct berr *err);
 int state_load(const char *id, struct runtime_state *st, struct berr *err);

@@ -5,14 +5,15 @@
  *                writable layer, and a summary of the spec, for `ps`-like listings;
  *   <id>.status  the command's exit status, written by the container's pid 1 just
  *                before it exits, so that a process that is not its parent (after
- *                its creator died, pid 1 was reparented) can collect it. Created
- *                first, with O_EXCL: it reserves the id.
+ *                its creator died, pid 1 was reparented) can collect it. Only for
+ *                containers that may outlive their creator: the others are reaped
+ *                by it.
  * The directory itself is where each container mounts its stage, in its own mount
  * namespace. Two files and no directory per container: a start pays for as few
- * metadata changes as possible. BERTH_RUN is runtime state that a reboot clears
- * (a tmpfs, /run): the state is written to a temporary file and renamed, without
- * fsync, which would only protect it against a power loss that ends the container
- * anyway. */
+ * metadata changes as possible (a container that dies with its creator: one file
+ * created, one removed). BERTH_RUN is runtime state that a reboot clears (a tmpfs,
+ * /run): no fsync, which would only protect the state against a power loss that
+ * ends the container anyway. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -54,12 +55,8 @@ unsigned long long pid_start_time(pid_t pid)
 	return t;
 }
 
-int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
-	       struct berr *err)
+static char *state_json(const struct runtime_state *st, const struct runtime_spec *spec)
 {
-	autofree char *path = state_path(st->id, ".json");
-	autofree char *tmp = state_path(st->id, ".json.tmp");
-	autofree char *text = NULL;
 	json_t *obj = json_pack("{s:s, s:i, s:I, s:s, s:b, s:b, s:I, s:s, s:o, s:i}",
 				"id", st->id, "pid", (int)st->pid,
 				"start_time", (json_int_t)st->start_time, "cgroup", st->cgroup,
@@ -68,23 +65,53 @@ int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
 				"hostname", spec->hostname ? spec->hostname : "berth",
 				"command", strv_to_json(&spec->argv),
 				"layers", (int)spec->layers.n);
-	autoclose int fd = -1;
-	size_t len;
+	char *text;
 
 	if (!obj)
-		return berr_fail(err, "state of container %s: cannot build its JSON", st->id);
+		return NULL;
 	if (st->upper_dir)
 		json_object_set_new(obj, "upper_dir", json_string(st->upper_dir));
 	if (st->keep_upper)
 		json_object_set_new(obj, "keep_upper", json_string(st->keep_upper));
 	text = json_dumps(obj, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(obj);
+	return text;
+}
+
+static int write_all(const char *path, int flags, const char *text, struct berr *err)
+{
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		return berr_sys(err, "write %s", path);
+	return 0;
+}
+
+/* The first write: one new file (O_EXCL), one write(2). A reader that comes
+ * between the two sees an empty file: a container being created. */
+int state_create(const struct runtime_state *st, const struct runtime_spec *spec,
+		 struct berr *err)
+{
+	autofree char *path = state_path(st->id, ".json");
+	autofree char *text = state_json(st, spec);
+
 	if (!text)
 		return berr_fail(err, "state of container %s: cannot build its JSON", st->id);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
-		berr_sys(err, "write %s", tmp);
+	return write_all(path, O_EXCL, text, err);
+}
+
+/* Later ones replace it whole: a temporary file renamed over it. */
+int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
+	       struct berr *err)
+{
+	autofree char *path = state_path(st->id, ".json");
+	autofree char *tmp = state_path(st->id, ".json.tmp");
+	autofree char *text = state_json(st, spec);
+
+	if (!text)
+		return berr_fail(err, "state of container %s: cannot build its JSON", st->id);
+	if (write_all(tmp, O_TRUNC, text, err) < 0) {
 		unlink(tmp);
 		return -1;
 	}

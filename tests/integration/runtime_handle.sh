@@ -10,7 +10,7 @@ rtctl() { "$UNIT_DIR/rtctl" "$@"; }
 populated() { grep -q "populated 1" "$(berth_cgroup_dir)/$1/cgroup.events"; }
 
 test_a_new_process_finds_stops_and_collects_a_container_its_creator_left() {
-	local out id creator_pid pid1 status
+	local out id pid1 pid status
 	[ -x "$UNIT_DIR/rtctl" ] || fail "no $UNIT_DIR/rtctl (make bin/tests/rtctl)"
 	out=$(rtctl three "$(busybox_rootfs)" "$TEST_TMP")
 	# The creator collected the two that ended, in one poll loop over pidfds.
@@ -30,6 +30,15 @@ test_a_new_process_finds_stops_and_collects_a_container_its_creator_left() {
 	pid1=$(jq -r .pid "$BERTH_RUN/containers/$id.json")
 	assert_eq berth-init "$(cat "/proc/$pid1/comm")" "the state's pid 1"
 	[ "$(awk '/^PPid:/ { print $2 }' "/proc/$pid1/status")" != "$$" ] || fail "pid 1 is a child of the test shell"
+	# pid 1 holds stdio and, as 3, its status file, write-only; the command only stdio.
+	assert_eq "0 1 2 3" "$(ls "/proc/$pid1/fd" | sort -n | xargs)" "pid 1's descriptors"
+	assert_eq "$BERTH_RUN/containers/$id.status" "$(readlink "/proc/$pid1/fd/3")" "pid 1's fd 3"
+	[[ "$(awk '/^flags:/ { print $2 }' "/proc/$pid1/fdinfo/3")" =~ 1$ ]] ||
+		fail "pid 1's status file is not write-only: $(cat "/proc/$pid1/fdinfo/3")"
+	for pid in $(cat "$(berth_cgroup_dir)/$id/cgroup.procs"); do
+		[ "$pid" = "$pid1" ] || assert_eq "0 1 2" "$(ls "/proc/$pid/fd" | sort -n | xargs)" \
+			"descriptors of $(cat "/proc/$pid/comm")"
+	done
 	# Another process: signal it (its pid 1 forwards SIGTERM to the command, whose
 	# trap exits 42), collect the status pid 1 left, destroy it.
 	rtctl kill "$id" 15

@@ -293,12 +293,17 @@ TEST(state_round_trips_and_the_status_file_is_read_strictly)
 	status = state_path(st.id, ".status");
 	CHECK(mkdir_p(dir, 0755, &err) == 0);
 	CHECK(st.start_time > 0);
+	CHECK(state_create(&st, &spec, &err) == 0);
+	memset(&err, 0, sizeof(err));
+	CHECK(state_create(&st, &spec, &err) < 0 && strstr(err.msg, "unit-1.json"));
+	st.started = true;
 	CHECK(state_save(&st, &spec, &err) == 0);
+	st.started = false;
 	CHECK(state_load("unit-1", &back, &err) == 0);
 	CHECK(back.pid == st.pid && back.start_time == st.start_time && back.die_with_creator);
 	CHECK_STR(back.cgroup, st.cgroup);
 	CHECK_STR(back.keep_upper, "/tmp/kept");
-	CHECK(back.upper_dir == NULL && !back.started);
+	CHECK(back.upper_dir == NULL && back.started);
 	state_free(&back);
 	state_free(&st);
 	memset(&err, 0, sizeof(err));
