@@ -268,6 +268,9 @@ static void creation_end(struct creation *k, bool undo)
 	if (k->cfg.stage_fd >= 0)
 		close(k->cfg.stage_fd);
 	free(k->cfg.overlay_opts);
+	free(k->cfg.trees);
+	free(k->cfg.etc_hosts);
+	free(k->cfg.etc_hostname);
 	if (undo) {
 		if (k->pidfd >= 0)
 			close(k->pidfd);
@@ -364,6 +367,10 @@ int runtime_create(const struct runtime_spec *spec_in, struct runtime_container 
 		goto fail;
 	k.st.cgroup = xstrdup(k.cg.path);
 	k.cfg.overlay_opts = overlay_options(k.spec.layers.n, k.cfg.upper_on_disk);
+	k.cfg.trees = xcalloc(k.spec.layers.n + k.spec.nbinds + 1, sizeof(int));
+	k.cfg.etc_hostname = xasprintf("%s\n", k.spec.hostname);
+	k.cfg.etc_hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+				    "127.0.1.1\t%s\n", k.spec.hostname);
 	if (start(&k, err) < 0)
 		goto fail;
 	/* Only a kept writable layer cares whether the command ran. */

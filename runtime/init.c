@@ -7,11 +7,17 @@
  * every zombie in the namespace and forwards signals to the command; it writes the
  * command's status to the status file and exits with it. Errors before the command
  * starts go to the creator over err_fd as one line; err_fd closing without one
- * tells the creator the command has started. */
+ * tells the creator the command has started.
+ *
+ * This process is a raw clone3() child of a caller that may have threads: a lock
+ * another thread held at that moment (malloc's, stdio's) stays locked here for
+ * good. So nothing here allocates or uses stdio: the creator prepared every
+ * string and buffer beforehand, and messages are formatted on the stack. */
 #include <errno.h>
 #include <linux/close_range.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,37 +61,51 @@ static void name_init(void)
 static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struct berr *err)
 {
 	/* One line: the creator reports the first of the child's and the helper's. */
-	ssize_t n = dprintf(cfg->err_fd, "%s\n", err->msg);
+	char line[sizeof(err->msg) + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", err->msg);
+	ssize_t w = write(cfg->err_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 
-	(void)n;
+	(void)w;
 	_exit(RUNTIME_EXIT_ERROR);
 }
 
 /* execve through the container's PATH, reporting as a shell does: 127 when nothing
- * is found, 126 when something is found but cannot be executed. */
+ * is found, 126 when something is found but cannot be executed. In the vfork child:
+ * its own stack only, no malloc, no stdio. */
 static __attribute__((noreturn)) void exec_command(const struct runtime_spec *spec)
 {
 	const char *file = spec->argv.v[0];
 	const char *path = strv_getenv(&spec->env, "PATH");
+	char msg[PATH_MAX + 128];
 	int saved = ENOENT;
+	ssize_t w;
 
 	if (strchr(file, '/')) {
 		execve(file, spec->argv.v, spec->env.v);
 		saved = errno;
 	} else {
-		autofree char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-		char *save = NULL;
+		const char *d = path ? path : "/usr/local/bin:/usr/bin:/bin";
 
-		for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			autofree char *candidate = xasprintf("%s/%s", *d ? d : ".", file);
+		for (;;) {
+			size_t len = strcspn(d, ":");
+			char candidate[PATH_MAX];
+			int n = snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len,
+					 len ? d : ".", file);
 
-			execve(candidate, spec->argv.v, spec->env.v);
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
+			if (n > 0 && (size_t)n < sizeof(candidate)) {
+				execve(candidate, spec->argv.v, spec->env.v);
+				if (errno != ENOENT && errno != ENOTDIR)
+					saved = errno;
+			}
+			if (!d[len])
+				break;
+			d += len + 1;
 		}
 	}
-	fprintf(stderr, " !     exec %s: %s\n", file,
-		saved == ENOENT ? "command not found in the container" : strerror(saved));
+	snprintf(msg, sizeof(msg), " !     exec %s: %s\n", file,
+		 saved == ENOENT ? "command not found in the container" : strerror(saved));
+	w = write(2, msg, strlen(msg));
+	(void)w;
 	_exit(saved == ENOENT || saved == ENOTDIR ? RUNTIME_EXIT_NOTFOUND : RUNTIME_EXIT_NOEXEC);
 }
 
@@ -173,7 +193,7 @@ void container_child(struct child_config *cfg)
 {
 	const struct runtime_spec *spec = cfg->spec;
 	size_t ntrees = spec->layers.n + spec->nbinds + (cfg->upper_on_disk ? 1 : 0);
-	int *trees = xcalloc(ntrees + 1, sizeof(int));
+	int *trees = cfg->trees;
 	struct berr err = { 0 };
 	sigset_t watched;
 	pid_t command;
@@ -237,7 +257,6 @@ void container_child(struct child_config *cfg)
 		child_fail(cfg, &err);
 	for (size_t i = 0; i < ntrees; i++)
 		close(trees[i]);
-	free(trees);
 	r = rootfs_setup(cfg, &err);
 	if (r == -2)
 		_exit(RUNTIME_EXIT_ERROR);

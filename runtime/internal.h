@@ -130,6 +130,10 @@ struct child_config {
 	int status_fd;              /* pid 1 writes the command's status here (received
 				     * with "commit") */
 	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC (sent with "go") */
+	/* Prepared by the creator: the child allocates nothing (see init.c). */
+	int *trees;                 /* room for the staged trees it receives */
+	char *etc_hosts;            /* /etc/hosts and /etc/hostname for the stage */
+	char *etc_hostname;
 };
 
 /* stage.c: in the container child, in its own mount namespace: a tmpfs on the

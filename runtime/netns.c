@@ -50,9 +50,11 @@ static int loopback_up(struct berr *err)
 static __attribute__((noreturn)) void helper_fail(int err_fd, struct berr *err)
 {
 	/* One line: the creator reports the first of the child's and the helper's. */
-	ssize_t n = dprintf(err_fd, "%s\n", err->msg);
+	char line[sizeof(err->msg) + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", err->msg);
+	ssize_t w = write(err_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 
-	(void)n;
+	(void)w;
 	_exit(RUNTIME_EXIT_ERROR);
 }
 

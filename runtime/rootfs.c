@@ -7,6 +7,7 @@
  * API and attached onto those file descriptors. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static int root_open(int rootfd, const char *path, int flags)
  * as an empty file when want_file is set, so that something can be mounted on it. */
 static int root_target(int rootfd, const char *path, bool want_file, struct berr *err)
 {
-	autofree char *parent = NULL;
+	char parent[PATH_MAX];
 	autoclose int pfd = -1;
 	const char *name;
 	int fd;
@@ -53,10 +54,12 @@ static int root_target(int rootfd, const char *path, bool want_file, struct berr
 		return fd >= 0 ? fd : berr_sys(err, "open %s in the container", path);
 	name = strrchr(path, '/');
 	if (!name || name == path) {
-		parent = xstrdup("/");
+		snprintf(parent, sizeof(parent), "/");
 		name = path + (name ? 1 : 0);
 	} else {
-		parent = xstrndup(path, name - path);
+		if ((size_t)(name - path) >= sizeof(parent))
+			return berr_fail(err, "path %s in the container is too long", path);
+		snprintf(parent, sizeof(parent), "%.*s", (int)(name - path), path);
 		name++;
 	}
 	pfd = root_target(rootfd, parent, false, err);
@@ -87,10 +90,12 @@ static int mount_new_fs(const char *fstype, const char *const *opts, unsigned at
 	if (fsfd < 0)
 		return berr_sys(err, "mount %s on %s", fstype, where);
 	for (; opts && *opts; opts++) {
-		autofree char *key = xstrdup(*opts);
-		char *value = strchr(key, '=');
+		char key[256];
+		char *value;
 		int r;
 
+		snprintf(key, sizeof(key), "%s", *opts);
+		value = strchr(key, '=');
 		if (value) {
 			*value++ = '\0';
 			r = fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0);
@@ -224,9 +229,10 @@ static int setup_dev(int rootfd, struct berr *err)
 	if (devfd < 0)
 		return berr_sys(err, "open /dev in the container");
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-		autofree char *host = xasprintf("/dev/%s", dev_nodes[i]);
+		char host[64];
 		autoclose int fd = openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
 
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
 		if (fd < 0)
 			return berr_sys(err, "create /dev/%s in the container", dev_nodes[i]);
 		if (bind_onto(AT_FDCWD, host, fd, 0, host, err) < 0)
@@ -281,11 +287,13 @@ static int setup_etc(int rootfd, struct berr *err)
 	static const char *const files[] = { "hosts", "hostname" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		autofree char *dst = xasprintf("/etc/%s", files[i]);
-		autofree char *src = xasprintf("etc-%s", files[i]);
-		autoclose int fd = root_open(rootfd, dst, O_PATH);
+		char dst[32], src[32];
+		autoclose int fd = -1;
 		struct stat st;
 
+		snprintf(dst, sizeof(dst), "/etc/%s", files[i]);
+		snprintf(src, sizeof(src), "etc-%s", files[i]);
+		fd = root_open(rootfd, dst, O_PATH);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (bind_onto(AT_FDCWD, src, fd, 0, dst, err) < 0)

@@ -47,8 +47,6 @@ int stage_setup(const struct child_config *cfg, const int *trees, struct berr *e
 	const struct runtime_spec *spec = cfg->spec;
 	autoclose int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	autoclose int mfd = -1;
-	autofree char *hosts = NULL;
-	autofree char *hostname = NULL;
 	size_t t = 0;
 
 	/* The stage holds the writable layer, so no small size cap: the kernel's
@@ -85,11 +83,8 @@ int stage_setup(const struct child_config *cfg, const int *trees, struct berr *e
 	} else if (mkdir("upper", 0755) < 0 || mkdir("work", 0755) < 0) {
 		return berr_sys(err, "create the writable layer on the stage");
 	}
-	hostname = xasprintf("%s\n", spec->hostname);
-	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			  "127.0.1.1\t%s\n", spec->hostname);
-	if (stage_file("etc-hosts", hosts, err) < 0 ||
-	    stage_file("etc-hostname", hostname, err) < 0)
+	if (stage_file("etc-hosts", cfg->etc_hosts, err) < 0 ||
+	    stage_file("etc-hostname", cfg->etc_hostname, err) < 0)
 		return -1;
 	return 0;
 }
