@@ -1,14 +1,16 @@
 /* create.c - runtime_create(): start a container from a process that stays itself.
  *
  * Order (the creator is host root; the child becomes the container's pid 1):
- *   1. the container's id, its state directory, cgroup and seccomp filter (cached);
+ *   1. the container's id and its cgroup, whose creation reserves the id; the
+ *      seccomp filter (cached);
  *   2. clone3 into the cgroup with new user, pid, ipc and uts namespaces, exit
  *      signal 0 (no SIGCHLD for the creator) and a pidfd; a helper makes the
  *      network namespace meanwhile (netns.c);
  *   3. id maps; a detached idmapped tree (open_tree) of each layer, bind and the
  *      on-disk writable layer, passed to the child with "go";
- *   4. the child mounts its stage and root in its own mount namespace and starts
- *      the command (init.c); its error pipe closing without a word says it has.
+ *   4. while the child mounts its stage and root in its own mount namespace, the
+ *      state (state.c), then "commit"; the child starts the command (init.c), and
+ *      its error pipe closing without a word says it has.
  * The creator's mount namespace, signal mask and handlers, working directory and
  * umask are never changed: a daemon can create many containers and keep running. */
 #include <errno.h>
