@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -363,4 +364,72 @@ done:
 	free(cg->path);
 	cg->path = NULL;
 	return r;
+}
+
+/* Who created a container that dies with its creator, as "pid start-time", and
+ * its writable layer on disk: in extended attributes of its cgroup (kernfs keeps
+ * trusted.* ones in memory), so that what a killed creator left can be found. */
+#define XATTR_CREATOR "trusted.berth.creator"
+#define XATTR_UPPER "trusted.berth.upper"
+
+int cgroup_mark_creator(const struct cgroup *cg, const char *upper_dir, struct berr *err)
+{
+	static char me[64];
+
+	if (!me[0])
+		snprintf(me, sizeof(me), "%d %llu", getpid(), pid_start_time(getpid()));
+	if (fsetxattr(cg->fd, XATTR_CREATOR, me, strlen(me), 0) < 0 ||
+	    (upper_dir && fsetxattr(cg->fd, XATTR_UPPER, upper_dir, strlen(upper_dir), 0) < 0))
+		return berr_sys(err, "mark cgroup %s with its creator", cg->path);
+	return 0;
+}
+
+/* The leaf's creator, if it marked it and has exited since. */
+static bool creator_gone(int parent_fd, const char *leaf)
+{
+	char who[64];
+	autoclose int fd = openat(parent_fd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ssize_t n;
+	int pid;
+	unsigned long long start;
+
+	if (fd < 0)
+		return false;
+	n = fgetxattr(fd, XATTR_CREATOR, who, sizeof(who) - 1);
+	if (n <= 0)
+		return false;
+	who[n] = '\0';
+	if (sscanf(who, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return false;
+	return pid_start_time(pid) != start;
+}
+
+int cgroup_collect_orphans(void)
+{
+	const char *mnt = cgroup2_mount();
+	autofree char *parent = mnt ? xasprintf("%s/%s", mnt, berth_cgroup_name()) : NULL;
+	autoclosedir DIR *d = parent ? opendir(parent) : NULL;
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		struct cgroup cg = { .fd = -1 };
+		struct berr ignored = { 0 };
+		char upper[4096];
+		ssize_t len;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' || !creator_gone(dirfd(d), de->d_name))
+			continue;
+		cg.path = xasprintf("%s/%s", parent, de->d_name);
+		len = getxattr(cg.path, XATTR_UPPER, upper, sizeof(upper) - 1);
+		cg.fd = open(cg.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cgroup_destroy(&cg, &ignored) == 0) {
+			n++;
+			if (len > 0) {
+				upper[len] = '\0';
+				rm_rf(upper, &ignored);
+			}
+		}
+	}
+	return n;
 }

@@ -218,33 +218,8 @@ int runtime_destroy(struct runtime_container *c, struct berr *err)
 
 int runtime_collect_stale(void)
 {
-	struct strv ids = { 0 };
-	struct berr ignored = { 0 };
-	int n = 0;
-
-	if (runtime_list(&ids, &ignored) < 0)
-		return 0;
-	for (size_t i = 0; i < ids.n; i++) {
-		struct runtime_state st;
-		struct runtime_container c;
-		bool stale = false;
-
-		/* Only containers that die with their creator: the others' state and
-		 * status wait for whoever adopts them. */
-		if (state_load(ids.v[i], &st, &ignored) < 0)
-			continue;
-		if (st.die_with_creator) {
-			struct pollfd p = { .fd = open_pid1(&st), .events = POLLIN };
-
-			/* Gone, or a zombie its new parent has not reaped yet. */
-			stale = p.fd < 0 || poll(&p, 1, 0) > 0;
-			if (p.fd >= 0)
-				close(p.fd);
-		}
-		state_free(&st);
-		if (stale && runtime_open(ids.v[i], &c, &ignored) == 0 && runtime_destroy(&c, &ignored) == 0)
-			n++;
-	}
-	strv_free(&ids);
-	return n;
+	/* Containers that die with their creator have no state file: their cgroup
+	 * says who created them. The others' state and status wait for whoever
+	 * adopts them. */
+	return cgroup_collect_orphans();
 }

@@ -106,17 +106,18 @@ static int reserve_id(struct creation *k, struct berr *err)
 /* After "go", while the child mounts: the state that lets another process find
  * the container, and the status file pid 1 will write; then "commit" with it,
  * which the child waits for before it starts the command. A container that dies
- * with its creator has no status file: its creator, its parent, reaps it. */
+ * with its creator is its creator's alone (its parent, which reaps it): no state,
+ * no status file; its cgroup says whose it is (cgroup_mark_creator). */
 static int commit_state(struct creation *k, struct berr *err)
 {
 	autofree char *status = NULL;
 	autoclose int fd = -1;
 
-	k->st.start_time = pid_start_time(k->st.pid);
-	if (state_create(&k->st, &k->spec, err) < 0)
-		return -1;
-	k->reserved = true;
 	if (!k->spec.die_with_creator) {
+		k->st.start_time = pid_start_time(k->st.pid);
+		if (state_create(&k->st, &k->spec, err) < 0)
+			return -1;
+		k->reserved = true;
 		status = state_path(k->st.id, ".status");
 		fd = open(status, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
@@ -366,6 +367,8 @@ int runtime_create(const struct runtime_spec *spec_in, struct runtime_container 
 	if (k.spec.keep_upper)
 		k.st.keep_upper = xstrdup(k.spec.keep_upper);
 	if (seccomp_profile_get(&k.cfg.seccomp, err) < 0 || upper_prepare(&k, err) < 0)
+		goto fail;
+	if (k.spec.die_with_creator && cgroup_mark_creator(&k.cg, k.st.upper_dir, err) < 0)
 		goto fail;
 	k.st.cgroup = xstrdup(k.cg.path);
 	k.cfg.overlay_opts = overlay_options(k.spec.layers.n, k.cfg.upper_on_disk);

@@ -34,6 +34,11 @@ int cgroup_open(const char *path, struct cgroup *cg, struct berr *err);
 /* Kill everything left in the group, wait (cgroup.events) until it is empty, remove
  * it; closes cg either way. */
 int cgroup_destroy(struct cgroup *cg, struct berr *err);
+/* Mark the group of a container that dies with its creator: this process, and its
+ * writable layer on disk (or NULL). */
+int cgroup_mark_creator(const struct cgroup *cg, const char *upper_dir, struct berr *err);
+/* Destroy the marked groups whose creator is gone, and their writable layers. */
+int cgroup_collect_orphans(void);
 
 /* seccomp.c: the default profile, compiled once per profile version and cached. */
 int seccomp_profile_get(struct sock_fprog *prog, struct berr *err);

@@ -70,7 +70,9 @@ struct runtime_spec {
 	int stdio[3];                /* the command's stdin, stdout, stderr: descriptors
 				      * of the caller, dup'ed (default 0, 1, 2) */
 	bool die_with_creator;       /* SIGKILL the container when the thread that
-				      * created it exits; otherwise it outlives it */
+				      * created it exits; otherwise it outlives it.
+				      * Such a container is its creator's alone: not
+				      * listed, not found by runtime_open */
 	struct runtime_bind *binds;
 	size_t nbinds;
 	uint64_t memory_max;         /* bytes, 0 = no limit */
@@ -122,7 +124,8 @@ int runtime_create(const struct runtime_spec *spec, struct runtime_container *c,
  * pid reuse). A container whose pid 1 has exited opens fine: reap then destroy. */
 int runtime_open(const char *id, struct runtime_container *c, struct berr *err);
 
-/* Ids of every container with state under $BERTH_RUN (sorted). */
+/* Ids of every container with state under $BERTH_RUN (sorted): all but those that
+ * die with their creator, which are their creator's alone. */
 int runtime_list(struct strv *ids, struct berr *err);
 
 /* Send sig to the container's pid 1, which passes SIGTERM, SIGINT, SIGHUP, SIGQUIT,
@@ -146,7 +149,7 @@ int runtime_destroy(struct runtime_container *c, struct berr *err);
 void runtime_release(struct runtime_container *c);
 
 /* Remove what containers created with die_with_creator left when their creator
- * was killed (their state, empty cgroup, writable layer); returns how many. */
+ * was killed (their empty cgroup, writable layer); returns how many. */
 int runtime_collect_stale(void);
 
 /* Create, wait, destroy: run spec's command to completion and store its status in

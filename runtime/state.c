@@ -5,13 +5,11 @@
  *                writable layer, and a summary of the spec, for `ps`-like listings;
  *   <id>.status  the command's exit status, written by the container's pid 1 just
  *                before it exits, so that a process that is not its parent (after
- *                its creator died, pid 1 was reparented) can collect it. Only for
- *                containers that may outlive their creator: the others are reaped
- *                by it.
- * The directory itself is where each container mounts its stage, in its own mount
- * namespace. Two files and no directory per container: a start pays for as few
- * metadata changes as possible (a container that dies with its creator: one file
- * created, one removed). BERTH_RUN is runtime state that a reboot clears (a tmpfs,
+ *                its creator died, pid 1 was reparented) can collect it.
+ * Only for containers that may outlive their creator: the others are their
+ * creator's alone (cgroup_mark_creator). The directory itself is where each
+ * container mounts its stage, in its own mount namespace. Two files and no
+ * directory per container: a start pays for few metadata changes. BERTH_RUN is runtime state that a reboot clears (a tmpfs,
  * /run): no fsync, which would only protect the state against a power loss that
  * ends the container anyway. */
 #include <errno.h>

@@ -96,11 +96,17 @@ test_one_container_per_id_and_bad_ids_are_refused() {
 
 test_runtime_run_containers_die_with_berth_and_the_next_start_collects_them() {
 	# runtime:run makes its container die with it: SIGKILL berth and the
-	# container is gone, and its state is collected by the next start.
-	local out=$TEST_TMP/out status
+	# container is gone, and what is left is collected by the next start. Such a
+	# container is berth's alone: no state file, its cgroup names its creator.
+	local out=$TEST_TMP/out status cg
 	start_container "$out" --layer "$(busybox_rootfs)" -- sh -c 'echo ready; exec sleep 1000'
 	wait_for_line "$out" ready
-	assert_eq 1 "$(ls "$BERTH_RUN/containers" | grep -c '\.json$')" "state files while it runs"
+	assert_eq "" "$(ls "$BERTH_RUN/containers")" "state files while it runs"
+	cg=$(container_cgroup)
+	# "pid start-time" (field 22 of /proc/PID/stat; berth's name has no space).
+	assert_eq "$MONITOR $(cut -d' ' -f22 "/proc/$MONITOR/stat")" \
+		"$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.berth.creator").decode())' "$cg")" \
+		"creator recorded on $cg"
 	kill -KILL "$MONITOR"
 	wait "$MONITOR" || true
 	wait_for bash -c "! grep -q 'populated 1' $(berth_cgroup_dir)/run-*/cgroup.events" ||
