@@ -89,10 +89,19 @@ bin/tests-asan/%: tests/unit/%.c tests/unit/unit.h $(ALIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ALIB_OBJS) $(LIBS)
 
-check: bin/berth bin/berth-full $(UNITS)
+# tests/helpers/rtctl.c drives runtime/'s handle API for integration tests.
+bin/tests/rtctl: tests/helpers/rtctl.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -pthread -o $@ $< $(LIB_OBJS) $(LIBS)
+
+bin/tests-asan/rtctl: tests/helpers/rtctl.c $(ALIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -pthread -o $@ $< $(ALIB_OBJS) $(LIBS)
+
+check: bin/berth bin/berth-full $(UNITS) bin/tests/rtctl
 	BERTH_BIN=$(CURDIR)/bin/berth UNIT_DIR=$(CURDIR)/bin/tests tests/run $(TESTS)
 
-asan: bin/berth-asan bin/berth-asan-full $(AUNITS)
+asan: bin/berth-asan bin/berth-asan-full $(AUNITS) bin/tests-asan/rtctl
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BERTH_BIN=$(CURDIR)/bin/berth-asan UNIT_DIR=$(CURDIR)/bin/tests-asan tests/run $(TESTS)
 

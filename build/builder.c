@@ -212,7 +212,7 @@ static int run_build_container(const struct build_request *req, const char *work
 	spec.uid = spec.gid = BUILD_UID;
 	spec.host_id_base = req->host_id_base;
 	spec.keep_upper = upper;
-	spec.cgroup_leaf = leaf;
+	spec.name = leaf;
 	spec.quiet_limits = true;
 	if (runtime_spawn_wait(&spec, &status, err) < 0) {
 		berr_prefix(err, "build container");

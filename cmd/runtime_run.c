@@ -1,12 +1,22 @@
 /* runtime_run.c - `berth runtime:run [options] -- CMD [ARGS...]`: plumbing that runs
- * one command in a new container, for tests, benchmarks and the curious. */
+ * one command in a new container, for tests, benchmarks and the curious.
+ *
+ * A thin wrapper over the runtime's handle: create the container (it dies with
+ * berth), pass on the signals berth is sent, wait for it, destroy it, and exit
+ * with the command's status. */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
+#include "common/ui.h"
 #include "images/images.h"
 #include "runtime/runtime.h"
 
@@ -151,6 +161,75 @@ static int apply_stack(const char *name, struct runtime_spec *spec, struct stack
 	return 0;
 }
 
+static const int forwarded_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+};
+
+/* Terminal-generated signals already reached the container's processes, which
+ * share berth's process group: pass on only what was sent with kill(2). */
+static bool sent_by_kill(const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE || si->ssi_code == SI_TKILL;
+}
+
+/* Until the container's pid 1 exits, forward signals to it; then its status. */
+static int watch(struct runtime_container *c, int sigfd, int *status, struct berr *err)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c->pidfd, .events = POLLIN },
+				       { .fd = sigfd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		struct berr ignored = { 0 };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return berr_sys(err, "wait for container %s", c->id);
+		}
+		if (p[1].revents & POLLIN && read(sigfd, &si, sizeof(si)) == sizeof(si) &&
+		    sent_by_kill(&si))
+			runtime_kill(c, (int)si.ssi_signo, &ignored);
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			int r = runtime_reap(c, status, err);
+
+			if (r != 0)
+				return r < 0 ? -1 : 0;
+		}
+	}
+}
+
+static int run_container(struct runtime_spec *spec, int *status, struct berr *err)
+{
+	struct runtime_container c;
+	struct berr ignored = { 0 };
+	sigset_t set;
+	int sigfd, r;
+
+	/* Blocked from before the container exists, so that none is lost or acts on
+	 * berth itself; the container sets its own signal state. */
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&set, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0)
+		return berr_sys(err, "signalfd");
+	spec->die_with_creator = true;
+	spec->sink = ui_sink();
+	if (!spec->name)
+		spec->name = "run";
+	runtime_collect_stale();
+	if (runtime_create(spec, &c, err) < 0) {
+		close(sigfd);
+		return -1;
+	}
+	r = watch(&c, sigfd, status, err);
+	close(sigfd);
+	if (runtime_destroy(&c, r == 0 ? err : &ignored) < 0)
+		r = -1;
+	return r;
+}
+
 int cmd_runtime_run(int argc, char **argv)
 {
 	struct runtime_spec spec;
@@ -158,7 +237,7 @@ int cmd_runtime_run(int argc, char **argv)
 	const char *stack = NULL;
 	void *net = NULL;
 	bool bridge = false;
-	struct berr err;
+	struct berr err = { 0 };
 	int opt, status = 0;
 
 	runtime_spec_init(&spec);
@@ -212,7 +291,7 @@ int cmd_runtime_run(int argc, char **argv)
 	}
 	if (bridge && cmd_net_bridge->attach(&spec, &net, &err) < 0)
 		goto fail;
-	if (runtime_run(&spec, &status, &err) < 0)
+	if (run_container(&spec, &status, &err) < 0)
 		goto fail;
 	if (net)
 		cmd_net_bridge->release(net);

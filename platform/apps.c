@@ -20,7 +20,7 @@
 
 #define APP_NAME_MAX 63
 /* Host id ranges: slot 0 is runtime:run's; apps take 1.. up to what fits in uid_t. */
-#define APP_SLOTS_MAX 60000u
+#define APP_SLOTS_MAX (RUNTIME_ID_SLOTS - 1)
 
 int app_name_check(const char *name, struct berr *err)
 {
@@ -143,7 +143,7 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 
 uid_t app_host_id_base(const struct app_settings *s)
 {
-	return RUNTIME_ID_BASE + (uid_t)s->id_slot * RUNTIME_ID_RANGE;
+	return runtime_id_slot_base(s->id_slot);
 }
 
 /* The lowest slot no app uses: each app gets host ids no other app shares. */

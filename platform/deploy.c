@@ -73,7 +73,7 @@ static int release_phase(const char *app, const struct release *rel, struct berr
 	process_argv(&spec.argv, &argv);
 	spec.hostname = app;
 	leaf = xasprintf("release-%s", app);
-	spec.cgroup_leaf = leaf;
+	spec.name = leaf;
 	spec.quiet_limits = true;
 	if (runtime_spawn_wait(&spec, &status, err) < 0)
 		goto out;

@@ -107,8 +107,8 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 	}
 	process_argv(&spec.argv, argv);
 	spec.hostname = app;
-	leaf = xasprintf("run-%s-%d", app, (int)getpid());
-	spec.cgroup_leaf = leaf;
+	leaf = xasprintf("run-%s", app);
+	spec.name = leaf;
 	spec.quiet_limits = true;
 	r = runtime_spawn_wait(&spec, status, err);
 out:

@@ -1,14 +1,23 @@
 /* init.c - the container side: set up, then be pid 1.
  *
- * The child that clone3() made waits for the monitor's "go", becomes root of its
- * user namespace, builds its root filesystem, drops privileges, loads seccomp and
- * forks the command. As pid 1 it then reaps every zombie in the namespace and
- * forwards signals to the command; it exits with the command's status. Errors
- * before the command starts go to the monitor over err_fd as one line. */
+ * The child that clone3() made sets its own signal state (nothing of its creator's
+ * may leak in), waits for the creator's staged trees and "go", becomes root of its
+ * user namespace, builds its stage and root filesystem in its own mount namespace,
+ * drops privileges, loads seccomp and forks the command. As pid 1 it then reaps
+ * every zombie in the namespace and forwards signals to the command; it writes the
+ * command's status to the status file and exits with it. Errors before the command
+ * starts go to the creator over err_fd as one line; err_fd closing without one
+ * tells the creator the command has started.
+ *
+ * This process is a raw clone3() child of a caller that may have threads: a lock
+ * another thread held at that moment (malloc's, stdio's) stays locked here for
+ * good. So nothing here allocates or uses stdio: the creator prepared every
+ * string and buffer beforehand, and messages are formatted on the stack. */
 #include <errno.h>
 #include <linux/close_range.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/mount.h>
 #include <sys/param.h>
 #include <unistd.h>
 
@@ -50,44 +60,52 @@ static void name_init(void)
 
 static __attribute__((noreturn)) void child_fail(struct child_config *cfg, struct berr *err)
 {
-	ssize_t n = write(cfg->err_fd, err->msg, strlen(err->msg));
+	/* One line: the creator reports the first of the child's and the helper's. */
+	char line[sizeof(err->msg) + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", err->msg);
+	ssize_t w = write(cfg->err_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 
-	(void)n;
+	(void)w;
 	_exit(RUNTIME_EXIT_ERROR);
 }
 
-static bool monitor_gone(int sync_fd)
-{
-	struct pollfd p = { .fd = sync_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
-}
-
 /* execve through the container's PATH, reporting as a shell does: 127 when nothing
- * is found, 126 when something is found but cannot be executed. */
+ * is found, 126 when something is found but cannot be executed. In the vfork child:
+ * its own stack only, no malloc, no stdio. */
 static __attribute__((noreturn)) void exec_command(const struct runtime_spec *spec)
 {
 	const char *file = spec->argv.v[0];
 	const char *path = strv_getenv(&spec->env, "PATH");
+	char msg[PATH_MAX + 128];
 	int saved = ENOENT;
+	ssize_t w;
 
 	if (strchr(file, '/')) {
 		execve(file, spec->argv.v, spec->env.v);
 		saved = errno;
 	} else {
-		autofree char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-		char *save = NULL;
+		const char *d = path ? path : "/usr/local/bin:/usr/bin:/bin";
 
-		for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			autofree char *candidate = xasprintf("%s/%s", *d ? d : ".", file);
+		for (;;) {
+			size_t len = strcspn(d, ":");
+			char candidate[PATH_MAX];
+			int n = snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len,
+					 len ? d : ".", file);
 
-			execve(candidate, spec->argv.v, spec->env.v);
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
+			if (n > 0 && (size_t)n < sizeof(candidate)) {
+				execve(candidate, spec->argv.v, spec->env.v);
+				if (errno != ENOENT && errno != ENOTDIR)
+					saved = errno;
+			}
+			if (!d[len])
+				break;
+			d += len + 1;
 		}
 	}
-	fprintf(stderr, " !     exec %s: %s\n", file,
-		saved == ENOENT ? "command not found in the container" : strerror(saved));
+	snprintf(msg, sizeof(msg), " !     exec %s: %s\n", file,
+		 saved == ENOENT ? "command not found in the container" : strerror(saved));
+	w = write(2, msg, strlen(msg));
+	(void)w;
 	_exit(saved == ENOENT || saved == ENOTDIR ? RUNTIME_EXIT_NOTFOUND : RUNTIME_EXIT_NOEXEC);
 }
 
@@ -104,6 +122,8 @@ static void reset_signal_dispositions(void)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 }
 
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
 static bool from_sender(const siginfo_t *si)
 {
 	/* A terminal's ^C reaches every process of the foreground group, the command
@@ -111,7 +131,20 @@ static bool from_sender(const siginfo_t *si)
 	return si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL;
 }
 
-static __attribute__((noreturn)) void be_init(pid_t command, const sigset_t *watched)
+/* The status as a shell reports it, into the status file (for whoever collects it
+ * later, maybe not our parent), then as our own exit code. */
+static __attribute__((noreturn)) void init_exit(int status_fd, int code)
+{
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d\n", code);
+
+	if (status_fd >= 0 && write(status_fd, text, n) != n)
+		code = code ? code : RUNTIME_EXIT_ERROR;
+	_exit(code);
+}
+
+static __attribute__((noreturn)) void be_init(pid_t command, const sigset_t *watched,
+					      int status_fd)
 {
 	for (;;) {
 		siginfo_t si;
@@ -133,50 +166,97 @@ static __attribute__((noreturn)) void be_init(pid_t command, const sigset_t *wat
 			if (p != command)
 				continue;
 			/* Everything else in the namespace dies with pid 1. */
-			if (WIFEXITED(status))
-				_exit(WEXITSTATUS(status));
-			_exit(128 + WTERMSIG(status));
+			init_exit(status_fd, WIFEXITED(status) ? WEXITSTATUS(status)
+							       : 128 + WTERMSIG(status));
 		}
 	}
+}
+
+/* The command's stdio from the caller's descriptors: copies above 2 first, so
+ * that one caller descriptor may serve twice or already sit at 0, 1 or 2. */
+static int setup_stdio(const int stdio[3], struct berr *err)
+{
+	int copy[3];
+
+	for (int i = 0; i < 3; i++) {
+		copy[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+		if (copy[i] < 0)
+			return berr_sys(err, "the container's descriptor %d", i);
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(copy[i], i) < 0)
+			return berr_sys(err, "the container's descriptor %d", i);
+	return 0;
 }
 
 void container_child(struct child_config *cfg)
 {
 	const struct runtime_spec *spec = cfg->spec;
+	size_t ntrees = spec->layers.n + spec->nbinds + (cfg->upper_on_disk ? 1 : 0);
+	int *trees = cfg->trees;
 	struct berr err = { 0 };
 	sigset_t watched;
-	char go;
 	pid_t command;
 	int r;
 
-	/* Descriptors the caller of berth left open (a directory of the host, say)
-	 * must not reach the container: every one above stdio closes at exec. */
+	/* Our own signal state, whatever the creator's: default dispositions (an
+	 * ignored SIGCHLD would reap the command behind our back), and the signals
+	 * pid 1 waits for blocked. */
+	reset_signal_dispositions();
+	sigemptyset(&watched);
+	sigaddset(&watched, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&watched, forwarded[i]);
+	sigprocmask(SIG_SETMASK, &watched, NULL);
+	umask(022);
+	if (setup_stdio(spec->stdio, &err) < 0)
+		child_fail(cfg, &err);
+	/* Descriptors the caller left open (a directory of the host, a daemon's
+	 * sockets) must not reach the container: every one above stdio closes at
+	 * exec, and pid 1 closes them once the command runs. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	/* While the monitor writes our id maps and stages the layers. A new user
+	/* A container that outlives its creator leaves the creator's session, so that
+	 * the creator's terminal does not signal it. */
+	if (!spec->die_with_creator)
+		setsid();
+	/* While the creator writes our id maps and stages the layers. A new user
 	 * namespace gives its first process every capability in it, before any id is
 	 * mapped. */
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
 		berr_sys(&err, "set hostname %s", spec->hostname);
 		child_fail(cfg, &err);
 	}
-	/* "go" ('n': limit processes with RLIMIT_NPROC); EOF means the monitor gave up. */
-	if (read(cfg->sync_fd, &go, 1) != 1)
+	/* The staged trees, then "go" ('n': limit processes with RLIMIT_NPROC); EOF
+	 * means the creator gave up. */
+	r = fds_recv(cfg->sync_fd, trees, ntrees);
+	if (r < 0)
 		_exit(RUNTIME_EXIT_ERROR);
-	cfg->pids_rlimit = go == 'n';
+	cfg->pids_rlimit = r == 'n';
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
 		berr_sys(&err, "become root of the container's user namespace");
 		child_fail(cfg, &err);
 	}
 	/* Before unshare: it moves the working directory into the new namespace's copy
-	 * of the stage, where the child mounts with stage-relative paths. */
+	 * of the stage's mount point, where the stage is then mounted. */
 	if (fchdir(cfg->stage_fd) < 0) {
-		berr_sys(&err, "chdir to %s", cfg->stage);
+		berr_sys(&err, "enter the stage's mount point");
 		child_fail(cfg, &err);
 	}
 	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
 		berr_sys(&err, "create mount and cgroup namespaces");
 		child_fail(cfg, &err);
 	}
+	/* The copy of the creator's mounts is a slave of them (a user namespace's copy
+	 * never propagates back). Private, it also receives nothing, and the clones
+	 * and the final detach of the host tree need no propagation work. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		berr_sys(&err, "make the container's mounts private");
+		child_fail(cfg, &err);
+	}
+	if (stage_setup(cfg, trees, &err) < 0)
+		child_fail(cfg, &err);
+	for (size_t i = 0; i < ntrees; i++)
+		close(trees[i]);
 	r = rootfs_setup(cfg, &err);
 	if (r == -2)
 		_exit(RUNTIME_EXIT_ERROR);
@@ -188,10 +268,14 @@ void container_child(struct child_config *cfg)
 	}
 	if (creds_drop(spec, cfg->pids_rlimit, &err) < 0)
 		child_fail(cfg, &err);
-	/* Die with the monitor. Set after the id change, which clears it; a monitor
-	 * that died before then has closed its end of the sync socket. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (monitor_gone(cfg->sync_fd))
+	/* Die with the creator, when asked. Set after the id change, which clears it;
+	 * a creator that died before then has closed its end of the sync socket. */
+	if (spec->die_with_creator)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* "commit": the creator has written the state that lets others find us, and
+	 * sends the status file (none when it is our parent and reaps us). Not before
+	 * it does the command start. */
+	if (fds_recv(cfg->sync_fd, &cfg->status_fd, spec->die_with_creator ? 0 : 1) != 'c')
 		_exit(RUNTIME_EXIT_ERROR);
 	close(cfg->sync_fd);
 	if (seccomp_install(&cfg->seccomp) < 0) {
@@ -211,17 +295,14 @@ void container_child(struct child_config *cfg)
 	if (command == 0) {
 		sigset_t none;
 
-		reset_signal_dispositions();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		exec_command(spec);
 	}
-	/* pid 1 needs no descriptor now; the command's are its stdio only. */
-	close_range(3, ~0U, 0);
-	sigemptyset(&watched);
-	sigaddset(&watched, SIGCHLD);
-	for (const int *s = (const int[]){ SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-					   SIGWINCH, 0 }; *s; s++)
-		sigaddset(&watched, *s);
-	be_init(command, &watched);
+	/* pid 1 needs no descriptor now but the status file, kept as 3; closing
+	 * err_fd tells the creator that the command has started. */
+	if (cfg->status_fd >= 0 && cfg->status_fd != 3 && dup2(cfg->status_fd, 3) < 0)
+		_exit(RUNTIME_EXIT_ERROR);
+	close_range(cfg->status_fd >= 0 ? 4 : 3, ~0U, 0);
+	be_init(command, &watched, cfg->status_fd >= 0 ? 3 : -1);
 }

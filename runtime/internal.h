@@ -19,60 +19,132 @@ struct cgroup {
 const char *cgroup2_mount(void);
 /* Controllers that berth's group can hand to its children ("memory pids cpu"). */
 int cgroup_available_controllers(char *buf, size_t len, struct berr *err);
-int cgroup_create(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err);
-/* Kill everything left in the group, wait for it to empty, remove it. */
+/* berth's group (created with its controllers enabled when missing). */
+int cgroup_parent(char **path, struct berr *err);
+/* Group leaf (which must not exist) in the directory parent_fd (path parent):
+ * created, opened into cg. The limits are applied separately. */
+int cgroup_create_at(int parent_fd, const char *parent, const char *leaf, struct cgroup *cg,
+		     struct berr *err);
+int cgroup_apply_limits(const struct runtime_spec *spec, struct cgroup *cg, struct berr *err);
+/* Both, in berth's group: the container's group named leaf, with spec's limits. */
+int cgroup_create(const struct runtime_spec *spec, const char *leaf, struct cgroup *cg,
+		  struct berr *err);
+/* Open an existing group (of a container made by another process). */
+int cgroup_open(const char *path, struct cgroup *cg, struct berr *err);
+/* Kill everything left in the group, wait (cgroup.events) until it is empty, remove
+ * it; closes cg either way. */
 int cgroup_destroy(struct cgroup *cg, struct berr *err);
+/* Mark the group of a container that dies with its creator: this process, and its
+ * writable layer on disk (or NULL). */
+int cgroup_mark_creator(const struct cgroup *cg, const char *upper_dir, struct berr *err);
+/* Destroy the marked groups whose creator is gone, and their writable layers. */
+int cgroup_collect_orphans(void);
 
 /* seccomp.c: the default profile, compiled once per profile version and cached. */
 int seccomp_profile_get(struct sock_fprog *prog, struct berr *err);
+/* The profile's rules, added to a libseccomp filter context (scmp_filter_ctx). */
+int seccomp_add_rules(void *ctx, struct berr *err);
 /* In the container, right before exec: install prog. */
 int seccomp_install(const struct sock_fprog *prog);
 
 /* userns.c: id maps and idmapped mounts. */
 int userns_write_maps(pid_t pid, uid_t host_base, struct berr *err);
-/* Attach an idmapped (and optionally read-only) clone of src at dst. */
-int idmap_mount(const char *src, const char *dst, int userns_fd, bool ro, struct berr *err);
+/* A detached clone of src, idmapped through userns_fd (and optionally read-only),
+ * to be attached by the container; returns its fd. */
+int idmap_tree(const char *src, int userns_fd, bool ro, struct berr *err);
+/* The same without the idmap (filesystems that cannot idmap: nfs, procfs). */
+int plain_tree(const char *src, bool ro, struct berr *err);
 
 /* netns.c: the network namespace, made by a helper while the child sets up. */
 struct netns_helper {
 	pid_t pid;       /* -1 once reaped */
-	int ctl_fd;      /* monitor <-> helper, only with a network hook */
+	int ctl_fd;      /* creator <-> helper, only with a network hook */
 };
 
-/* Fork the helper: it joins userns_fd, creates the network namespace, brings lo up
+/* Start the helper: it joins userns_fd, creates the network namespace, brings lo up
  * and sends it over to_child; it reports failures on err_fd. */
 int netns_helper_start(struct netns_helper *h, int userns_fd, int to_child, int err_fd,
 		       bool hook, struct berr *err);
 /* Run fn on the new network namespace (the helper's pid) before the child gets it. */
 int netns_helper_hook(struct netns_helper *h, runtime_hook_fn fn, void *arg, struct berr *err);
-/* Reap the helper: if it exited (block false), or kill and wait for it. */
-void netns_helper_reap(struct netns_helper *h, bool block);
+/* Reap the helper: wait for it, or kill it first (kill true). */
+void netns_helper_reap(struct netns_helper *h, bool kill);
 /* In the child: receive the network namespace and join it. -2: the helper failed
  * (and said why on the error pipe). */
 int netns_join(int from_helper, struct berr *err);
 
-/* container.c, for tests too. */
+/* fdpass.c: descriptors over a unix socket, up to FDPASS_MAX a message. */
+#define FDPASS_MAX 200
+int fds_send(int sock, const int *fds, size_t n, char tag);
+/* Receive exactly n descriptors (in messages of up to FDPASS_MAX); returns the tag
+ * byte of the last message, -1 with errno, or -2 at end of file. */
+int fds_recv(int sock, int *fds, size_t n);
+
+/* spec.c, for tests too. */
 int runtime_spec_validate(const struct runtime_spec *spec, struct berr *err);
+bool runtime_id_valid(const char *id);
+/* A fresh id: prefix-<12 hex digits>. */
+void runtime_id_generate(const char *prefix, char *out, size_t len);
 /* overlayfs options for nlayers staged layers l0..l<n-1> (l0 the bottom), with the
  * writable layer on the stage or on disk (staged at "disk/"). */
 char *overlay_options(size_t nlayers, bool upper_on_disk);
-/* The pid in a name made of prefix and a pid ("run-123"), or -1. */
-pid_t name_pid(const char *name, const char *prefix);
 
-/* Pieces the monitor prepares and the container child consumes. */
+/* state.c: $BERTH_RUN/containers/<id>.json and <id>.status (written by pid 1). */
+struct runtime_state {
+	char id[RUNTIME_ID_MAX + 1];
+	pid_t pid;
+	unsigned long long start_time;  /* of pid, in clock ticks since boot */
+	char *cgroup;
+	char *upper_dir;                /* on disk, or NULL (on the stage) */
+	char *keep_upper;
+	bool die_with_creator;
+	bool started;                   /* the command was started */
+};
+/* $BERTH_RUN/containers/<id><ext> */
+char *state_path(const char *id, const char *ext);
+/* <id>.json: the first time (a new file), and again (replaced whole). */
+int state_create(const struct runtime_state *st, const struct runtime_spec *spec,
+		 struct berr *err);
+int state_save(const struct runtime_state *st, const struct runtime_spec *spec,
+	       struct berr *err);
+int state_load(const char *id, struct runtime_state *st, struct berr *err);
+void state_free(struct runtime_state *st);
+/* Both files; what is already gone is fine. */
+void state_remove(const char *id);
+/* Field 22 of /proc/pid/stat, or 0 when pid does not exist. */
+unsigned long long pid_start_time(pid_t pid);
+/* The exit status pid 1 left in the status file, or -1. */
+int status_read(const char *id);
+
+/* Pieces the creator prepares and the container child consumes. */
 struct child_config {
 	const struct runtime_spec *spec;
-	const char *stage;          /* tmpfs in the monitor's mount ns */
-	int stage_fd;               /* the stage; the child works relative to it */
+	const char *id;
+	int stage_fd;               /* O_PATH: the stage's mount point, which is
+				     * $BERTH_RUN/containers (mounted over only in the
+				     * container's own mount namespace) */
 	char *overlay_opts;         /* overlay options, paths relative to the stage */
-	struct strv bind_srcs;      /* per bind: staged (idmapped) source, relative */
+	bool upper_on_disk;         /* a writable layer comes with the layers */
 	struct sock_fprog seccomp;  /* compiled filter */
-	int sync_fd;                /* socket: child -> monitor "ready", monitor -> child
-				     * "go" (1 byte each); EOF: the other side is gone */
-	int err_fd;                 /* child -> monitor: one-line error, CLOEXEC */
+	int sync_fd;                /* socket: creator -> child the staged trees and
+				     * "go", later "commit" with the status file;
+				     * EOF: the creator gave up or died */
+	int err_fd;                 /* child -> creator: one-line error, CLOEXEC; its
+				     * EOF without a line: the command started */
 	int net_fd;                 /* helper -> child: the network namespace */
+	int status_fd;              /* pid 1 writes the command's status here (received
+				     * with "commit") */
 	bool pids_rlimit;           /* enforce pids_max with RLIMIT_NPROC (sent with "go") */
+	/* Prepared by the creator: the child allocates nothing (see init.c). */
+	int *trees;                 /* room for the staged trees it receives */
+	char *etc_hosts;            /* /etc/hosts and /etc/hostname for the stage */
+	char *etc_hostname;
 };
+
+/* stage.c: in the container child, in its own mount namespace: a tmpfs on the
+ * stage's mount point, the creator's trees attached on it (l0.., b0.., disk), and
+ * /etc/hosts and /etc/hostname. Leaves the working directory at the stage. */
+int stage_setup(const struct child_config *cfg, const int *trees, struct berr *err);
 
 /* rootfs.c: in the container child, build the root and pivot into it; joins the
  * network namespace on the way (before /sys). -2 as netns_join. */

@@ -4,16 +4,17 @@
  * every pernet subsystem registers itself, and the previous container's namespace
  * may still be tearing down). Done by the container's first process, it would add
  * to that process's mount work. Instead a short-lived helper, forked by the
- * monitor, joins the container's user namespace, creates the network namespace
+ * creator, joins the container's user namespace, creates the network namespace
  * there (so the container's user namespace owns it, exactly as if the container
  * had made it), brings lo up and passes a descriptor of it to the container's
  * first process, which joins it just before it mounts /sys. With two CPUs both run
  * at once.
  *
  * The helper runs no container code and exits as soon as it has handed over the
- * namespace (or, with a network hook, once the monitor has run the hook on it). */
+ * namespace (or, with a network hook, once the creator has run the hook on it). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,63 +47,14 @@ static int loopback_up(struct berr *err)
 	return 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'n';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-/* Returns the received descriptor, -1 with errno, or -2 at end of file. */
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	int fd;
-
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		return -2;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
-		errno = EPROTO;
-		return -1;
-	}
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static __attribute__((noreturn)) void helper_fail(int err_fd, struct berr *err)
 {
-	ssize_t n = write(err_fd, err->msg, strlen(err->msg));
+	/* One line: the creator reports the first of the child's and the helper's. */
+	char line[sizeof(err->msg) + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", err->msg);
+	ssize_t w = write(err_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 
-	(void)n;
+	(void)w;
 	_exit(RUNTIME_EXIT_ERROR);
 }
 
@@ -112,7 +65,7 @@ static __attribute__((noreturn)) void helper_main(int userns_fd, int to_child, i
 	autoclose int netfd = -1;
 	char byte;
 
-	/* Die with the monitor; it would not be there to take our answer. */
+	/* Die with the creator; it would not be there to take our answer. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (setns(userns_fd, CLONE_NEWUSER) < 0) {
 		berr_sys(&err, "join the container's user namespace");
@@ -129,10 +82,10 @@ static __attribute__((noreturn)) void helper_main(int userns_fd, int to_child, i
 		berr_sys(&err, "open the network namespace");
 		helper_fail(err_fd, &err);
 	}
-	/* With a network hook: "ready" to the monitor, then wait until it has run. */
+	/* With a network hook: "ready" to the creator, then wait until it has run. */
 	if (ctl >= 0 && (write(ctl, "r", 1) != 1 || read(ctl, &byte, 1) != 1))
 		_exit(RUNTIME_EXIT_ERROR);
-	if (send_fd(to_child, netfd) < 0) {
+	if (fds_send(to_child, &netfd, 1, 'n') < 0) {
 		berr_sys(&err, "hand the network namespace to the container");
 		helper_fail(err_fd, &err);
 	}
@@ -142,13 +95,16 @@ static __attribute__((noreturn)) void helper_main(int userns_fd, int to_child, i
 int netns_helper_start(struct netns_helper *h, int userns_fd, int to_child, int err_fd,
 		       bool hook, struct berr *err)
 {
+	struct clone_args args = { .exit_signal = 0 };
 	int ctl[2] = { -1, -1 };
 
 	h->pid = -1;
 	h->ctl_fd = -1;
 	if (hook && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
 		return berr_sys(err, "socketpair for the network helper");
-	h->pid = fork();
+	/* No SIGCHLD for the creator (exit signal 0), and invisible to a wait for
+	 * "any child" that the creator may run elsewhere: only __WCLONE reaps it. */
+	h->pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (h->pid < 0) {
 		berr_sys(err, "fork the network namespace helper");
 		if (hook) {
@@ -182,15 +138,16 @@ int netns_helper_hook(struct netns_helper *h, runtime_hook_fn fn, void *arg, str
 	return r;
 }
 
-void netns_helper_reap(struct netns_helper *h, bool block)
+void netns_helper_reap(struct netns_helper *h, bool kill_it)
 {
 	if (h->pid > 0) {
-		if (block)
+		if (kill_it)
 			kill(h->pid, SIGKILL);
-		if (waitpid(h->pid, NULL, block ? 0 : WNOHANG) == h->pid)
-			h->pid = -1;
+		while (waitpid(h->pid, NULL, __WCLONE) < 0 && errno == EINTR)
+			;
+		h->pid = -1;
 	}
-	if (block && h->ctl_fd >= 0) {
+	if (h->ctl_fd >= 0) {
 		close(h->ctl_fd);
 		h->ctl_fd = -1;
 	}
@@ -198,11 +155,12 @@ void netns_helper_reap(struct netns_helper *h, bool block)
 
 int netns_join(int from_helper, struct berr *err)
 {
-	autoclose int fd = recv_fd(from_helper);
+	autoclose int fd = -1;
+	int r = fds_recv(from_helper, &fd, 1);
 
-	if (fd == -2)
+	if (r == -2)
 		return -2;  /* the helper failed and said why */
-	if (fd < 0)
+	if (r < 0)
 		return berr_sys(err, "receive the network namespace");
 	if (setns(fd, CLONE_NEWNET) < 0)
 		return berr_sys(err, "join the network namespace");

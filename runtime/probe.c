@@ -25,7 +25,7 @@
 static bool file_has_word(const char *path, const char *word)
 {
 	autofree char *text = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	return read_file(path, &text, NULL, &ignored) == 0 && strstr(text, word);
 }
@@ -53,7 +53,7 @@ static bool probe_idmap(void)
 	}
 	close(pipefd[0]);
 	if (pid > 0) {
-		struct berr err;
+		struct berr err = { 0 };
 		autofree char *ns = xasprintf("/proc/%d/ns/user", pid);
 		autoclose int ufd = -1;
 
@@ -78,7 +78,7 @@ static bool probe_cgroup_kill(const char *mnt)
 	autofree char *berth = xasprintf("%s/%s/cgroup.kill", mnt, berth_cgroup_name());
 	autofree char *self = NULL;
 	autoclosedir DIR *d = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	struct dirent *de;
 
 	if (path_exists(berth))
@@ -107,7 +107,7 @@ static bool probe_cgroup_kill(const char *mnt)
 static long max_user_namespaces(void)
 {
 	autofree char *text = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (read_file("/proc/sys/user/max_user_namespaces", &text, NULL, &ignored) < 0)
 		return 0;
@@ -118,7 +118,7 @@ void runtime_probe_host(struct runtime_host *host)
 {
 	const char *mnt = cgroup2_mount();
 	char controllers[256];
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	memset(host, 0, sizeof(*host));
 	if (mnt) {

@@ -121,8 +121,10 @@ static int allow_unless_low_bits(scmp_filter_ctx ctx, int nr, unsigned arg, uint
 	return r;
 }
 
-static int add_rules(scmp_filter_ctx ctx, struct berr *err)
+int seccomp_add_rules(void *ctx_arg, struct berr *err)
 {
+	static const unsigned long personas[] = { 0x0, 0x0008, 0x20000, 0x20008, 0xffffffff };
+	scmp_filter_ctx ctx = ctx_arg;
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed_syscalls); i++) {
@@ -134,27 +136,32 @@ static int add_rules(scmp_filter_ctx ctx, struct berr *err)
 		if (r < 0)
 			return berr_errno(err, -r, "seccomp rule for %s", allowed_syscalls[i]);
 	}
+	/* Each rule is checked on its own: one failure must not be hidden by the
+	 * success of the next. */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 			     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r < 0)
+		return berr_errno(err, -r, "seccomp rule for clone without namespace flags");
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r < 0)
+		return berr_errno(err, -r, "seccomp rule for clone3 (ENOSYS)");
 	/* "Allowed unless equal" for 32-bit arguments. The kernel drops the high half
 	 * of the register, so a plain "not equal" would let AF_VSOCK | 1 << 32 pass,
 	 * and libseccomp cannot pair an unconditional allow with a conditional deny.
 	 * So: allowed when one of the low bits differs from the denied value's. */
 	r = allow_unless_low_bits(ctx, SCMP_SYS(ioctl), 1, TIOCSTI, 32);
+	if (r < 0)
+		return berr_errno(err, -r, "seccomp rule for ioctl without TIOCSTI");
 	/* socket(AF_VSOCK) reaches the hypervisor. Families are below 64 (AF_MAX), so
 	 * six bits decide; a larger value is no family, which the kernel refuses. */
-	if (r == 0)
-		r = allow_unless_low_bits(ctx, SCMP_SYS(socket), 0, AF_VSOCK, 6);
+	r = allow_unless_low_bits(ctx, SCMP_SYS(socket), 0, AF_VSOCK, 6);
 	if (r < 0)
-		return berr_errno(err, -r, "seccomp conditional rules");
-	static const unsigned long personas[] = { 0x0, 0x0008, 0x20000, 0x20008, 0xffffffff };
+		return berr_errno(err, -r, "seccomp rule for socket without AF_VSOCK");
 	for (size_t i = 0; i < ARRAY_SIZE(personas); i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
 				     SCMP_A0(SCMP_CMP_EQ, personas[i]));
 		if (r < 0)
-			return berr_errno(err, -r, "seccomp rule for personality");
+			return berr_errno(err, -r, "seccomp rule for personality 0x%lx", personas[i]);
 	}
 	return 0;
 }
@@ -181,7 +188,7 @@ static int profile_compile(const char *cache_path, struct sock_fprog *prog, stru
 	autoclose int mfd = -1;
 	autofree char *bpf = NULL;
 	size_t len = 0;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	int r;
 
 	if (!ctx)
@@ -193,7 +200,7 @@ static int profile_compile(const char *cache_path, struct sock_fprog *prog, stru
 		seccomp_release(ctx);
 		return berr_fail(err, "seccomp: libseccomp cannot build a binary tree filter");
 	}
-	if (add_rules(ctx, err) < 0) {
+	if (seccomp_add_rules(ctx, err) < 0) {
 		seccomp_release(ctx);
 		return -1;
 	}
@@ -225,7 +232,7 @@ static int profile_read_cache(const char *path, struct sock_fprog *prog)
 	autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	autofree char *bpf = NULL;
 	struct stat st;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	size_t len;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022) ||
@@ -245,7 +252,7 @@ int seccomp_profile_get(struct sock_fprog *prog, struct berr *err)
 	static struct sock_fprog cached;
 	autofree char *dir = xasprintf("%s/seccomp", berth_run());
 	autofree char *path = NULL;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (cached.filter) {
 		*prog = cached;

@@ -3,7 +3,8 @@
  * Container ids 0..65535 map to host ids base..base+65535, a range no host user
  * owns, so even container root is nobody on the host. Layers on disk keep the ids
  * the image gave them; an idmapped mount (Linux 5.12+) presents them through the
- * container's user namespace, so uid 0 on disk is root inside and base on the host. */
+ * container's user namespace, so uid 0 on disk is root inside and base on the host.
+ * The creator makes them detached (open_tree); the container attaches them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ int userns_write_maps(pid_t pid, uid_t host_base, struct berr *err)
 	return 0;
 }
 
-int idmap_mount(const char *src, const char *dst, int userns_fd, bool ro, struct berr *err)
+int idmap_tree(const char *src, int userns_fd, bool ro, struct berr *err)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_IDMAP | (ro ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NODEV,
@@ -46,7 +47,15 @@ int idmap_mount(const char *src, const char *dst, int userns_fd, bool ro, struct
 					 src);
 		return berr_sys(err, "idmapped mount of %s", src);
 	}
-	if (move_mount(fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return berr_sys(err, "attach idmapped mount of %s at %s", src, dst);
-	return 0;
+	return steal_fd(&fd);
+}
+
+int plain_tree(const char *src, bool ro, struct berr *err)
+{
+	autoclose int fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	struct mount_attr attr = { .attr_set = (ro ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NODEV };
+
+	if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return berr_sys(err, "bind %s", src);
+	return steal_fd(&fd);
 }

@@ -56,7 +56,7 @@ tree_digest() {
 }
 
 # start_container OUT ARGS...: berth runtime:run ARGS in the background with stdout
-# and stderr going to OUT; MONITOR is then the pid of berth (the monitor).
+# and stderr going to OUT; MONITOR is then the pid of berth (the container dies with it).
 start_container() {
 	local out=$1
 	shift
@@ -80,8 +80,13 @@ wait_monitor() {
 	run_status "$1" wait "$MONITOR"
 }
 
-# The running container's cgroup, named after its monitor.
-container_cgroup() { echo "$(berth_cgroup_dir)/run-$MONITOR"; }
+# The running container's cgroup, named after its id: the one group in this test's
+# BERTH_CGROUP (waits until it exists).
+container_cgroup() {
+	local cg
+	wait_for compgen -G "$(berth_cgroup_dir)/run-*" || fail "no container cgroup appeared"
+	for cg in "$(berth_cgroup_dir)"/run-*; do echo "$cg"; done
+}
 
 # wait_for_line FILE TEXT: until FILE has a line containing TEXT (10 s).
 wait_for_line() { wait_for grep -q -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"; }
@@ -89,8 +94,8 @@ wait_for_line() { wait_for grep -q -- "$2" "$1" || fail "no '$2' in $1: $(cat "$
 # assert_nothing_left: what a container run may leave once it is over: no mount
 # naming BERTH_RUN or BERTH_ROOT in this (the host's) mount namespace, no group below
 # berth's cgroup, no process in any of berth's groups, in BERTH_RUN nothing but the
-# cached seccomp filter and the empty stage mount point, in BERTH_ROOT nothing but
-# an empty runtime/.
+# cached seccomp filter and an empty containers/, in BERTH_ROOT nothing but an
+# empty runtime/.
 assert_nothing_left() {
 	local left cg
 	left=$(grep -F -e " $BERTH_RUN" -e " $BERTH_ROOT" /proc/self/mountinfo || true)
@@ -108,12 +113,8 @@ assert_nothing_left() {
 	[ -z "$left" ] || fail "processes left in berth's cgroups: $left"
 	if [ -d "$BERTH_RUN" ]; then
 		left=$(cd "$BERTH_RUN" && find . -mindepth 1 ! -path ./seccomp \
-			! -path './seccomp/profile-*.bpf' ! -path ./stage)
+			! -path './seccomp/profile-*.bpf' ! -path ./containers)
 		[ -z "$left" ] || fail "files left in BERTH_RUN: $left"
-		if [ -d "$BERTH_RUN/stage" ]; then
-			left=$(ls -A "$BERTH_RUN/stage")
-			[ -z "$left" ] || fail "stage mount point not empty: $left"
-		fi
 	fi
 	if [ -d "$BERTH_ROOT" ]; then
 		# runtime/ is where writable layers go when tmpfs lacks user xattrs.

@@ -19,7 +19,7 @@ test_container_cgroup_exists_while_running_and_is_gone_after() {
 	# Both pid 1 and the command are in it, and nothing else is.
 	assert_eq 2 "$(grep -c . "$cg/cgroup.procs")" "processes in $cg"
 	for pid in $(cat "$cg/cgroup.procs"); do
-		assert_contains "$(cat "/proc/$pid/cgroup")" "0::/$BERTH_CGROUP/run-$MONITOR" "cgroup of pid $pid"
+		assert_contains "$(cat "/proc/$pid/cgroup")" "0::/$BERTH_CGROUP/$(basename "$cg")" "cgroup of pid $pid"
 	done
 	kill -TERM "$MONITOR"
 	wait_monitor status
@@ -150,14 +150,15 @@ test_killing_berth_kills_the_container_and_the_next_run_collects_its_cgroup() {
 	cg=$(container_cgroup)
 	kill -KILL "$MONITOR"
 	wait "$MONITOR" || true
-	# The container's pid 1 dies with its monitor (parent-death signal), and with it
+	# The container's pid 1 dies with berth (parent-death signal), and with it
 	# every process of the pid namespace.
 	for i in $(seq 1 50); do
 		grep -q . "$cg/cgroup.procs" 2>/dev/null || break
 		sleep 0.1
 	done
 	assert_eq "" "$(cat "$cg/cgroup.procs" 2>/dev/null)" "processes left after berth was killed"
-	# Only the empty group of a dead monitor can be left; the next start removes it.
+	# Only the state and empty group of a killed berth can be left; the next start
+	# removes them.
 	run_bb -- true
 	[ ! -e "$cg" ] || fail "stale cgroup $cg not collected"
 	assert_nothing_left

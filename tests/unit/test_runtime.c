@@ -1,6 +1,11 @@
-/* Unit tests for runtime/: spec validation, overlay options, stale-name parsing and
- * the compiled seccomp profile (loaded in a child process). */
+/* Unit tests for runtime/: spec validation, host id slots, container ids, overlay
+ * options, cgroup creation errors, descriptor passing, state files and the compiled
+ * seccomp profile (loaded in a child process). */
 #include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <linux/filter.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,7 +42,7 @@ static const char *scratch(void)
 
 __attribute__((destructor)) static void remove_scratch(void)
 {
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (strcmp(tmpdir, "/tmp/berth-unit.XXXXXX"))
 		rm_rf(tmpdir, &ignored);
@@ -70,7 +75,7 @@ static int validate_bind(const char *dst, struct berr *err)
 TEST(spec_validation_accepts_a_plain_spec)
 {
 	struct runtime_spec spec;
-	struct berr err;
+	struct berr err = { 0 };
 
 	spec_with_layer(&spec);
 	CHECK(runtime_spec_validate(&spec, &err) == 0);
@@ -79,7 +84,7 @@ TEST(spec_validation_accepts_a_plain_spec)
 
 TEST(spec_validation_rejects_bind_targets_berth_owns_or_cannot_place)
 {
-	struct berr err;
+	struct berr err = { 0 };
 
 	CHECK(validate_bind("/data", &err) == 0);
 	CHECK(validate_bind("/proc/x", &err) < 0 && strstr(err.msg, "inside /proc"));
@@ -98,7 +103,7 @@ TEST(spec_validation_rejects_bind_targets_berth_owns_or_cannot_place)
 TEST(spec_validation_checks_layers_user_workdir_and_keep_upper)
 {
 	struct runtime_spec spec;
-	struct berr err;
+	struct berr err = { 0 };
 
 	spec_with_layer(&spec);
 	strv_push(&spec.layers, "/no/such/layer");
@@ -138,18 +143,198 @@ TEST(overlay_options_list_the_top_layer_first)
 	free(o);
 }
 
-TEST(name_pid_reads_only_exact_prefix_and_pid)
+TEST(host_id_slots_never_wrap_into_low_host_ids)
 {
-	CHECK(name_pid("run-123", "run-") == 123);
-	CHECK(name_pid("upper-4194304", "upper-") == 4194304);
-	CHECK(name_pid("run-", "run-") == -1);
-	CHECK(name_pid("run-0", "run-") == -1);
-	CHECK(name_pid("run-012", "run-") == -1);
-	CHECK(name_pid("run-12x", "run-") == -1);
-	CHECK(name_pid("run--1", "run-") == -1);
-	CHECK(name_pid("run-99999999999999999999", "run-") == -1);
-	CHECK(name_pid("app-web-1", "run-") == -1);
-	CHECK(name_pid("upper-5", "run-") == -1);
+	uid_t last = runtime_id_slot_base(RUNTIME_ID_SLOTS - 1);
+	struct runtime_spec spec;
+	struct berr err = { 0 };
+
+	CHECK(runtime_id_slot_base(0) == RUNTIME_ID_BASE);
+	CHECK(runtime_id_slot_base(1) == RUNTIME_ID_BASE + RUNTIME_ID_RANGE);
+	/* The last slot's range ends below the invalid id (uid_t)-1... */
+	CHECK(last != (uid_t)-1 && (uint64_t)last + RUNTIME_ID_RANGE - 1 < UINT32_MAX);
+	/* ...and the next would not fit: 32-bit math would wrap it to a low id. */
+	CHECK((uint64_t)RUNTIME_ID_BASE + (uint64_t)RUNTIME_ID_SLOTS * RUNTIME_ID_RANGE +
+	      RUNTIME_ID_RANGE - 1 >= UINT32_MAX);
+	CHECK(runtime_id_slot_base(RUNTIME_ID_SLOTS) == (uid_t)-1);
+	CHECK(runtime_id_slot_base(60000) == (uid_t)-1);
+	CHECK(runtime_id_slot_base(~0u) == (uid_t)-1);
+
+	spec_with_layer(&spec);
+	spec.host_id_base = last;
+	CHECK(runtime_spec_validate(&spec, &err) == 0);
+	spec.host_id_base = runtime_id_slot_base(RUNTIME_ID_SLOTS);
+	CHECK(runtime_spec_validate(&spec, &err) < 0 && strstr(err.msg, "outside berth's ranges"));
+	memset(&err, 0, sizeof(err));
+	spec.host_id_base = 1000;  /* a low host range: real users' ids */
+	CHECK(runtime_spec_validate(&spec, &err) < 0 && strstr(err.msg, "outside berth's ranges"));
+	runtime_spec_release(&spec);
+}
+
+TEST(container_ids_are_checked_and_generated_from_the_name)
+{
+	char id[RUNTIME_ID_MAX + 1], other[RUNTIME_ID_MAX + 1];
+	struct runtime_spec spec;
+	struct berr err = { 0 };
+
+	CHECK(runtime_id_valid("web.1"));
+	CHECK(runtime_id_valid("run-myapp-0a1b2c3d4e5f"));
+	CHECK(!runtime_id_valid(""));
+	CHECK(!runtime_id_valid(".."));
+	CHECK(!runtime_id_valid("a/b"));
+	CHECK(!runtime_id_valid("-x"));
+	runtime_id_generate("build-app", id, sizeof(id));
+	runtime_id_generate("build-app", other, sizeof(other));
+	CHECK(str_has_prefix(id, "build-app-") && strlen(id) == strlen("build-app-") + 12);
+	CHECK(runtime_id_valid(id) && strcmp(id, other) != 0);
+	runtime_id_generate(NULL, id, sizeof(id));
+	CHECK(str_has_prefix(id, "c-"));
+
+	spec_with_layer(&spec);
+	spec.id = "../../etc";
+	CHECK(runtime_spec_validate(&spec, &err) < 0 && strstr(err.msg, "container id '../../etc'"));
+	spec.id = NULL;
+	spec.name = "a/b";
+	CHECK(runtime_spec_validate(&spec, &err) < 0 && strstr(err.msg, "container name"));
+	runtime_spec_release(&spec);
+}
+
+TEST(spec_validation_names_a_closed_stdio_descriptor)
+{
+	struct runtime_spec spec;
+	struct berr err = { 0 };
+	int fds[2];
+
+	CHECK(pipe(fds) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	spec_with_layer(&spec);
+	spec.stdio[1] = fds[1];
+	CHECK(runtime_spec_validate(&spec, &err) < 0 && strstr(err.msg, "stdout (descriptor"));
+	runtime_spec_release(&spec);
+}
+
+/* cgroup_create_at works on any directory; a plain one stands in for cgroupfs. */
+TEST(cgroup_creation_failures_fill_the_message_and_never_reuse_a_group)
+{
+	autofree char *parent = xasprintf("%s/cg", scratch());
+	autofree char *gone = xasprintf("%s/gone", scratch());
+	autoclose int pfd = -1;
+	autoclose int gfd = -1;
+	struct cgroup cg;
+	struct berr err = { 0 };
+
+	CHECK(mkdir(parent, 0755) == 0);
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(cgroup_create_at(pfd, parent, "c1", &cg, &err) == 0 && cg.fd >= 0);
+	CHECK(cg.path && str_has_suffix(cg.path, "/cg/c1"));
+	close(cg.fd);
+	free(cg.path);
+	/* An existing group may belong to a running container: refused, untouched. */
+	CHECK(cgroup_create_at(pfd, parent, "c1", &cg, &err) < 0 && strstr(err.msg, "already exists"));
+	CHECK(cg.fd == -1 && cg.path == NULL);
+	memset(&err, 0, sizeof(err));
+	CHECK(cgroup_create_at(pfd, parent, "..", &cg, &err) < 0 && strstr(err.msg, "bad cgroup name"));
+	memset(&err, 0, sizeof(err));
+	CHECK(cgroup_create_at(pfd, parent, "a/b", &cg, &err) < 0 && err.msg[0]);
+	/* A parent that was removed: mkdirat fails, and says so. */
+	CHECK(mkdir(gone, 0755) == 0);
+	gfd = open(gone, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(rmdir(gone) == 0);
+	memset(&err, 0, sizeof(err));
+	CHECK(cgroup_create_at(gfd, gone, "c2", &cg, &err) < 0 &&
+	      strstr(err.msg, "create cgroup") && strstr(err.msg, "/gone/c2"));
+	memset(&err, 0, sizeof(err));
+	CHECK(cgroup_open(gone, &cg, &err) < 0 && strstr(err.msg, "open cgroup") && cg.fd == -1);
+}
+
+TEST(descriptors_pass_in_batches_with_the_tag_last)
+{
+	enum { N = FDPASS_MAX + 37 };
+	int sv[2], in[N], out[N];
+	struct stat a, b;
+	bool same = true;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	for (int i = 0; i < N; i++)
+		in[i] = open(i % 2 ? "/" : "/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(fds_send(sv[0], in, N, 'g') == 0);
+	CHECK(fds_recv(sv[1], out, N) == 'g');
+	for (int i = 0; i < N; i++) {
+		same = same && fstat(in[i], &a) == 0 && fstat(out[i], &b) == 0 &&
+		       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+		close(in[i]);
+		close(out[i]);
+	}
+	CHECK(same);
+	/* No descriptor at all: just the tag. */
+	CHECK(fds_send(sv[0], NULL, 0, 'n') == 0);
+	CHECK(fds_recv(sv[1], out, 0) == 'n');
+	close(sv[0]);
+	CHECK(fds_recv(sv[1], out, 1) == -2);
+	close(sv[1]);
+}
+
+TEST(state_round_trips_and_the_status_file_is_read_strictly)
+{
+	struct runtime_state st = { .pid = getpid(), .start_time = pid_start_time(getpid()),
+				    .die_with_creator = true };
+	struct runtime_state back;
+	struct runtime_spec spec;
+	struct berr err = { 0 };
+	autofree char *dir = xasprintf("%s/containers", scratch());
+	autofree char *status = NULL;
+
+	scratch();
+	spec_with_layer(&spec);
+	snprintf(st.id, sizeof(st.id), "unit-1");
+	st.cgroup = xstrdup("/sys/fs/cgroup/berth/unit-1");
+	st.keep_upper = xstrdup("/tmp/kept");
+	status = state_path(st.id, ".status");
+	CHECK(mkdir_p(dir, 0755, &err) == 0);
+	CHECK(st.start_time > 0);
+	CHECK(state_create(&st, &spec, &err) == 0);
+	memset(&err, 0, sizeof(err));
+	CHECK(state_create(&st, &spec, &err) < 0 && strstr(err.msg, "unit-1.json"));
+	st.started = true;
+	CHECK(state_save(&st, &spec, &err) == 0);
+	st.started = false;
+	CHECK(state_load("unit-1", &back, &err) == 0);
+	CHECK(back.pid == st.pid && back.start_time == st.start_time && back.die_with_creator);
+	CHECK_STR(back.cgroup, st.cgroup);
+	CHECK_STR(back.keep_upper, "/tmp/kept");
+	CHECK(back.upper_dir == NULL && back.started);
+	state_free(&back);
+	state_free(&st);
+	memset(&err, 0, sizeof(err));
+	CHECK(state_load("unit-2", &back, &err) < 0 && strstr(err.msg, "no container unit-2"));
+	memset(&err, 0, sizeof(err));
+	CHECK(state_load("../x", &back, &err) < 0 && strstr(err.msg, "not a container id"));
+	CHECK(status_read("unit-1") == -1);
+	CHECK(write_file_atomic(status, "143\n", 4, 0644, &err) == 0 && status_read("unit-1") == 143);
+	CHECK(write_file_atomic(status, "1x\n", 3, 0644, &err) == 0 && status_read("unit-1") == -1);
+	CHECK(write_file_atomic(status, "300\n", 4, 0644, &err) == 0 && status_read("unit-1") == -1);
+	CHECK(pid_start_time(0) == 0);
+	state_remove("unit-1");
+	CHECK(!path_exists(status) && status_read("unit-1") == -1);
+	runtime_spec_release(&spec);
+}
+
+/* seccomp_add_rules once let a later rule's success hide an earlier rule's
+ * failure. A context whose default action is clone3's (ENOSYS) makes that rule,
+ * and only it, fail: the error must say so. */
+TEST(seccomp_rule_failures_are_never_hidden_by_later_rules)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	struct berr err = { 0 };
+
+	CHECK(ctx != NULL);
+	CHECK(seccomp_add_rules(ctx, &err) < 0 && strstr(err.msg, "clone3"));
+	seccomp_release(ctx);
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	memset(&err, 0, sizeof(err));
+	CHECK(seccomp_add_rules(ctx, &err) == 0 && err.msg[0] == '\0');
+	seccomp_release(ctx);
 }
 
 /* Load the profile in a child (no_new_privs first, as an unprivileged caller must)
@@ -157,7 +342,7 @@ TEST(name_pid_reads_only_exact_prefix_and_pid)
 static int filtered_results(void)
 {
 	struct sock_fprog prog;
-	struct berr err;
+	struct berr err = { 0 };
 	pid_t pid;
 	int status;
 
@@ -212,7 +397,7 @@ TEST(seccomp_profile_denies_what_it_must_and_allows_the_rest)
 TEST(seccomp_profile_is_cached_after_the_first_compile)
 {
 	struct sock_fprog a, b;
-	struct berr err;
+	struct berr err = { 0 };
 	autofree char *dir = xasprintf("%s/seccomp", scratch());
 	struct stat st;
 
