@@ -130,12 +130,16 @@ struct tree {
 
 enum tree_walk_flags {
 	TREE_SANITIZE = 1,  /* drop overlayfs' private xattrs and sockets from disk */
+	/* TREE_OWN, TREE_DROP_GIT: images.h */
 };
 
 /* Describe the tree under rootfd: every entry, sorted by path, hard links pointing
  * at the first path of their inode. Refuses device nodes (except whiteouts),
  * metacopy files and mount points. */
 int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct berr *err);
+/* The same, chowning every entry to uid:gid first with TREE_OWN. */
+int tree_walk_owned(int rootfd, const char *what, int flags, uid_t uid, gid_t gid, struct tree *t,
+		    struct berr *err);
 /* Fill in regular files' digests (from known, else by reading them) and compute the
  * layer id: sha256 of the canonical serialisation of every entry. */
 int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_table *known,
@@ -143,8 +147,6 @@ int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_tabl
 void tree_free(struct tree *t);
 /* Sort by path, turn repeated inodes (nlink > 1, same ino) into hard links, total. */
 void tree_finish(struct tree *t);
-/* Describe the directory at path under rootfd from disk, as tree_walk would. */
-int tree_read_dir(int rootfd, const char *path, struct tree_entry *e, struct berr *err);
 
 struct xattr_pair {
 	char *name;
@@ -157,6 +159,8 @@ void xattrs_encode(struct xattr_pair *pairs, size_t n, struct tree_entry *e);
 bool xattr_kept(const char *name);
 #define OPAQUE_XATTR "user.overlay.opaque"
 
+/* Set e's xattrs (and opaque mark) on fd, the entry itself (tree_copy.c). */
+int set_entry_xattrs(int fd, const struct tree_entry *e, struct berr *err);
 /* Copy the tree described by t from srcfd into the empty directory dstfd, keeping
  * ids, modes, times, xattrs, hard links and whiteouts (tree_copy.c). */
 int tree_copy(int srcfd, int dstfd, const struct tree *t, const char *what,
@@ -185,12 +189,12 @@ void model_remove(struct model *m, const char *path);
 void model_from_archive(struct tree_entry *e, struct archive_entry *ae);
 /* path is a new name of target's inode; -1 when target is no file here. */
 int model_hardlink(struct model *m, const char *path, const char *target);
-/* Implied directories fixed on disk, directories read back, digests filled in;
- * the entries move to out, sorted and with hard links linked. */
-int model_finish(struct model *m, int rootfd, const unsigned char (*digests)[SHA256_LEN],
-		 size_t ndigests, struct tree *out, struct berr *err);
+/* Digests filled in (-1 when a file has none); the entries move to out, sorted
+ * and with hard links linked. */
+int model_finish(struct model *m, const unsigned char (*digests)[SHA256_LEN], size_t ndigests,
+		 struct tree *out);
 
-/* ---- extraction of one layer tar (extract.c) ---- */
+/* ---- extraction of one layer tar (extract.c; sources: images.h) ---- */
 struct extract_source {
 	struct archive *ar;             /* open for reading */
 	struct archive_entry *first;    /* header already read, or NULL */
