@@ -202,7 +202,7 @@ static char *busybox_version(const char *busybox)
 {
 	char *const argv[] = { (char *)busybox, "--help", NULL };
 	struct strv lines = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	char *v = NULL;
 
 	/* "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) multi-call binary." */
@@ -235,8 +235,10 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	if (stack_name_available(name, err) < 0)
 		return -1;
 	busybox = find_busybox(err);
-	if (!busybox || check_static(busybox, err) < 0 || stat(busybox, &st) < 0)
+	if (!busybox || check_static(busybox, err) < 0)
 		return -1;
+	if (stat(busybox, &st) < 0)
+		return berr_sys(err, "stat %s", busybox);
 	{
 		char *const argv[] = { (char *)busybox, "--list-full", NULL };
 

@@ -69,7 +69,7 @@ static void empty_dir(const char *root, const char *dir_name)
 	autofree char *path = xasprintf("%s/%s", root, dir_name);
 	autoclosedir DIR *d = opendir(path);
 	struct dirent *de;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (!d)
 		return;
@@ -120,7 +120,7 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 	autofree char *scratch = NULL, *target = NULL, *include = NULL, *origin = NULL;
 	const char *debootstrap;
 	char id[LAYER_ID_HEX + 1];
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	int r = -1;
 
 	if (stack_name_available(name, err) < 0 || check_options(suite, opts->include, mirror, err) < 0)

@@ -148,7 +148,7 @@ int importer_add_layer(struct importer *im, struct layer_tmp *t, struct tree *de
 	char id[LAYER_ID_HEX + 1], human[32];
 	autofree char *origin = xasprintf("stacks:import %s (%s)", im->source, label);
 	struct layer_info info;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	bool created;
 
 	if (layer_tmp_finish(t, described, known, 0, origin, id, &created, im->err) < 0)
@@ -399,7 +399,7 @@ int stack_import(const char *name, const char *src, const struct images_progress
 {
 	struct importer im = { .name = name, .source = src, .progress = progress, .err = err };
 	struct stack_record rec = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	struct stat st;
 	int r = -1;
 

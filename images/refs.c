@@ -234,7 +234,7 @@ static void remove_leftovers(const char *sub, const char *prefix, bool check_pid
 	autofree char *dir = store_path("%s", sub);
 	autoclosedir DIR *d = opendir(dir);
 	struct dirent *de;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (!d)
 		return;
@@ -288,7 +288,7 @@ int images_gc(const struct images_progress *progress, struct strv *freed, uint64
 	for (size_t i = 0; i < layers.n; i++) {
 		const char *id = layers.v[i];
 		struct layer_info info;
-		struct berr ignored;
+		struct berr ignored = { 0 };
 		char human[32];
 		uint64_t size = 0;
 

@@ -53,7 +53,7 @@ int layer_tmp_create(struct layer_tmp *t, struct berr *err)
 
 void layer_tmp_discard(struct layer_tmp *t)
 {
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (t->rootfd >= 0)
 		close(t->rootfd);
@@ -234,7 +234,7 @@ int leases_scan(struct strv *alive, bool remove_dead, struct berr *err)
 bool layer_leased(const char *id)
 {
 	struct strv alive = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	bool found = false;
 
 	if (leases_scan(&alive, false, &ignored) == 0)
@@ -259,7 +259,7 @@ int layer_remove_locked(const char *id, struct berr *err)
 void layer_rollback(const char *id)
 {
 	struct strv users = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	autoclose int lock = -1;
 
 	lease_drop(id);
