@@ -33,9 +33,20 @@
 char *layer_path(const char *id);
 bool layer_exists(const char *id);
 
+/* An operation's hold on the layers it makes: gc leaves them alone, referenced or
+ * not, until the operation ends its lease or its process dies (a lease file
+ * flocked by its holder; a dead holder is told by the lock being free). */
+struct images_lease;
+int images_lease_begin(struct images_lease **lease, struct berr *err);
+void images_lease_end(struct images_lease *lease);  /* NULL-safe */
+
 /* Commit dir (for example the writable layer kept by runtime's keep_upper) as a
- * layer. dir is consumed: moved into the store, or removed when a layer with the
- * same content exists. On success id holds the layer id. */
+ * layer held by lease. dir is consumed: moved into the store, or removed when a
+ * layer with the same content exists. On success id holds the layer id. */
+int layer_commit_dir_leased(const char *dir, const char *origin, struct images_lease *lease,
+			    char id[LAYER_ID_HEX + 1], struct berr *err);
+/* The same, held by the process's own lease until image_refs_set() names the
+ * layer or the process ends: for one-shot processes such as the CLI. */
 int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX + 1],
 		     struct berr *err);
 
@@ -77,7 +88,7 @@ struct layer_info {
 	char *created;       /* RFC 3339, UTC */
 	char *origin;        /* where it came from, for people */
 	struct strv users;   /* "stack:busybox", "release:myapp/v3", sorted */
-	bool leased;         /* being made by a live process, not referenced yet */
+	bool leased;         /* held by a live operation's lease */
 };
 
 int layer_list(struct strv *ids, struct berr *err);  /* sorted */
@@ -88,7 +99,7 @@ int layer_info_load(const char *id, struct layer_info *info, struct berr *err);
 int layer_verify(const char *id, bool *ok, struct berr *err);
 void layer_info_release(struct layer_info *info);
 
-/* Remove every layer no reference names and no live maker holds, leftovers of
+/* Remove every layer no reference names and no live lease holds, leftovers of
  * interrupted work, and references of stacks that no longer exist. freed gets the
  * removed layer ids, bytes their size. */
 int images_gc(const struct images_progress *progress, struct strv *freed, uint64_t *bytes,

@@ -5,8 +5,8 @@
  *   layers/<id>/layer.json  its metadata: size, files, created, origin
  *   layers/.tmp-<pid>-<n>/  a layer being made; renamed to layers/<id> when done
  *   layers/.lock            flock: shared while adding layers or refs, exclusive for gc
- *   leases/<id>.<pid>       "being made right now": keeps a new layer from gc until
- *                           its maker records a reference (or the lease expires)
+ *   leases/<rnd>.lease      an operation's lease: the layer ids it made and holds
+ *                           from gc, flocked by its holder while it lives (store.c)
  *   refs/<owner>/<name>     JSON list of the layer ids an owner uses
  *   stacks/<name>.json      a stack: layer ids bottom first, image config, origin
  *   tmp/                    scratch space for imports (unpacked image archives)
@@ -24,8 +24,6 @@
 
 #include "common/sha256.h"
 #include "images/images.h"
-
-#define LEASE_SECONDS 3600
 
 /* ---- digests (digest.c; sha256 itself is common/sha256.h) ---- */
 /* "sha256:<64 hex>" -> the 64 hex digits; NULL when it is not such a digest. */
@@ -71,20 +69,22 @@ void digest_table_free(struct digest_table *t);
 /* Compute t's id from described (taken over), or else by walking t (walk_flags as
  * for tree_walk; files not in known are read and hashed), then move it into the
  * store as layers/<id>, or discard it when that layer exists. Either way the layer
- * is leased to this process and t is released. *created says which happened. */
+ * is held by lease (NULL: the process's own) and t is released. *created says
+ * which happened. */
 int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
-		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
-		     struct berr *err);
+		     int walk_flags, const char *origin, struct images_lease *lease,
+		     char id[LAYER_ID_HEX + 1], bool *created, struct berr *err);
 
-/* Lease a layer for this process / drop this process's lease of it. */
-int lease_take(const char *id, struct berr *err);
-void lease_drop(const char *id);
+/* Add id to lease / drop it (NULL: the process's own lease); with the store lock
+ * held. */
+int lease_take(struct images_lease *lease, const char *id, struct berr *err);
+void lease_drop(struct images_lease *lease, const char *id);
 /* Layer ids with a live lease (duplicates possible); dead leases are deleted when
  * remove_dead is set. */
 int leases_scan(struct strv *alive, bool remove_dead, struct berr *err);
 bool layer_leased(const char *id);
-/* Remove a layer that this process created and nobody else uses yet (rollback). */
-void layer_rollback(const char *id);
+/* Remove a layer that lease's operation created and nobody else uses yet. */
+void layer_rollback(struct images_lease *lease, const char *id);
 /* Delete a layer; the caller holds the store lock exclusively. */
 int layer_remove_locked(const char *id, struct berr *err);
 
@@ -237,6 +237,7 @@ struct importer {
 	char *scratch;         /* tmp/import-<pid>-XXXXXX, or NULL */
 	struct strv layers;    /* ids, bottom first */
 	struct strv created;   /* the ones this import added to the store */
+	struct images_lease *lease;  /* holds them until the stack references them */
 	struct stack_config config;
 };
 

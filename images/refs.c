@@ -73,9 +73,10 @@ int refs_write_locked(const char *owner, const char *name, const struct strv *la
 	path = xasprintf("%s/%s", dir, esc);
 	if (mkdir_p(dir, 0755, err) < 0 || write_file_atomic(path, text, strlen(text), 0644, err) < 0)
 		return -1;
-	/* The reference protects these layers from now on. */
+	/* The reference protects these layers from now on: the process's own lease
+	 * lets go of them (an operation's lease holds them until it ends). */
 	for (size_t i = 0; i < layer_ids->n; i++)
-		lease_drop(layer_ids->v[i]);
+		lease_drop(NULL, layer_ids->v[i]);
 	return 0;
 }
 

@@ -1,11 +1,13 @@
 /* Unit tests for images/: path cleaning, the path map, the hasher, layer ids,
  * references, stack removal and garbage collection. Needs root (layers keep
  * owners) and busybox-static; each test gets its own BERTH_ROOT. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -451,4 +453,77 @@ TEST(images_failures_always_say_what_failed)
 		close(fd);
 		close(dfd);
 	}
+}
+
+/* ---- leases: owned by an operation, alive while its holder's lock is ---- */
+
+static int count_leases(void)
+{
+	char dir[128];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/leases", root_dir);
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+TEST(an_operation_lease_holds_its_layers_until_it_ends)
+{
+	char dir[128], id[LAYER_ID_HEX + 1];
+	struct strv freed = { 0 };
+	struct images_lease *lease = NULL;
+	struct berr err = { 0 };
+	uint64_t bytes;
+
+	fresh_root();
+	snprintf(dir, sizeof(dir), "%s/up", root_dir);
+	CHECK(write_tree(dir, "f") == 0);
+	CHECK(images_lease_begin(&lease, &err) == 0);
+	CHECK(layer_commit_dir_leased(dir, "build", lease, id, &err) == 0);
+	CHECK(images_gc(NULL, &freed, &bytes, &err) == 0 && freed.n == 0);
+	CHECK(layer_leased(id));
+	images_lease_end(lease);
+	CHECK(count_leases() == 0);
+	CHECK(!layer_leased(id));
+	CHECK(images_gc(NULL, &freed, &bytes, &err) == 0 && freed.n == 1);
+	strv_free(&freed);
+}
+
+TEST(a_dead_holders_lease_is_told_by_its_free_lock_not_its_pid)
+{
+	char dir[128], id[LAYER_ID_HEX + 1], path[256];
+	struct strv freed = { 0 };
+	struct berr err = { 0 };
+	uint64_t bytes;
+	int status = -1, fd;
+	pid_t pid;
+
+	fresh_root();
+	snprintf(dir, sizeof(dir), "%s/up", root_dir);
+	CHECK(write_tree(dir, "f") == 0);
+	/* A maker that dies between commit and reference. */
+	pid = fork();
+	if (pid == 0) {
+		struct images_lease *lease;
+
+		if (images_lease_begin(&lease, &err) < 0 || layer_commit_dir_leased(dir, "build", lease, id, &err) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
+	CHECK(count_leases() == 1);
+	/* A lease named after a pid that is alive (ours) means nothing either. */
+	snprintf(path, sizeof(path), "%s/leases/%064d.%d", root_dir, 0, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(images_gc(NULL, &freed, &bytes, &err) == 0 && freed.n == 1);
+	CHECK(count_leases() == 0);
+	strv_free(&freed);
 }
