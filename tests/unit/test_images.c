@@ -312,7 +312,7 @@ static int unpack(const struct tar_spec *specs, size_t n, char *dir, size_t dirl
 	return r;
 }
 
-TEST(source_unpack_owns_everything_and_drops_set_id_bits)
+TEST(source_unpack_owns_everything_drops_set_id_bits_and_ignores_the_umask)
 {
 	const struct tar_spec specs[] = {
 		{ "app/run", AE_IFREG, 04755, "#!/bin/sh\n", 0, NULL },
@@ -322,11 +322,20 @@ TEST(source_unpack_owns_everything_and_drops_set_id_bits)
 		{ "hard", AE_IFREG, 0644, NULL, 0, "deep/er/file" },
 	};
 	struct berr err = { 0 };
-	char dir[128], path[256];
+	char dir[128], path[256], cwd[256] = "", after[256] = "";
 	struct stat st;
+	mode_t old;
 
 	fresh_root();
+	/* Nothing depends on or changes the caller's umask or working directory. */
+	old = umask(0077);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
 	CHECK(unpack(specs, ARRAY_SIZE(specs), dir, sizeof(dir), &err) == 0);
+	CHECK(umask(old) == 0077);
+	CHECK(getcwd(after, sizeof(after)) != NULL);
+	CHECK_STR(cwd, after);
+	snprintf(path, sizeof(path), "%s/deep/er/file", dir);
+	CHECK(lstat(path, &st) == 0 && (st.st_mode & 07777) == 0644);
 	snprintf(path, sizeof(path), "%s/app/run", dir);
 	CHECK(lstat(path, &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000);
 	CHECK((st.st_mode & 07777) == 0755);
@@ -334,7 +343,7 @@ TEST(source_unpack_owns_everything_and_drops_set_id_bits)
 	snprintf(path, sizeof(path), "%s/app", dir);
 	CHECK(lstat(path, &st) == 0 && (st.st_mode & 07777) == 0700 && st.st_uid == 1000);
 	snprintf(path, sizeof(path), "%s/deep/er", dir);
-	CHECK(lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 1000);
+	CHECK(lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 1000 && (st.st_mode & 07777) == 0755);
 	snprintf(path, sizeof(path), "%s/link", dir);
 	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid == 1000);
 	snprintf(path, sizeof(path), "%s/hard", dir);
