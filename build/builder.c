@@ -8,7 +8,14 @@
  *   /tmp/env         ENV_DIR: one file per config var
  *   /tmp/berth       the build script and what it reports back
  * It runs as the build user with the runtime's full isolation; its writable layer
- * is kept and its /app becomes the build layer. */
+ * is kept and its /app becomes the build layer.
+ *
+ * Who sees what: the work directory is root's alone (0700, under a 0700 tmp), so
+ * no host user reaches the secrets in ENV_DIR or can plant anything. What the
+ * container must read or write is owned by the build user in container id space
+ * (uid 1000 on disk): binds are idmapped, so the build sees it as its own while
+ * no host path leads to it. What the buildpacks leave behind is read with
+ * read_file_beneath(): no symlinks, regular files, bounded. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,66 +41,79 @@ void build_result_free(struct build_result *res)
 	proctypes_free(&res->procs);
 }
 
-static int make_work_dir(const char *what, char **out, struct berr *err)
+/* $BERTH_ROOT/tmp/work-<what>-XXXXXX, root's alone, locked while this deploy (or
+ * the build container's monitor) lives: a killed deploy's is found and removed by
+ * the next deploy or images:gc (workdir_remove_stale). Containers reach into it
+ * only through binds mounted by the monitor, as host root. */
+static int make_work_dir(const char *what, char **out, int *lock, struct berr *err)
 {
 	autofree char *base = xasprintf("%s/tmp", berth_root());
-	autofree char *tmpl = NULL;
 
-	if (mkdir_p(base, 0755, err) < 0)
-		return -1;
-	tmpl = xasprintf("%s/%s-XXXXXX", base, what);
-	if (!mkdtemp(tmpl))
-		return berr_sys(err, "create %s", tmpl);
-	/* Container ids reach into the work dir only through idmapped binds, but
-	 * the stage may not be reachable for them without search permission. */
-	if (chmod(tmpl, 0755) < 0)
-		return berr_sys(err, "chmod %s", tmpl);
-	*out = steal_ptr(tmpl);
-	return 0;
+	return workdir_create(base, what, out, lock, err);
 }
 
 int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1], struct berr *err)
 {
 	autofree char *work = NULL;
 	autofree char *app = NULL;
-	struct berr ignored;
+	autoclose int lock = -1;
+	struct berr ignored = { 0 };
+	int r = -1;
 
-	if (make_work_dir("source", &work, err) < 0)
+	if (make_work_dir("source", &work, &lock, err) < 0)
 		return -1;
 	app = xasprintf("%s/app", work);
-	if (source_extract(fd, app, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err) < 0 ||
-	    chmod(app, 0755) < 0 ||
-	    layer_commit_dir(work, origin, id, err) < 0) {
-		rm_rf(work, &ignored);
-		return -1;
+	if (source_extract(fd, app, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err) < 0)
+		goto out;
+	/* The layer's own modes: the work dir (its root) becomes the layer root. */
+	if (chmod(app, 0755) < 0 || chmod(work, 0755) < 0) {
+		berr_sys(err, "set the mode of %s", app);
+		goto out;
 	}
-	return 0;
+	r = layer_commit_dir(work, origin, id, err);
+out:
+	if (r < 0)
+		rm_rf(work, &ignored);
+	return r;
 }
 
 static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return berr_sys(err, "create %s", path);
-	if (chown(path, uid, uid) < 0 || chmod(path, mode) < 0)
-		return berr_sys(err, "set owner of %s", path);
+	if (lchown(path, uid, uid) < 0 || chmod(path, mode) < 0)
+		return berr_sys(err, "set owner and mode of %s", path);
 	return 0;
 }
 
-/* ENV_DIR: one file per config var, named after it, holding its value. */
+/* ENV_DIR: one file per config var, named after it, holding its value. Owned by
+ * the build user (its own files inside, through the idmapped bind), 0700/0600:
+ * nobody else on the host or in the container reads the secrets. */
 static int write_env_dir(const char *dir, const struct strv *config, struct berr *err)
 {
-	if (mkdir_owned(dir, 0755, 0, err) < 0)
+	autoclose int dfd = -1;
+
+	if (mkdir_owned(dir, 0700, BUILD_UID, err) < 0)
 		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return berr_sys(err, "open %s", dir);
 	for (size_t i = 0; i < config->n; i++) {
 		const char *eq = strchr(config->v[i], '=');
 		autofree char *key = eq ? xstrndup(config->v[i], eq - config->v[i]) : NULL;
 		autofree char *path = NULL;
+		autoclose int fd = -1;
 
 		if (!key || !env_name_valid(key))
 			continue;
 		path = xasprintf("%s/%s", dir, key);
-		if (write_file_atomic(path, eq + 1, strlen(eq + 1), 0644, err) < 0)
+		fd = openat(dfd, key, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return berr_sys(err, "create %s", path);
+		if (write_all(fd, eq + 1, strlen(eq + 1), path, err) < 0)
 			return -1;
+		if (fchown(fd, BUILD_UID, BUILD_UID) < 0)
+			return berr_sys(err, "chown %s", path);
 	}
 	return 0;
 }
@@ -131,6 +151,17 @@ static int make_scaffold(const char *dir, struct berr *err)
 		return -1;
 	if (symlink("/app", link) < 0 || lchown(link, BUILD_UID, BUILD_UID) < 0)
 		return berr_sys(err, "create %s", link);
+	return 0;
+}
+
+/* The app's build cache: the build user's (container id space, as binds are
+ * idmapped), 0700, in the app's root-only directory. */
+static int prepare_cache(const char *dir, struct berr *err)
+{
+	if (mkdir_p(dir, 0700, err) < 0)
+		return berr_prefix(err, "build cache");
+	if (lchown(dir, BUILD_UID, BUILD_UID) < 0 || chmod(dir, 0700) < 0)
+		return berr_sys(err, "set owner and mode of the build cache %s", dir);
 	return 0;
 }
 
@@ -200,24 +231,37 @@ out:
 }
 
 /* What the buildpacks reported: bin/release YAML (later buildpacks win) and the
- * Procfile the build ended with, which wins over default_process_types. */
-static int read_outputs(const char *out, size_t npacks, struct buildpack_release *merged,
+ * Procfile the build ended with, which wins over default_process_types. The build
+ * controlled meta/out: nothing there is followed, opened blocking or read whole
+ * without a bound. */
+static int read_outputs(const char *work, size_t npacks, struct buildpack_release *merged,
 			struct proctypes *procs, struct berr *err)
 {
-	autofree char *procfile = xasprintf("%s/Procfile", out);
+	autoclose int workfd = open(work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	autoclose int outfd = -1;
+	autofree char *procfile = NULL;
+	int found;
 
 	memset(merged, 0, sizeof(*merged));
+	if (workfd < 0)
+		return berr_sys(err, "open %s", work);
+	outfd = openat_beneath(workfd, "meta/out", O_PATH | O_DIRECTORY, err);
+	if (outfd < 0)
+		return berr_prefix(err, "build output");
 	/* release-N.yml for the Nth buildpack run, when it has a bin/release. */
 	for (size_t i = 1; i <= npacks; i++) {
-		autofree char *path = xasprintf("%s/release-%zu.yml", out, i);
+		autofree char *name = xasprintf("release-%zu.yml", i);
+		autofree char *what = xasprintf("bin/release output of buildpack %zu", i);
 		autofree char *text = NULL;
 		struct buildpack_release one;
 		size_t len;
 
-		if (!path_exists(path))
+		found = read_file_beneath(outfd, name, what, BUILD_FILE_MAX, &text, &len, err);
+		if (found < 0)
+			return -1;
+		if (found == 0)
 			continue;
-		if (read_file(path, &text, &len, err) < 0 ||
-		    release_yaml_parse(text, len, &one, err) < 0)
+		if (release_yaml_parse(text, len, &one, err) < 0)
 			return -1;
 		for (size_t k = 0; k < one.default_process_types.n; k++)
 			proctypes_set(&merged->default_process_types, one.default_process_types.v[k].name,
@@ -230,12 +274,10 @@ static int read_outputs(const char *out, size_t npacks, struct buildpack_release
 		}
 		buildpack_release_free(&one);
 	}
-	if (path_exists(procfile)) {
-		autofree char *text = NULL;
-
-		if (read_file(procfile, &text, NULL, err) < 0 || procfile_parse(text, procs, err) < 0)
-			return -1;
-	}
+	found = read_file_beneath(outfd, "Procfile", "the Procfile the build left", BUILD_FILE_MAX,
+				  &procfile, NULL, err);
+	if (found < 0 || (found && procfile_parse(procfile, procs, err) < 0))
+		return -1;
 	if (procs->n == 0)
 		for (size_t k = 0; k < merged->default_process_types.n; k++)
 			proctypes_set(procs, merged->default_process_types.v[k].name,
@@ -244,17 +286,23 @@ static int read_outputs(const char *out, size_t npacks, struct buildpack_release
 }
 
 /* A Procfile in the source is checked before any buildpack runs: a broken one
- * should not cost a whole build to find out. */
+ * should not cost a whole build to find out. It is read beneath the layer: a
+ * symlink (to /dev/zero, to a host file) is refused, not followed. */
 static int check_source_procfile(const char *source_layer, struct berr *err)
 {
 	autofree char *dir = layer_path(source_layer);
-	autofree char *path = xasprintf("%s/app/Procfile", dir);
+	autoclose int rootfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	autofree char *text = NULL;
 	struct proctypes pt = { 0 };
+	int found;
 
-	if (!path_exists(path))
-		return 0;
-	if (read_file(path, &text, NULL, err) < 0 || procfile_parse(text, &pt, err) < 0)
+	if (rootfd < 0)
+		return berr_sys(err, "open source layer %s", dir);
+	found = read_file_beneath(rootfd, "app/Procfile", "Procfile", BUILD_FILE_MAX, &text, NULL,
+				  err);
+	if (found <= 0)
+		return found;
+	if (procfile_parse(text, &pt, err) < 0)
 		return -1;
 	proctypes_free(&pt);
 	return 0;
@@ -272,10 +320,11 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	autofree char *work = NULL;
 	autofree char *meta = NULL, *out = NULL, *script = NULL, *script_path = NULL;
 	autofree char *bps = NULL, *env = NULL, *upper = NULL, *scaffold = NULL;
+	autoclose int lock = -1;
 	struct strv specs = { 0 }, dirs = { 0 }, stack_ids = { 0 };
 	struct buildpack_release rel = { 0 };
 	struct sha256 key;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	char build_layer[LAYER_ID_HEX + 1];
 	bool detect;
 	int r = -1;
@@ -286,7 +335,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	if (check_source_procfile(req->source_layer, err) < 0 ||
 	    stack_layer_ids(req->stack, &stack_ids, err) < 0 ||
 	    build_select_buildpacks(req, &specs, &detect, err) < 0 ||
-	    make_work_dir("build", &work, err) < 0)
+	    make_work_dir("build", &work, &lock, err) < 0)
 		goto out;
 	for (size_t i = 0; i < stack_ids.n; i++)
 		sha256_update_str(&key, stack_ids.v[i]);
@@ -309,14 +358,15 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	scaffold = xasprintf("%s/scaffold", work);
 	script_path = xasprintf("%s/build.sh", meta);
 	script = build_script(&dirs, detect);
-	if (mkdir_owned(meta, 0755, BUILD_UID, err) < 0 || mkdir_owned(out, 0755, BUILD_UID, err) < 0 ||
+	/* meta (the script) is root's, read-only for the build; only out is its. */
+	if (mkdir_owned(meta, 0755, 0, err) < 0 || mkdir_owned(out, 0700, BUILD_UID, err) < 0 ||
 	    write_file_atomic(script_path, script, strlen(script), 0644, err) < 0 ||
 	    write_env_dir(env, &req->config, err) < 0 || make_scaffold(scaffold, err) < 0 ||
-	    mkdir_p(req->cache_dir, 0755, err) < 0 || chown(req->cache_dir, BUILD_UID, BUILD_UID) < 0)
+	    prepare_cache(req->cache_dir, err) < 0)
 		goto out;
 	if (run_build_container(req, work, err) < 0)
 		goto out;
-	if (read_outputs(out, dirs.n, &rel, &res->procs, err) < 0 ||
+	if (read_outputs(work, dirs.n, &rel, &res->procs, err) < 0 ||
 	    slug_commit(upper, work, &rel.config_vars, build_layer, err) < 0)
 		goto out;
 	for (size_t i = 0; i < stack_ids.n; i++)

@@ -3,9 +3,14 @@
  * A buildpack is named by a shipped name ("python"), a directory, a file:// URL
  * (directory, git repository or .tgz), an https git URL with an optional "#ref"
  * (cloned with libgit2) or an http(s) .tgz/.tar.gz URL (downloaded with libcurl,
- * unpacked with libarchive). */
+ * unpacked with libarchive).
+ *
+ * Who may name what: the operator (buildpacks:set/add on the host) anything; the
+ * app's owner (.buildpacks, BUILDPACK_URL) only URLs and shipped names, since a
+ * local path would be copied by root into the owner's build container. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -93,7 +98,31 @@ char *buildpack_short_name(const char *spec)
 		base[len - 4] = '\0';
 	else if (len > 7 && !strcmp(base + len - 7, ".tar.gz"))
 		base[len - 7] = '\0';
+	/* It becomes a directory name in the build script: plain characters only. */
+	for (char *p = base; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			*p = '-';
 	return xstrdup(*base ? base : "buildpack");
+}
+
+/* A shipped buildpack's name: a plain directory name of build/buildpacks. */
+static bool shipped_name_valid(const char *spec)
+{
+	if (!*spec || *spec == '.')
+		return false;
+	for (const char *p = spec; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+int buildpack_spec_check_untrusted(const char *spec, const char *where, struct berr *err)
+{
+	if (str_has_prefix(spec, "https://") || str_has_prefix(spec, "http://") ||
+	    shipped_name_valid(spec))
+		return 0;
+	return berr_fail(err, "%s: '%s' is not a buildpack URL or a shipped buildpack's name; local buildpacks can only be set by the operator on the host (berth buildpacks:set)",
+			 where, spec);
 }
 
 static int extract_tarball(int fd, const char *dest, const char *what, struct berr *err)
@@ -236,7 +265,7 @@ int buildpack_fetch(const char *spec, const char *dest, struct berr *err)
 	}
 	if (spec[0] == '/')
 		return fetch_local(spec, spec, dest, err);
-	if (!strchr(spec, '/') && !strchr(spec, ':')) {
+	if (shipped_name_valid(spec)) {
 		autofree char *dir = NULL;
 		autofree char *path = NULL;
 

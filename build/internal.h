@@ -23,6 +23,13 @@ int tree_own_and_hash(const char *dir, uid_t uid, gid_t gid, struct sha256 *h,
 /* Copy a tree from src to the new dir dst (images_tree_copy). */
 int tree_copy_plain(const char *src, const char *dst, struct berr *err);
 
+/* The most berth reads of a file the app's source or a buildpack controls
+ * (Procfile, .buildpacks, bin/release output). */
+#define BUILD_FILE_MAX (1u << 20)
+
+/* procfile.c: a process type name by the Procfile's rules ([A-Za-z0-9_-]+). */
+bool proctype_name_valid(const char *s, size_t len);
+
 /* buildpacks.c */
 /* Directory of the buildpacks berth ships. */
 int buildpacks_shipped_dir(char **dir, struct berr *err);
@@ -30,6 +37,10 @@ int buildpacks_shipped_dir(char **dir, struct berr *err);
 int buildpacks_shipped(struct strv *names, struct berr *err);
 /* Fetch a buildpack named by spec (shipped name, directory, file://, https git
  * URL with optional #ref, or a .tgz URL) into dest. */
+/* May a buildpack named by the app's owner (.buildpacks, BUILDPACK_URL) be used?
+ * Only URLs and shipped names: local paths are the operator's (buildpacks:set).
+ * where names the origin in the error ("BUILDPACK_URL", ".buildpacks line 2"). */
+int buildpack_spec_check_untrusted(const char *spec, const char *where, struct berr *err);
 int buildpack_fetch(const char *spec, const char *dest, struct berr *err);
 /* A short name for a buildpack spec: "heroku-buildpack-ruby", "python". */
 char *buildpack_short_name(const char *spec);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/build.h"
+#include "build/internal.h"
 #include "common/cleanup.h"
 
 void proctypes_free(struct proctypes *pt)
@@ -65,7 +65,7 @@ static void cut_trailing_comment(char *s)
 	}
 }
 
-static bool proctype_name_valid(const char *s, size_t len)
+bool proctype_name_valid(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "build/build.h"
+#include "build/internal.h"
 
 void buildpack_release_free(struct buildpack_release *rel)
 {
@@ -38,9 +38,15 @@ static int each_pair(yaml_document_t *doc, yaml_node_t *map, const char *what,
 					 what, map->start_mark.line + 1);
 		if (is_config) {
 			if (!env_name_valid(k))
-				return berr_fail(err, "bin/release: config var name '%s' is not valid", k);
+				return berr_fail(err, "bin/release: a config var name in '%s' (line %zu) is not valid",
+						 what, map->start_mark.line + 1);
 			strv_setenv(&out->config_vars, k, v);
 		} else {
+			/* The Procfile's rules: the name reaches the formation, cgroup and
+			 * log names. It is not echoed: it may hold anything. */
+			if (!proctype_name_valid(k, strlen(k)))
+				return berr_fail(err, "bin/release: a process type name in '%s' (line %zu) is not valid: use letters, digits, '_' or '-'",
+						 what, map->start_mark.line + 1);
 			proctypes_set(&out->default_process_types, k, v);
 		}
 	}

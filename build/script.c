@@ -8,6 +8,7 @@
  * The build script runs in the build container as the build user with Heroku's
  * buildpack API: bin/detect BUILD_DIR, bin/compile BUILD_DIR CACHE_DIR ENV_DIR,
  * bin/release BUILD_DIR, each later buildpack sourcing the previous one's export. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,25 +34,44 @@ static char *expand_shorthand(const char *line)
 	return xstrdup(line);
 }
 
+/* .buildpacks, read beneath the source layer (no symlink, a regular file, bounded):
+ * the app's owner wrote it, so it may name URLs and shipped buildpacks only. */
 static int read_dot_buildpacks(const char *source_layer, struct strv *out, struct berr *err)
 {
 	autofree char *dir = layer_path(source_layer);
-	autofree char *path = xasprintf("%s/app/.buildpacks", dir);
+	autoclose int rootfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	autofree char *text = NULL;
-	char *save = NULL;
+	unsigned lineno = 0;
+	char *line, *next;
+	int found;
 
-	if (!path_exists(path))
-		return 0;
-	if (read_file(path, &text, NULL, err) < 0)
-		return berr_prefix(err, ".buildpacks");
-	for (char *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+	if (rootfd < 0)
+		return berr_sys(err, "open source layer %s", dir);
+	found = read_file_beneath(rootfd, "app/.buildpacks", ".buildpacks", BUILD_FILE_MAX, &text,
+				  NULL, err);
+	if (found <= 0)
+		return found;
+	for (line = text; line; line = next) {
+		autofree char *where = NULL;
+		autofree char *spec = NULL;
+		size_t len;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
 		while (*line == ' ' || *line == '\t')
 			line++;
-		size_t len = strlen(line);
-		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len = strlen(line);
+		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		if (*line)
-			strv_push_owned(out, expand_shorthand(line));
+		if (!*line)
+			continue;
+		where = xasprintf(".buildpacks line %u", lineno);
+		spec = expand_shorthand(line);
+		if (buildpack_spec_check_untrusted(spec, where, err) < 0)
+			return -1;
+		strv_push_owned(out, steal_ptr(spec));
 	}
 	return 0;
 }
@@ -63,9 +83,15 @@ int build_select_buildpacks(const struct build_request *req, struct strv *specs,
 
 	*detect = false;
 	if (url && *url) {
-		strv_push_owned(specs, expand_shorthand(url));
+		autofree char *spec = expand_shorthand(url);
+
+		/* A config var: the app's owner sets it, like the source. */
+		if (buildpack_spec_check_untrusted(spec, "BUILDPACK_URL", err) < 0)
+			return -1;
+		strv_push_owned(specs, steal_ptr(spec));
 		return 0;
 	}
+	/* buildpacks:set/add: the operator's, on the host; local paths allowed. */
 	if (req->buildpacks.n) {
 		for (size_t i = 0; i < req->buildpacks.n; i++)
 			strv_push_owned(specs, expand_shorthand(req->buildpacks.v[i]));
@@ -122,7 +148,7 @@ char *build_script(const struct strv *dirs, bool detect)
 		"\tfi\n"
 		"\tprev=$bp\n"
 		"done\n"
-		"if [ -f \"$build/Procfile\" ]; then cat \"$build/Procfile\" >\"$out/Procfile\"; fi\n"
+		"if [ -f \"$build/Procfile\" ]; then head -c %u \"$build/Procfile\" >\"$out/Procfile\"; fi\n"
 		"exit 0\n",
-		list, detect ? 1 : 0);
+		list, detect ? 1 : 0, BUILD_FILE_MAX + 1);
 }

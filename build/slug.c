@@ -96,9 +96,12 @@ static int write_config_vars(int appfd, const struct strv *vars, struct berr *er
 		text = next;
 	}
 	fd = openat(pd, "00_config_vars.sh", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    fchown(fd, BUILD_UID, BUILD_UID) < 0)
-		return berr_sys(err, "write /app/.profile.d/00_config_vars.sh");
+	if (fd < 0)
+		return berr_sys(err, "create /app/.profile.d/00_config_vars.sh");
+	if (write_all(fd, text, strlen(text), "/app/.profile.d/00_config_vars.sh", err) < 0)
+		return -1;
+	if (fchown(fd, BUILD_UID, BUILD_UID) < 0)
+		return berr_sys(err, "chown /app/.profile.d/00_config_vars.sh");
 	return 0;
 }
 

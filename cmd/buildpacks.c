@@ -1,4 +1,5 @@
-/* buildpacks.c - buildpacks:set|add|remove|list|clear and buildpacks:set-property. */
+/* buildpacks.c - buildpacks:add|set|remove|clear|list|report|set-property with
+ * Dokku's flags and output; the list rules are platform's (buildpack_list.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,181 +10,257 @@
 #include "images/images.h"
 #include "platform/platform.h"
 
-/* Parse "[--index N] APP [URL]"; index is 1-based, 0 when absent. */
-static int parse_index_args(int argc, char **argv, size_t *index, const char **app,
-			    const char **url)
+static int parse_index(const char *text, size_t *index)
 {
-	int i = 1;
 	uint64_t n = 0;
 	struct berr err;
 
 	*index = 0;
-	if (i < argc && !strcmp(argv[i], "--index")) {
-		if (i + 1 >= argc || parse_uint(argv[i + 1], 1000, &n, &err) < 0 || n == 0)
-			return -1;
-		*index = (size_t)n;
-		i += 2;
-	}
-	if (argc - i < 1 || argc - i > 2)
-		return -1;
-	*app = argv[i];
-	*url = argc - i == 2 ? argv[i + 1] : NULL;
+	if (!text)
+		return 0;
+	if (parse_uint(text, 1000000, &n, &err) < 0)
+		return cmd_fail("--index must be a positive number, not '%s'", text);
+	*index = (size_t)n;
 	return 0;
 }
 
-static int load(const char *app, struct app_settings *s, struct berr *err)
+/* Open the app named by pos[0]; exit status on failure. */
+static int open_app(int n, char **pos, struct app *app)
 {
-	if (app_require(app, err) < 0)
-		return -1;
-	return app_settings_load(app, s, err);
-}
-
-static void insert_at(struct strv *sv, size_t index, const char *value)
-{
-	strv_push(sv, value);
-	if (index == 0 || index > sv->n)
-		return;
-	char *v = sv->v[sv->n - 1];
-	memmove(&sv->v[index], &sv->v[index - 1], (sv->n - index) * sizeof(char *));
-	sv->v[index - 1] = v;
-}
-
-static int change_buildpacks(int argc, char **argv, bool replace_at_index)
-{
-	struct app_settings s;
 	struct berr err;
-	const char *app, *url;
-	size_t index;
 
-	if (parse_index_args(argc, argv, &index, &app, &url) < 0 || !url)
-		return cmd_fail("Usage: berth %s [--index N] APP BUILDPACK", argv[0]);
-	if (load(app, &s, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	for (size_t i = 0; i < s.buildpacks.n; i++)
-		if (!strcmp(s.buildpacks.v[i], url) && !replace_at_index) {
-			app_settings_free(&s);
-			return cmd_fail("The buildpack %s is already set on %s", url, app);
-		}
-	if (replace_at_index) {
-		/* buildpacks:set replaces the entry at the index (default: the first). */
-		size_t at = index ? index : 1;
-
-		if (at <= s.buildpacks.n) {
-			free(s.buildpacks.v[at - 1]);
-			s.buildpacks.v[at - 1] = xstrdup(url);
-		} else {
-			strv_push(&s.buildpacks, url);
-		}
-	} else {
-		insert_at(&s.buildpacks, index, url);
-	}
-	if (app_settings_save(app, &s, &err) < 0) {
-		app_settings_free(&s);
-		return cmd_fail("%s", err.msg);
-	}
-	app_settings_free(&s);
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (app_open(pos[0], 0, app, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
 	return 0;
+}
+
+static int add_or_set(int argc, char **argv, bool add)
+{
+	const char *index_text = NULL;
+	bool replace = false;
+	const struct opt opts[] = {
+		{ "--index", OPT_STR, &index_text },
+		{ add ? "" : "--replace", OPT_BOOL, &replace },
+		{ NULL, 0, NULL },
+	};
+	struct app app;
+	struct strv urls = { 0 };
+	struct berr err;
+	size_t index;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r;
+
+	if (n < 0 || parse_index(index_text, &index) != 0)
+		return 1;
+	if ((r = open_app(n, pos, &app)) != 0)
+		return r;
+	if (replace && index_text)
+		r = cmd_fail("The --index flag cannot be used with --replace");
+	else if (replace && n < 2)
+		r = cmd_fail("Must specify at least one buildpack, use buildpacks:clear to remove all buildpacks");
+	else if (!replace && n > 2)
+		r = cmd_fail(add ? "Too many arguments: add one buildpack at a time"
+				 : "Setting multiple buildpacks requires the --replace flag");
+	else if (n < 2)
+		r = cmd_fail("Must specify a buildpack");
+	/* Every buildpack is checked before the list changes. */
+	for (int i = 1; r == 0 && i < n; i++) {
+		char *url;
+
+		if (buildpack_url_normalize(pos[i], &url, &err) < 0)
+			r = cmd_fail("%s", err.msg);
+		else
+			strv_push_owned(&urls, url);
+	}
+	if (r == 0) {
+		int rc = replace ? buildpacks_replace(&app, &urls, &err)
+			 : add	 ? buildpacks_add(&app, urls.v[0], index, &err)
+				 : buildpacks_set(&app, urls.v[0], index, &err);
+
+		if (rc < 0)
+			r = cmd_fail("%s", err.msg);
+	}
+	strv_free(&urls);
+	app_close(&app);
+	return r;
 }
 
 int cmd_buildpacks_set(int argc, char **argv)
 {
-	return change_buildpacks(argc, argv, true);
+	return add_or_set(argc, argv, false);
 }
 
 int cmd_buildpacks_add(int argc, char **argv)
 {
-	return change_buildpacks(argc, argv, false);
+	return add_or_set(argc, argv, true);
 }
 
 int cmd_buildpacks_remove(int argc, char **argv)
 {
-	struct app_settings s;
-	struct strv kept = { 0 };
+	const char *index_text = NULL;
+	const struct opt opts[] = { { "--index", OPT_STR, &index_text }, { NULL, 0, NULL } };
+	struct app app;
 	struct berr err;
-	bool found = false;
+	autofree char *url = NULL;
+	autofree char *removed = NULL;
+	size_t index;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r;
 
-	if (argc != 3)
-		return cmd_fail("Usage: berth buildpacks:remove APP BUILDPACK");
-	if (load(argv[1], &s, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	for (size_t i = 0; i < s.buildpacks.n; i++) {
-		if (!strcmp(s.buildpacks.v[i], argv[2]))
-			found = true;
-		else
-			strv_push(&kept, s.buildpacks.v[i]);
-	}
-	strv_free(&s.buildpacks);
-	s.buildpacks = kept;
-	if (!found) {
-		app_settings_free(&s);
-		return cmd_fail("The buildpack %s is not set on %s", argv[2], argv[1]);
-	}
-	if (app_settings_save(argv[1], &s, &err) < 0) {
-		app_settings_free(&s);
-		return cmd_fail("%s", err.msg);
-	}
-	app_settings_free(&s);
-	return 0;
+	if (n < 0 || parse_index(index_text, &index) != 0)
+		return 1;
+	if ((r = open_app(n, pos, &app)) != 0)
+		return r;
+	if (n > 2 || (n == 2 && index_text))
+		r = cmd_fail("Please choose either index or Buildpack, but not both");
+	else if (n < 2 && !index)
+		r = cmd_fail("Must specify a buildpack to remove, either by index or URL");
+	if (r == 0 && n == 2 && buildpack_url_normalize(pos[1], &url, &err) < 0)
+		url = xstrdup(pos[1]);  /* a listed entry that no longer checks out */
+	if (r == 0 && buildpacks_remove(&app, url, index, &removed, &err) < 0)
+		r = cmd_fail("%s", err.msg);
+	if (r == 0)
+		ui_step_q("Removing %s", removed);
+	app_close(&app);
+	return r;
 }
 
 int cmd_buildpacks_clear(int argc, char **argv)
 {
-	struct app_settings s;
+	struct app app;
 	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, NULL, 0, pos), r;
 
-	if (argc != 2)
-		return cmd_fail("Usage: berth buildpacks:clear APP");
-	if (load(argv[1], &s, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	strv_free(&s.buildpacks);
-	if (app_settings_save(argv[1], &s, &err) < 0) {
-		app_settings_free(&s);
-		return cmd_fail("%s", err.msg);
-	}
-	app_settings_free(&s);
-	return 0;
+	if (n < 0)
+		return 1;
+	if ((r = open_app(n, pos, &app)) != 0)
+		return r;
+	if (buildpacks_clear(&app, &err) < 0)
+		r = cmd_fail("%s", err.msg);
+	app_close(&app);
+	return r;
 }
 
 int cmd_buildpacks_list(int argc, char **argv)
 {
-	struct app_settings s;
-	struct berr err;
+	struct app app;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, NULL, 0, pos), r;
 
-	if (argc != 2)
-		return cmd_fail("Usage: berth buildpacks:list APP");
-	if (load(argv[1], &s, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	ui_header("%s buildpack urls", argv[1]);
-	for (size_t i = 0; i < s.buildpacks.n; i++)
-		ui_detail("%s", s.buildpacks.v[i]);
-	app_settings_free(&s);
+	if (n < 0)
+		return 1;
+	if ((r = open_app(n, pos, &app)) != 0)
+		return r;
+	ui_step_q("%s buildpack urls", app.name);
+	for (size_t i = 0; i < app.settings.buildpacks.n; i++)
+		ui_detail("%s", app.settings.buildpacks.v[i]);
+	app_close(&app);
 	return 0;
 }
 
-/* buildpacks:set-property [--global|APP] stack NAME (no NAME: clear). */
+static int report_one(const char *name, const char *info_flag, const char *format)
+{
+	autofree char *global = NULL;
+	autofree char *computed = NULL;
+	autofree char *list = NULL;
+	struct berr err;
+	struct app app;
+	int r;
+
+	if (global_setting_get("stack", &global, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (!name) {
+		struct report_row rows[] = { { "--buildpacks-global-stack", global } };
+
+		return report_print("--global", "buildpacks", rows, ARRAY_SIZE(rows), info_flag, format);
+	}
+	if (app_open(name, 0, &app, &err) < 0)
+		return cmd_fail_app(name, &err);
+	/* What a deploy would build on; empty when no stack can be chosen yet. */
+	if (app_stack(&app.settings, &computed, &err) < 0)
+		computed = NULL;
+	list = xstrdup("");
+	for (size_t i = 0; i < app.settings.buildpacks.n; i++) {
+		char *next = xasprintf("%s%s%s", list, i ? "," : "", app.settings.buildpacks.v[i]);
+
+		free(list);
+		list = next;
+	}
+	struct report_row rows[] = {
+		{ "--buildpacks-computed-stack", computed },
+		{ "--buildpacks-global-stack", global },
+		{ "--buildpacks-list", list },
+		{ "--buildpacks-stack", app.settings.stack },
+	};
+	r = report_print(name, "buildpacks", rows, ARRAY_SIZE(rows), info_flag, format);
+	app_close(&app);
+	return r;
+}
+
+int cmd_buildpacks_report(int argc, char **argv)
+{
+	const char *format = "stdout";
+	bool global = false;
+	const struct opt opts[] = {
+		{ "--format", OPT_STR, &format },
+		{ "--global", OPT_BOOL, &global },
+		{ NULL, 0, NULL },
+	};
+	const char *info_flag = NULL;
+	struct strv apps = { 0 };
+	struct berr err;
+	char *pos[argc + 1];
+	int n, r = 0;
+
+	if (report_split_flag(&argc, argv, &info_flag) != 0)
+		return 1;
+	n = args_parse(argc, argv, opts, 0, pos);
+	if (n < 0)
+		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (global || n == 1)
+		return report_one(global ? NULL : pos[0], info_flag, format);
+	if (app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (apps.n == 0)
+		ui_warn("You haven't deployed any applications yet");
+	for (size_t i = 0; i < apps.n && r == 0; i++)
+		r = report_one(apps.v[i], info_flag, format);
+	strv_free(&apps);
+	return r;
+}
+
+/* buildpacks:set-property [--global|APP] stack [NAME] (no NAME: clear). */
 int cmd_buildpacks_set_property(int argc, char **argv)
 {
-	struct app_settings s;
+	bool global = false;
+	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
+	struct app app;
 	struct berr err;
-	const char *value = argc == 4 ? argv[3] : NULL;
+	const char *value;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r = 0, first;
 
-	if ((argc != 3 && argc != 4) || strcmp(argv[2], "stack"))
-		return cmd_fail("Usage: berth buildpacks:set-property [--global|APP] stack [STACK]");
+	if (n < 0)
+		return 1;
+	first = global ? 0 : 1;
+	if (n < first + 1 || n > first + 2)
+		return cmd_fail("Usage: berth buildpacks:set-property [--global|<app>] stack [<stack>]");
+	if (strcmp(pos[first], "stack"))
+		return cmd_fail("Invalid property specified, valid properties include: stack");
+	value = n == first + 2 && *pos[first + 1] ? pos[first + 1] : NULL;
+	if (!global && app_open(pos[0], 0, &app, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
 	if (value && !stack_exists(value))
-		return cmd_fail("Stack %s does not exist; see 'berth stacks:list'", value);
-	if (!strcmp(argv[1], "--global")) {
-		if (global_setting_set("stack", value, &err) < 0)
-			return cmd_fail("%s", err.msg);
-		return 0;
-	}
-	if (load(argv[1], &s, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	free(s.stack);
-	s.stack = value ? xstrdup(value) : NULL;
-	if (app_settings_save(argv[1], &s, &err) < 0) {
-		app_settings_free(&s);
-		return cmd_fail("%s", err.msg);
-	}
-	app_settings_free(&s);
-	return 0;
+		ui_warn("Stack %s does not exist yet: create or import it before the next deploy (see 'berth stacks:list')",
+			value);
+	if (buildpacks_set_stack(global ? NULL : &app, value, &err) < 0)
+		r = cmd_fail("%s", err.msg);
+	if (!global)
+		app_close(&app);
+	return r;
 }

@@ -5,20 +5,78 @@
 #ifndef BERTH_CMD_COMMANDS_H
 #define BERTH_CMD_COMMANDS_H
 
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/util.h"
+
+enum {
+	CMD_APP = 1,  /* takes an app first: the global --app APP is inserted there */
+};
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *usage;    /* arguments, shown by `berth help` */
+	const char *usage;    /* arguments, Dokku-style ("<app> KEY"), for help */
 	const char *summary;  /* one line */
+	unsigned flags;
 };
 
-/* The table, terminated by an entry with name == NULL. */
+/* A group of commands ("apps" for apps:*), as `berth help` lists them. */
+struct topic {
+	const char *name;
+	const char *summary;  /* Dokku's description where Dokku has the topic */
+};
+
+/* The tables, each terminated by an entry with name == NULL. */
 extern const struct command berth_commands[];
+extern const struct topic berth_topics[];
 
 const struct command *command_find(const char *name);
+const struct topic *topic_find(const char *name);
+/* `berth TOPIC:help`: Usage line, description, the topic's commands. */
+void help_topic(const struct topic *t);
 
 /* Print " !     <msg>" and return 1: the common way a command fails. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Fail on an error about app: exit 20 when the app does not exist (as Dokku
+ * does), else 1. */
+int cmd_fail_app(const char *app, const struct berr *err);
+
+/* The name the user called us by: "dokku" when berth is installed under
+ * Dokku's name (a symlink), else "berth"; help and errors say it. */
+extern const char *cmd_name;
+
+/* Global flags (before the command): --force, --quiet (ui_quiet), --trace. */
+extern bool cmd_force;
+
+/* Options as Dokku's commands take them: anywhere among the arguments (until
+ * "--"), as "--name VALUE" or "--name=VALUE". */
+enum opt_kind { OPT_BOOL, OPT_STR, OPT_LIST };
+struct opt {
+	const char *name;     /* "--format", or a short "-e" */
+	enum opt_kind kind;
+	void *out;            /* bool *, const char **, struct strv * */
+};
+enum {
+	ARGS_STOP = 1,        /* options end at the second positional (run APP CMD...) */
+	ARGS_DASH_DASH = 2,   /* keep a "--" as a positional (git:from-archive APP --) */
+};
+/* Fills pos[] (room for argc entries) with the positional arguments and
+ * returns their count; on a bad option prints the error and returns -1. */
+int args_parse(int argc, char **argv, const struct opt *opts, unsigned flags, char **pos);
+
+/* *:report as Dokku prints it. rows[i].flag is "--buildpacks-list". With
+ * info_flag, only that value; format "json" gives an object with the flags
+ * both with and without the type prefix. */
+struct report_row {
+	const char *flag;
+	const char *value;  /* NULL prints as empty */
+};
+/* Take a report's own --FLAG out of argv (it is not an option to parse). */
+int report_split_flag(int *argc, char **argv, const char **info_flag);
+int report_print(const char *name, const char *type, const struct report_row *rows, size_t n,
+		 const char *info_flag, const char *format);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -27,6 +85,17 @@ int cmd_runtime_run(int argc, char **argv);
 int cmd_apps_create(int argc, char **argv);
 int cmd_apps_list(int argc, char **argv);
 int cmd_apps_exists(int argc, char **argv);
+int cmd_apps_destroy(int argc, char **argv);
+int cmd_apps_lock(int argc, char **argv);
+int cmd_apps_locked(int argc, char **argv);
+int cmd_apps_unlock(int argc, char **argv);
+int cmd_apps_report(int argc, char **argv);
+int cmd_apps(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_config_clear(int argc, char **argv);
+int cmd_config_export(int argc, char **argv);
+int cmd_config_import(int argc, char **argv);
+int cmd_buildpacks_report(int argc, char **argv);
 int cmd_config_set(int argc, char **argv);
 int cmd_config_get(int argc, char **argv);
 int cmd_config_unset(int argc, char **argv);

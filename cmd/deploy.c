@@ -1,7 +1,10 @@
 /* deploy.c - git:from-archive, ps:rebuild and run. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -59,67 +62,266 @@ static int spool_archive(const char *where, int *out, char digest[SHA256_HEX_LEN
 	return 0;
 }
 
+/* Dokku's "no changes" answer: the archive is the active release's source and
+ * the config vars and stack it was built with are still the app's. (Dokku
+ * looks at the source alone; berth also rebuilds for a config var set with
+ * --no-restart. A buildpack change needs ps:rebuild, as in Dokku.) */
+static bool source_unchanged(const char *app, const char *digest)
+{
+	struct release cur;
+	struct app_settings s;
+	struct strv config = { 0 };
+	autofree char *stack = NULL;
+	struct berr ignored;
+	bool same;
+
+	if (release_current(app, &cur, &ignored) < 0)
+		return false;
+	strv_sort(&cur.config);
+	same = cur.version && cur.source_version && !strcmp(cur.source_version, digest) &&
+	       config_load_merged(app, &config, &ignored) == 0 && config.n == cur.config.n;
+	for (size_t i = 0; same && i < config.n; i++)
+		same = !strcmp(config.v[i], cur.config.v[i]);
+	if (same && app_settings_load(app, &s, &ignored) == 0) {
+		same = app_stack(&s, &stack, &ignored) == 0 && cur.stack && !strcmp(stack, cur.stack);
+		app_settings_free(&s);
+	} else {
+		same = false;
+	}
+	strv_free(&config);
+	release_free(&cur);
+	return same;
+}
+
 int cmd_git_from_archive(int argc, char **argv)
 {
+	const char *type = "tar";
+	const struct opt opts[] = { { "--archive-type", OPT_STR, &type }, { NULL, 0, NULL } };
 	char digest[SHA256_HEX_LEN + 1];
 	autoclose int fd = -1;
 	struct berr err;
+	const char *where;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, ARGS_DASH_DASH, pos);
 
-	/* Dokku's --archive-type tar|tar.gz|zip is accepted; libarchive detects the
-	 * format and compression by itself. */
-	if (argc >= 3 && !strcmp(argv[1], "--archive-type")) {
-		if (strcmp(argv[2], "tar") && strcmp(argv[2], "tar.gz") && strcmp(argv[2], "zip"))
-			return cmd_fail("git:from-archive: --archive-type must be tar, tar.gz or zip");
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc != 3)
-		return cmd_fail("Usage: berth git:from-archive [--archive-type tar|tar.gz|zip] APP FILE|URL|-");
-	if (app_require(argv[1], &err) < 0 || spool_archive(argv[2], &fd, digest, &err) < 0 ||
-	    deploy_archive(argv[1], fd, digest, &err) < 0)
+	if (n < 0)
+		return 1;
+	/* libarchive finds the format and compression itself; the type is checked
+	 * as Dokku checks it. */
+	if (strcmp(type, "tar") && strcmp(type, "tar.gz") && strcmp(type, "zip"))
+		return cmd_fail("Invalid archive type specified, valid archive types include: tar, tar.gz, zip");
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (n < 2)
+		return cmd_fail("Please specify an archive url or -- to fetch the archive from stdin");
+	/* [<git-username> <git-email>] name Dokku's commit; berth keeps no git
+	 * history of archives, so they are accepted and unused. */
+	if (n > 4)
+		return cmd_fail("Unexpected argument(s): %s", pos[4]);
+	where = !strcmp(pos[1], "--") ? "-" : pos[1];
+	if (!strcmp(where, "-"))
+		ui_step("Fetching %s file from stdin", type);
+	else if (str_has_prefix(where, "http://") || str_has_prefix(where, "https://"))
+		ui_step("Downloading %s file from %s", type, where);
+	if (spool_archive(where, &fd, digest, &err) < 0)
 		return cmd_fail("%s", err.msg);
+	if (source_unchanged(pos[0], digest)) {
+		ui_warn("No changes detected, skipping git commit");
+		ui_warn("Call 'ps:rebuild' on app to rebuild the app from existing source");
+		return 0;
+	}
+	if (deploy_archive(pos[0], fd, digest, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
 	return 0;
+}
+
+/* Rebuild apps up to parallel at a time, each in a child of its own. */
+static int rebuild_all(size_t parallel)
+{
+	struct strv apps = { 0 };
+	struct berr err;
+	size_t running = 0;
+	int failed = 0;
+
+	if (app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	for (size_t i = 0; i <= apps.n; i++) {
+		struct release cur;
+		pid_t pid;
+		int status;
+
+		/* Wait for a slot, or, at the end, for every child. */
+		while (running > 0 && (running >= parallel || i == apps.n)) {
+			if (wait(&status) < 0)
+				break;
+			running--;
+			failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		}
+		if (i == apps.n)
+			break;
+		if (release_current(apps.v[i], &cur, &err) < 0 || cur.version == 0) {
+			ui_step_q("Skipping %s: not deployed", apps.v[i]);
+			release_free(&cur);
+			continue;
+		}
+		release_free(&cur);
+		fflush(NULL);
+		pid = parallel > 1 ? fork() : 0;
+		if (pid < 0) {
+			failed = 1;
+			cmd_fail("fork: %s", strerror(errno));
+			continue;
+		}
+		if (pid == 0) {
+			int r = deploy_rebuild(apps.v[i], &err) < 0 ? cmd_fail("%s", err.msg) : 0;
+
+			if (parallel <= 1) {
+				failed |= r;
+				continue;
+			}
+			fflush(NULL);
+			_exit(r);
+		}
+		running++;
+	}
+	strv_free(&apps);
+	return failed ? 1 : 0;
 }
 
 int cmd_ps_rebuild(int argc, char **argv)
 {
+	bool all = false;
+	const char *parallel_text = NULL;
+	const struct opt opts[] = {
+		{ "--all", OPT_BOOL, &all },
+		{ "--parallel", OPT_STR, &parallel_text },
+		{ NULL, 0, NULL },
+	};
+	uint64_t parallel = 1;
 	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
 
-	if (argc != 2)
-		return cmd_fail("Usage: berth ps:rebuild APP");
-	if (deploy_rebuild(argv[1], &err) < 0)
-		return cmd_fail("%s", err.msg);
+	if (n < 0)
+		return 1;
+	/* Dokku's --parallel -1 means one per CPU. */
+	if (parallel_text && !strcmp(parallel_text, "-1"))
+		parallel = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+	else if (parallel_text && (parse_uint(parallel_text, 1024, &parallel, &err) < 0 || !parallel))
+		return cmd_fail("--parallel must be a positive number or -1");
+	if (all) {
+		if (n)
+			return cmd_fail("Specify either --all or an app, not both");
+		return rebuild_all((size_t)parallel);
+	}
+	if (n != 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (deploy_rebuild(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
 	return 0;
+}
+
+/* The words after the first, single-quoted for the shell the command runs in. */
+static char *append_quoted(const char *command, char **words, int n)
+{
+	char *s = xstrdup(command);
+
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(s);
+		size_t extra = 3;
+
+		for (const char *p = words[i]; *p; p++)
+			extra += *p == '\'' ? 4 : 1;
+		s = xrealloc(s, len + extra + 1);
+		char *o = s + len;
+		*o++ = ' ';
+		*o++ = '\'';
+		for (const char *p = words[i]; *p; p++) {
+			if (*p == '\'') {
+				memcpy(o, "'\\''", 4);
+				o += 4;
+			} else {
+				*o++ = *p;
+			}
+		}
+		*o++ = '\'';
+		*o = '\0';
+	}
+	return s;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct strv env = { 0 }, command = { 0 };
+	struct strv env = { 0 }, user_env = { 0 }, command = { 0 };
+	bool no_tty = false, force_tty = false;
+	const char *ttl = NULL;
+	const struct opt opts[] = {
+		{ "--env", OPT_LIST, &user_env },
+		{ "-e", OPT_LIST, &user_env },
+		{ "--no-tty", OPT_BOOL, &no_tty },
+		{ "--force-tty", OPT_BOOL, &force_tty },
+		{ "--ttl-seconds", OPT_STR, &ttl },
+		{ NULL, 0, NULL },
+	};
+	struct release cur;
 	struct berr err;
-	int i = 1, status = 0;
+	uint64_t seconds;
+	const char *proc = NULL;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos), status = 0;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
+	if (n < 0)
+		goto out_fail;
+	if (ttl && (parse_uint(ttl, UINT32_MAX, &seconds, &err) < 0 || !seconds)) {
+		status = cmd_fail("--ttl-seconds must be a positive integer");
+		goto out;
+	}
+	if (no_tty && force_tty) {
+		status = cmd_fail("Cannot specify both --force-tty and --no-tty");
+		goto out;
+	}
+	if (n < 1) {
+		status = cmd_fail("Please specify an app to run the command on");
+		goto out;
+	}
+	if (app_require(pos[0], &err) < 0) {
+		status = cmd_fail_app(pos[0], &err);
+		goto out;
+	}
+	if (n < 2 || (n == 2 && !strcmp(pos[1], "--"))) {
+		status = cmd_fail("Please specify a command to run");
+		goto out;
+	}
+	int first = strcmp(pos[1], "--") ? 1 : 2;
+	/* A first word naming a Procfile process type runs that type's command. */
+	if (release_current(pos[0], &cur, &err) == 0) {
+		const char *c = proctypes_get(&cur.procs, pos[first]);
+
+		if (c) {
+			ui_step_q("Found '%s' in Procfile, running that command", pos[first]);
+			strv_push_owned(&command, append_quoted(c, pos + first + 1, n - first - 1));
+			proc = c;
 		}
-		if ((!strcmp(argv[i], "-e") || !strcmp(argv[i], "--env")) && i + 1 < argc) {
-			strv_push(&env, argv[++i]);
-			continue;
-		}
-		strv_free(&env);
-		return cmd_fail("run: unknown option %s; usage: berth run [-e KEY=VALUE] APP COMMAND...", argv[i]);
+		release_free(&cur);
 	}
-	if (argc - i < 2) {
-		strv_free(&env);
-		return cmd_fail("Usage: berth run [-e KEY=VALUE] APP COMMAND...");
-	}
-	for (int a = i + 1; a < argc; a++)
-		strv_push(&command, argv[a]);
-	if (app_run_oneoff(argv[i], &command, &env, &status, &err) < 0) {
-		status = cmd_fail("%s", err.msg);
-	}
+	if (!proc)
+		for (int a = first; a < n; a++)
+			strv_push(&command, pos[a]);
+	/* DYNO=run.N with N varying from run to run, as Dokku numbers one-off
+	 * containers; a user's --env DYNO=... still wins. */
+	strv_push_owned(&env, xasprintf("DYNO=run.%d", 1 + (int)((getpid() ^ time(NULL)) % 32767)));
+	for (size_t i = 0; i < user_env.n; i++)
+		strv_push(&env, user_env.v[i]);
+	if (app_run_oneoff(pos[0], &command, &env, &status, &err) < 0)
+		status = cmd_fail_app(pos[0], &err);
+	goto out;
+out_fail:
+	status = 1;
+out:
 	strv_free(&env);
+	strv_free(&user_env);
 	strv_free(&command);
 	return status;
 }

@@ -7,8 +7,12 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -160,6 +164,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return 0;
 }
 
+int write_all(int fd, const void *data, size_t len, const char *what, struct berr *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_sys(err, "write %s", what);
+		if (n == 0)
+			return berr_fail(err, "write %s: no space written", what);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int write_file_at(int dirfd, const char *name, const char *data, struct berr *err)
 {
 	autoclose int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
@@ -181,7 +204,7 @@ int write_file(const char *path, const char *data, struct berr *err)
 	return write_file_at(AT_FDCWD, path, data, err);
 }
 
-int read_fd(int fd, char **out, size_t *len, struct berr *err)
+int read_fd_max(int fd, size_t max, char **out, size_t *len, struct berr *err)
 {
 	size_t cap = 4096, n = 0;
 	autofree char *buf = xmalloc(cap);
@@ -201,12 +224,19 @@ int read_fd(int fd, char **out, size_t *len, struct berr *err)
 		if (r == 0)
 			break;
 		n += r;
+		if (n > max)
+			return berr_fail(err, "larger than %zu bytes", max);
 	}
 	buf[n] = '\0';
 	if (len)
 		*len = n;
 	*out = steal_ptr(buf);
 	return 0;
+}
+
+int read_fd(int fd, char **out, size_t *len, struct berr *err)
+{
+	return read_fd_max(fd, SIZE_MAX, out, len, err);
 }
 
 int read_file_at(int dirfd, const char *name, char **out, size_t *len, struct berr *err)
@@ -256,6 +286,122 @@ int copy_file(const char *src, const char *dst, mode_t mode, struct berr *err)
 	if (fchmod(out, mode) < 0)
 		return berr_sys(err, "chmod %s", dst);
 	return 0;
+}
+
+int openat_beneath(int dirfd, const char *path, int flags, struct berr *err)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	if (fd >= 0)
+		return fd;
+	/* openat2's answers to a symlink on the way and to a way out. */
+	if (errno == ELOOP)
+		return berr_sys(err, "%s is a symbolic link or lies behind one; berth follows none here",
+				path);
+	if (errno == EXDEV)
+		return berr_sys(err, "%s leaves its directory", path);
+	return berr_sys(err, "open %s", path);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+int read_file_beneath(int dirfd, const char *path, const char *what, size_t max, char **out,
+		      size_t *len, struct berr *err)
+{
+	/* O_PATH first: the type is checked before anything is opened for reading,
+	 * which would block on a FIFO or act on a device. */
+	autoclose int pfd = openat_beneath(dirfd, path, O_PATH, err);
+	autoclose int fd = -1;
+	char self[64];
+	struct stat st;
+
+	if (pfd < 0) {
+		if (err->errnum == ENOENT)
+			return 0;
+		return berr_prefix(err, "%s", what);
+	}
+	if (fstat(pfd, &st) < 0)
+		return berr_sys(err, "%s", what);
+	if (!S_ISREG(st.st_mode))
+		return berr_fail(err, "%s is %s; berth reads it only as a regular file", what,
+				 file_kind(st.st_mode));
+	if ((uint64_t)st.st_size > max)
+		return berr_fail(err, "%s is larger than %zu bytes", what, max);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_sys(err, "open %s", what);
+	if (read_fd_max(fd, max, out, len, err) < 0)
+		return berr_prefix(err, "%s", what);
+	return 1;
+}
+
+int workdir_create(const char *parent, const char *what, char **path, int *lockfd,
+		   struct berr *err)
+{
+	if (mkdir_p(parent, 0700, err) < 0)
+		return -1;
+	if (chmod(parent, 0700) < 0)
+		return berr_sys(err, "make %s root-only", parent);
+	for (int tries = 0; tries < 100; tries++) {
+		autofree char *tmpl = xasprintf("%s/work-%s-XXXXXX", parent, what);
+		autoclose int fd = -1;
+		struct stat st;
+
+		if (!mkdtemp(tmpl))
+			return berr_sys(err, "create %s", tmpl);
+		fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0)
+			return berr_sys(err, "lock %s", tmpl);
+		/* Between mkdtemp and flock a cleaner may take it for a leftover. */
+		if (st.st_nlink == 0)
+			continue;
+		*path = steal_ptr(tmpl);
+		*lockfd = steal_fd(&fd);
+		return 0;
+	}
+	return berr_fail(err, "create a work directory in %s: it was removed each time", parent);
+}
+
+void workdir_remove_stale(const char *parent)
+{
+	autoclosedir DIR *d = opendir(parent);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		autoclose int fd = -1;
+		struct berr ignored;
+
+		if (strncmp(de->d_name, "work-", 5))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* A lock nobody holds: its maker and every child it forked are gone. */
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		rm_rf_at(dirfd(d), de->d_name, &ignored);
+	}
 }
 
 int path_exists(const char *path)

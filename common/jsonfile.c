@@ -36,7 +36,8 @@ int json_file_save(const char *path, const json_t *obj, struct berr *err)
 		return berr_fail(err, "write %s: out of memory", path);
 	text[len] = '\n';
 	text[len + 1] = '\0';
-	return write_file_atomic(path, text, len + 1, 0644, err);
+	/* State files (config vars are secrets) are root's alone. */
+	return write_file_atomic(path, text, len + 1, 0600, err);
 }
 
 const char *json_get_str(const json_t *obj, const char *key)

@@ -282,6 +282,11 @@ int images_gc(const struct images_progress *progress, struct strv *freed, uint64
 	remove_leftovers("layers", ".tmp-", true);
 	remove_leftovers("tmp", "import-", true);
 	remove_leftovers("tmp", "debian-", true);
+	{
+		autofree char *tmp = store_path("tmp");
+
+		workdir_remove_stale(tmp);  /* killed deploys' build dirs (common/fs.h) */
+	}
 	if (layer_list(&layers, err) < 0 || refs_all_ids(&used, err) < 0 ||
 	    leases_scan(&leased, true, err) < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -26,13 +27,13 @@ int app_name_check(const char *name, struct berr *err)
 	size_t len = name ? strlen(name) : 0;
 
 	if (len == 0)
-		return berr_fail(err, "an app name is required");
-	if (len > APP_NAME_MAX)
-		return berr_fail(err, "App name '%.*s...' is too long: at most %d characters", 20,
-				 name, APP_NAME_MAX);
+		return berr_fail(err, "Please specify an app to run the command on");
 	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')) ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
-		return berr_fail(err, "App name must begin with a lowercase letter or digit and contain only lowercase letters, digits and dashes");
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != len)
+		return berr_fail(err, "App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+	if (len > APP_NAME_MAX)
+		return berr_fail(err, "App name '%.20s...' is too long: at most %d characters", name,
+				 APP_NAME_MAX);
 	return 0;
 }
 
@@ -108,6 +109,7 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 		s->stack = xstrdup(v);
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
+	s->created_at = (long long)json_get_int(obj, "created_at", 0);
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
 	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0)
 		s->id_slot = 0;  /* damaged: reported below */
@@ -130,6 +132,8 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "stack", json_string(s->stack));
 	if (s->deploy_branch)
 		json_object_set_new(obj, "deploy_branch", json_string(s->deploy_branch));
+	if (s->created_at)
+		json_object_set_new(obj, "created_at", json_integer(s->created_at));
 	json_object_set_new(obj, "buildpacks", strv_to_json(&s->buildpacks));
 	json_object_set_new(obj, "formation", strv_to_json(&s->formation));
 	r = json_file_save(path, obj, err);
@@ -175,12 +179,12 @@ static int app_write_initial(const char *dir, unsigned slot, struct berr *err)
 	autofree char *releases = xasprintf("%s/releases", dir);
 	autofree char *settings = xasprintf("%s/settings.json", dir);
 	autofree char *config = xasprintf("%s/config.json", dir);
-	json_t *obj = json_pack("{s:i, s:[], s:[]}", "id_slot", (json_int_t)slot, "buildpacks",
-				"formation");
+	json_t *obj = json_pack("{s:i, s:I, s:[], s:[]}", "id_slot", (json_int_t)slot,
+				"created_at", (json_int_t)time(NULL), "buildpacks", "formation");
 	json_t *cfg = json_object();
 	int r = -1;
 
-	if (mkdir(releases, 0755) < 0)
+	if (mkdir(releases, 0700) < 0)
 		berr_sys(err, "create %s", releases);
 	else if (json_file_save(settings, obj, err) == 0 && json_file_save(config, cfg, err) == 0)
 		r = 0;
@@ -199,8 +203,11 @@ int app_create(const char *app, struct berr *err)
 	struct berr ignored;
 	unsigned slot = 0;
 
-	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0755, err) < 0)
+	/* App state (config vars are secrets) is root's alone: 0700 directories. */
+	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0700, err) < 0)
 		return -1;
+	if (chmod(apps_dir, 0700) < 0)
+		return berr_sys(err, "make %s root-only", apps_dir);
 	/* Serialise creations so two apps never take the same id range. */
 	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
@@ -212,7 +219,7 @@ int app_create(const char *app, struct berr *err)
 		return -1;
 	/* Built aside and renamed in: an app exists whole or not at all. */
 	tmp = xasprintf("%s/.new-%s.%d", apps_dir, app, getpid());
-	if (mkdir(tmp, 0755) < 0)
+	if (mkdir(tmp, 0700) < 0)
 		return berr_sys(err, "create %s", tmp);
 	if (app_write_initial(tmp, slot, err) < 0) {
 		rm_rf(tmp, &ignored);
@@ -297,6 +304,36 @@ int global_setting_set(const char *key, const char *value, struct berr *err)
 	return r;
 }
 
+#define DEPLOY_LOCKED_MARKER "deploy.locked"
+
+bool app_deploy_locked(const char *app)
+{
+	autofree char *marker = app_path(app, DEPLOY_LOCKED_MARKER);
+
+	return path_exists(marker);
+}
+
+int app_set_deploy_locked(const char *app, bool locked, struct berr *err)
+{
+	autofree char *marker = app_path(app, DEPLOY_LOCKED_MARKER);
+
+	if (locked)
+		return write_file_atomic(marker, "", 0, 0600, err);
+	if (unlink(marker) < 0 && errno != ENOENT)
+		return berr_sys(err, "remove %s", marker);
+	return 0;
+}
+
+bool app_deploy_running(const char *app)
+{
+	autofree char *path = app_path(app, "deploy.lock");
+	autoclose int lock = open(path, O_RDWR | O_CLOEXEC);
+
+	if (lock < 0)
+		return false;
+	return flock(lock, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 int app_lock_deploy(const char *app, int *fd, struct berr *err)
 {
 	autofree char *path = app_path(app, "deploy.lock");
@@ -310,6 +347,10 @@ int app_lock_deploy(const char *app, int *fd, struct berr *err)
 					 app);
 		return berr_sys(err, "lock %s", path);
 	}
+	/* Checked under the lock, so an apps:lock that lands before it is seen. */
+	if (app_deploy_locked(app))
+		return berr_fail(err, "App %s is locked for deployment; unlock it with 'apps:unlock %s'",
+				 app, app);
 	*fd = steal_fd(&lock);
 	return 0;
 }

@@ -6,11 +6,29 @@
  * succeeded: a failed deploy leaves the running release untouched. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/paths.h"
 #include "common/ui.h"
 #include "platform/internal.h"
+
+/* Before a deploy: remove what killed deploys left in $BERTH_ROOT/tmp (their work
+ * dirs hold config vars in clear; live ones are locked and kept), and make the
+ * app's state root's alone where an older berth left it open (0755). */
+static int deploy_prepare(const char *app, struct berr *err)
+{
+	autofree char *tmp = xasprintf("%s/tmp", berth_root());
+	autofree char *apps = xasprintf("%s/apps", berth_root());
+	autofree char *dir = app_path(app, NULL);
+
+	workdir_remove_stale(tmp);
+	if (chmod(apps, 0700) < 0 || chmod(dir, 0700) < 0)
+		return berr_sys(err, "make the state of app %s root-only", app);
+	return 0;
+}
 
 /* First deploy: web=1 when there is a web process, every other type 0. */
 static int set_default_formation(const char *app, const struct proctypes *procs,
@@ -93,7 +111,7 @@ static int deploy_locked(const char *app, const char *source_layer, const char *
 	req.cache_dir = cache;
 	req.host_id_base = app_host_id_base(&s);
 	req.reuse_key = cur.build_key;
-	if (config_load(app, &req.config, err) < 0)
+	if (config_load_merged(app, &req.config, err) < 0)
 		goto out;
 	ui_step("Building %s on stack %s", app, stack);
 	if (build_run(&req, &res, err) < 0)
@@ -122,7 +140,7 @@ static int deploy_locked(const char *app, const char *source_layer, const char *
 	if (release_create(app, &rel, err) < 0)
 		goto out;
 	if (release_phase(app, &rel, err) < 0) {
-		struct berr ignored;
+		struct berr ignored = { 0 };
 
 		release_discard(app, rel.version, &ignored);
 		goto out;
@@ -148,10 +166,11 @@ int deploy_archive(const char *app, int fd, const char *source_version, struct b
 	char layer[LAYER_ID_HEX + 1];
 	autofree char *desc = NULL;
 
-	if (app_require(app, err) < 0 || app_lock_deploy(app, &lock, err) < 0)
+	if (app_require(app, err) < 0 || app_lock_deploy(app, &lock, err) < 0 ||
+	    deploy_prepare(app, err) < 0)
 		return -1;
 	struct strv held = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	int r;
 
 	ui_step("Unpacking source");
@@ -176,7 +195,7 @@ int deploy_rebuild(const char *app, struct berr *err)
 	int r;
 
 	if (app_require(app, err) < 0 || app_lock_deploy(app, &lock, err) < 0 ||
-	    release_current(app, &cur, err) < 0)
+	    deploy_prepare(app, err) < 0 || release_current(app, &cur, err) < 0)
 		return -1;
 	if (cur.version == 0 || !cur.source_layer) {
 		release_free(&cur);

@@ -11,4 +11,7 @@ void process_argv(struct strv *argv, const struct strv *command);
 int release_spec(const char *app, const struct release *rel, struct runtime_spec *spec,
 		 struct berr *err);
 
+/* Open (creating) name in dirfd and take an exclusive flock on it, waiting. */
+int platform_flock_at(int dirfd, const char *name, int *fd, struct berr *err);
+
 #endif

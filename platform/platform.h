@@ -7,6 +7,9 @@
  *   cache/          the build cache, kept between builds
  *   deploy.lock     held (flock) while a deploy runs; the kernel drops it when
  *                   the holder dies, so a killed build never leaves it behind
+ *   state.lock      held (flock) only around a read-modify-write of config.json
+ *                   or settings.json (struct app, APP_LOCKED)
+ * $BERTH_ROOT/config.json holds the global config vars (config:set --global).
  * Files are written atomically. */
 #ifndef BERTH_PLATFORM_H
 #define BERTH_PLATFORM_H
@@ -18,8 +21,9 @@
 #include "common/err.h"
 #include "common/util.h"
 
-/* Dokku's rules, stricter: lowercase letters, digits and dashes, starting with a
- * letter or digit, at most 63 characters (a DNS label). */
+/* Dokku's rule, ^[a-z0-9][a-z0-9.-]*$ (lowercase letters, digits, dots and
+ * dashes, starting with a letter or digit), and at most 63 characters: the name
+ * is the containers' hostname. */
 int app_name_check(const char *name, struct berr *err);
 /* $BERTH_ROOT/apps/<app>[/<sub>]; the caller frees. */
 char *app_path(const char *app, const char *sub);
@@ -34,6 +38,7 @@ struct app_settings {
 	char *stack;              /* NULL: the global default */
 	struct strv buildpacks;   /* buildpacks:set/add; empty: .buildpacks or detect */
 	char *deploy_branch;      /* NULL: main */
+	long long created_at;     /* Unix time of apps:create; 0 when unknown */
 	struct strv formation;    /* TYPE=COUNT */
 };
 
@@ -45,17 +50,92 @@ uid_t app_host_id_base(const struct app_settings *s);
  * stack there is. */
 int app_stack(const struct app_settings *s, char **stack, struct berr *err);
 
+/* An open app: what an operation needs, opened once and passed down.
+ * app_open() checks the name and that the app exists ("App X does not exist").
+ * With APP_LOCKED it takes the app's state lock before loading the settings and
+ * holds it until app_close() (or app_unlock()): every read-modify-write of
+ * config.json or settings.json happens under it. The lock is short-lived and
+ * separate from the deploy lock, so an edit never waits for a build. */
+struct app {
+	char *name;
+	int dirfd;                     /* O_PATH of $BERTH_ROOT/apps/<name> */
+	struct app_settings settings;  /* as loaded by app_open() */
+	int lock_fd;                   /* the state lock while held, else -1 */
+};
+
+enum { APP_LOCKED = 1 };
+
+int app_open(const char *name, int flags, struct app *app, struct berr *err);
+void app_close(struct app *app);
+int app_lock(struct app *app, struct berr *err);
+void app_unlock(struct app *app);
+/* Save app->settings; only under the state lock. */
+int app_save(struct app *app, struct berr *err);
+/* One read-modify-write of the settings: under the state lock (taken and
+ * dropped here unless the caller holds it), reload app->settings, let edit
+ * change them, save. */
+int app_settings_edit(struct app *app,
+		      int (*edit)(struct app_settings *s, void *ctx, struct berr *err), void *ctx,
+		      struct berr *err);
+/* Remove an app: its directory and its releases' layer references (gc frees
+ * the layers). Refused while a deploy of it runs. */
+int app_destroy(const char *name, struct berr *err);
+
 /* Global settings ($BERTH_ROOT/settings.json), e.g. the default stack. */
 int global_setting_get(const char *key, char **value, struct berr *err);
 int global_setting_set(const char *key, const char *value, struct berr *err);
 
 /* Take the app's deploy lock without waiting; fails with a clear message when
- * another deploy holds it. *fd is the lock; close it to release. */
+ * another deploy holds it, or when the app is locked (apps:lock). *fd is the
+ * lock; close it to release. */
 int app_lock_deploy(const char *app, int *fd, struct berr *err);
+/* apps:lock / apps:unlock: a marker that refuses deploys until removed. */
+int app_set_deploy_locked(const char *app, bool locked, struct berr *err);
+bool app_deploy_locked(const char *app);   /* the marker is there */
+bool app_deploy_running(const char *app);  /* a deploy holds the deploy lock */
 
-/* Config vars: KEY=VALUE, sorted by key. */
+/* Config vars: KEY=VALUE, sorted by key. app NULL: the global config vars. */
 int config_load(const char *app, struct strv *env, struct berr *err);
 int config_save(const char *app, const struct strv *env, struct berr *err);
+/* The global config vars with the app's over them: what its processes and
+ * builds get (config:show --merged). */
+int config_load_merged(const char *app, struct strv *env, struct berr *err);
+/* Dokku's key rule, ^[A-Za-z_][A-Za-z0-9_]*$: "Invalid key name: 'K'". */
+int config_key_check(const char *key, struct berr *err);
+/* A value is stored as UTF-8 text without NUL bytes; anything else is refused
+ * (not silently dropped). len is the value's length in bytes. */
+int config_value_check(const char *key, const char *value, size_t len, struct berr *err);
+
+/* Edits of an app's config (app NULL: the global config), each one
+ * load-modify-save under the state lock. pairs are KEY=VALUE, already checked
+ * or checked here; replace drops every other key first (config:import
+ * --replace). removed gets the keys that were set and are now gone. */
+int config_set(struct app *app, const struct strv *pairs, bool replace, struct berr *err);
+int config_unset(struct app *app, const struct strv *keys, struct strv *removed,
+		 struct berr *err);
+int config_clear(struct app *app, struct strv *removed, struct berr *err);
+/* An envfile (KEY=VALUE lines; `export `, quotes and # comments as dotenv
+ * reads them) or a JSON object of strings, as KEY=VALUE pairs. */
+int config_parse_envfile(const char *text, size_t len, struct strv *env, struct berr *err);
+int config_parse_json(const char *text, size_t len, struct strv *env, struct berr *err);
+
+/* Buildpack lists (buildpack_list.c). A buildpack is given as Dokku takes it
+ * (an http/https/git URL, or "org/name" for
+ * https://github.com/org/heroku-buildpack-name.git) or, beyond Dokku, as an
+ * absolute path or file:// URL of something that exists. *url gets the form
+ * stored; "Invalid buildpack specified: X" otherwise. */
+int buildpack_url_normalize(const char *spec, char **url, struct berr *err);
+/* Edits of app->settings.buildpacks under the state lock, saved. index is
+ * 1-based, 0 when not given. */
+int buildpacks_add(struct app *app, const char *url, size_t index, struct berr *err);
+int buildpacks_set(struct app *app, const char *url, size_t index, struct berr *err);
+int buildpacks_replace(struct app *app, const struct strv *urls, struct berr *err);
+/* Remove by URL (index 0) or by index; *removed gets the URL removed. */
+int buildpacks_remove(struct app *app, const char *url, size_t index, char **removed,
+		      struct berr *err);
+int buildpacks_clear(struct app *app, struct berr *err);
+/* buildpacks:set-property stack: app NULL sets the global default. */
+int buildpacks_set_stack(struct app *app, const char *stack, struct berr *err);
 
 struct release {
 	unsigned version;          /* 0: none */

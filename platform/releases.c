@@ -199,7 +199,7 @@ int release_create(const char *app, struct release *r, struct berr *err)
 	rc = json_file_save(path, obj, err);
 	json_decref(obj);
 	if (rc < 0) {
-		struct berr ignored;
+		struct berr ignored = { 0 };
 
 		image_refs_drop("release", ref, &ignored);
 	}
@@ -212,7 +212,7 @@ int release_activate(const char *app, unsigned version, struct berr *err)
 	char text[32];
 	int n = snprintf(text, sizeof(text), "%u\n", version);
 
-	return write_file_atomic(path, text, (size_t)n, 0644, err);
+	return write_file_atomic(path, text, (size_t)n, 0600, err);
 }
 
 int release_discard(const char *app, unsigned version, struct berr *err)

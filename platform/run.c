@@ -43,7 +43,7 @@ int app_process_env(const char *app, const struct release *rel, struct strv *env
 		strv_setenv(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	strv_setenv(env, "HOME", "/app");
 	strv_setenv(env, "STACK", rel->stack);
-	if (config_load(app, &config, err) < 0)
+	if (config_load_merged(app, &config, err) < 0)
 		return -1;
 	for (size_t i = 0; i < config.n; i++) {
 		const char *eq = strchr(config.v[i], '=');

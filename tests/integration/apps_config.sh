@@ -13,7 +13,7 @@ test_apps_create_accepts_dokku_style_names() {
 
 test_apps_create_rejects_hostile_names_and_changes_nothing() {
 	local name status
-	for name in "MyApp" "-x" "a_b" "a/b" "../etc" "a.b" "a b" '$(id)' "a;rm -rf /" "" \
+	for name in "MyApp" "-x" "a_b" "a/b" "../etc" ".a" "a b" '$(id)' "a;rm -rf /" "" \
 		"$(printf 'a%.0s' $(seq 1 64))"; do
 		run_status status berth apps:create "$name" 2>"$TEST_TMP/err"
 		assert_eq 1 "$status" "exit status for '$name'"
@@ -73,9 +73,9 @@ test_config_set_rejects_bad_keys_and_changes_nothing() {
 test_commands_on_missing_app_say_so() {
 	local status
 	run_status status berth config:get nope A 2>"$TEST_TMP/err"
-	assert_eq 1 "$status"
+	assert_eq 20 "$status" "a missing app exits as Dokku's does"
 	assert_contains "$(cat "$TEST_TMP/err")" "App nope does not exist"
 	run_status status berth run nope true 2>"$TEST_TMP/err"
-	assert_eq 1 "$status"
+	assert_eq 20 "$status"
 	assert_contains "$(cat "$TEST_TMP/err")" "App nope does not exist"
 }

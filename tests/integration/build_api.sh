@@ -43,7 +43,8 @@ test_compile_gets_heroku_arguments_environment_and_env_dir() {
 	setup_app api
 	make_recording_buildpack "$TEST_TMP/bp"
 	mkdir -p "$TEST_TMP/src" && echo hi >"$TEST_TMP/src/file"
-	berth config:set --no-restart api "BUILDPACK_URL=$TEST_TMP/bp" SECRET=s3cr3t 'SPACED=a b' >/dev/null
+	berth buildpacks:set api "$TEST_TMP/bp"
+	berth config:set --no-restart api SECRET=s3cr3t 'SPACED=a b' >/dev/null
 	deploy_dir api "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_contains "$(cat "$TEST_TMP/out")" "-----> Recorder app detected"
 	local rec
@@ -95,7 +96,9 @@ test_multi_buildpacks_run_in_order_and_source_export() {
 	printf '#!/bin/sh\necho Two\n' >"$two/bin/detect"
 	printf '#!/bin/sh\necho "second $FROM_ONE" >>"$1/order"\n' >"$two/bin/compile"
 	chmod +x "$one"/bin/* "$two"/bin/*
-	printf 'file://%s\n%s\n' "$one" "$two" >"$TEST_TMP/src/.buildpacks"
+	# Local buildpacks are the operator's (a pushed .buildpacks may not name them).
+	berth buildpacks:add multi "file://$one"
+	berth buildpacks:add multi "$two"
 	printf 'web: cat order\n' >"$TEST_TMP/src/Procfile"
 	deploy_dir multi "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_contains "$(cat "$TEST_TMP/out")" "-----> One app detected"

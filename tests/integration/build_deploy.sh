@@ -115,11 +115,11 @@ test_buildpack_from_git_with_ref_and_from_tgz() {
 	printf '#!/bin/sh\necho v2 >"$1/version"\n' >"$repo/bin/compile"
 	git -C "$repo" -c user.email=t@t -c user.name=t commit -qam v2
 	echo x >"$TEST_TMP/src/x"
-	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$repo#v1" >/dev/null
+	berth buildpacks:set gitbp "file://$repo#v1"
 	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_eq v1 "$(berth run gitbp cat /app/version)"
 	tar -C "$repo" --exclude .git -czf "$TEST_TMP/bp.tgz" .
-	berth config:set --no-restart gitbp "BUILDPACK_URL=file://$TEST_TMP/bp.tgz" >/dev/null
+	berth buildpacks:set gitbp "file://$TEST_TMP/bp.tgz"
 	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_eq v2 "$(berth run gitbp cat /app/version)"
 }
@@ -157,5 +157,5 @@ test_zip_archive_with_dokku_archive_type_flag_deploys() {
 	local status
 	run_status status berth git:from-archive --archive-type rar zipped "$TEST_TMP/app.zip" 2>"$TEST_TMP/err"
 	assert_eq 1 "$status"
-	assert_contains "$(cat "$TEST_TMP/err")" "--archive-type must be tar, tar.gz or zip"
+	assert_contains "$(cat "$TEST_TMP/err")" "Invalid archive type specified, valid archive types include: tar, tar.gz, zip"
 }

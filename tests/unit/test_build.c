@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "build/build.h"
+#include "build/internal.h"
 #include "tests/unit/unit.h"
 
 TEST(procfile_parses_types_and_commands)
@@ -93,4 +94,49 @@ TEST(release_yaml_empty_and_bad)
 	CHECK(release_yaml_parse("a: [unclosed\n", 13, &rel, &err) < 0);
 	CHECK(strstr(err.msg, "bad YAML") != NULL);
 	CHECK(release_yaml_parse("config_vars:\n  1BAD: x\n", 23, &rel, &err) < 0);
+}
+
+TEST(release_yaml_process_type_names_follow_the_procfile_rules)
+{
+	const char *bad[] = {
+		"default_process_types:\n  \"../x=1 y\\nz\": echo\n",
+		"default_process_types:\n  \"a b\": echo\n",
+		"default_process_types:\n  \"\": echo\n",
+		"default_process_types:\n  \"w/eb\": echo\n",
+	};
+	struct buildpack_release rel;
+	struct berr err = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(release_yaml_parse(bad[i], strlen(bad[i]), &rel, &err) < 0);
+		CHECK(strstr(err.msg, "process type name") != NULL);
+		CHECK(strstr(err.msg, "..") == NULL);
+	}
+	CHECK(release_yaml_parse("default_process_types:\n  web-2_x: run\n", 38, &rel, &err) == 0);
+	CHECK_STR(proctypes_get(&rel.default_process_types, "web-2_x"), "run");
+	buildpack_release_free(&rel);
+}
+
+TEST(untrusted_buildpack_specs_are_urls_or_shipped_names)
+{
+	const char *ok[] = { "https://github.com/heroku/heroku-buildpack-ruby.git#v1",
+			     "http://example.com/bp.tgz", "python", "static", "my_pack-1.0" };
+	const char *bad[] = { "/var/lib/berth/apps/x", "file:///etc", "..", ".", ".hidden",
+			      "../../etc", "a/b", "ssh://host/x", "git@github.com:a/b", "" };
+	struct berr err = { 0 };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		CHECK(buildpack_spec_check_untrusted(ok[i], "test", &err) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(buildpack_spec_check_untrusted(bad[i], "where", &err) < 0);
+		CHECK(strstr(err.msg, "where: ") == err.msg);
+	}
+}
+
+TEST(buildpack_short_names_are_plain)
+{
+	char *n = buildpack_short_name("https://x/a b$(id)`.git");
+
+	CHECK_STR(n, "a-b--id--");
+	free(n);
 }

@@ -3,7 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 
@@ -93,4 +99,65 @@ TEST(berr_messages_name_the_object)
 	CHECK_STR(err.msg, "open /x: No such file or directory");
 	berr_prefix(&err, "layer %s", "a");
 	CHECK_STR(err.msg, "layer a: open /x: No such file or directory");
+}
+
+TEST(read_file_beneath_refuses_links_fifos_big_files_and_escapes)
+{
+	char dir[] = "/tmp/berth-unit-XXXXXX";
+	struct berr err = { 0 };
+	char *text = NULL, path[128];
+	size_t len = 0;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/ok", dir);
+	CHECK(write_file_atomic(path, "web: x\n", 7, 0600, &err) == 0);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	CHECK(symlink("ok", path) == 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+
+	CHECK(read_file_beneath(fd, "ok", "ok", 100, &text, &len, &err) == 1);
+	CHECK_STR(text, "web: x\n");
+	CHECK(len == 7);
+	free(text);
+	CHECK(read_file_beneath(fd, "missing", "missing", 100, &text, &len, &err) == 0);
+	CHECK(read_file_beneath(fd, "link", "Procfile", 100, &text, &len, &err) < 0);
+	CHECK(strstr(err.msg, "Procfile") == err.msg && strstr(err.msg, "symbolic link"));
+	CHECK(read_file_beneath(fd, "fifo", "Procfile", 100, &text, &len, &err) < 0);
+	CHECK(strstr(err.msg, "a FIFO") != NULL);
+	CHECK(read_file_beneath(fd, "ok", "Procfile", 3, &text, &len, &err) < 0);
+	CHECK(strstr(err.msg, "larger than 3 bytes") != NULL);
+	CHECK(read_file_beneath(fd, "../etc/passwd", "x", 100, &text, &len, &err) < 0);
+	CHECK(read_file_beneath(fd, "/etc/passwd", "x", 100, &text, &len, &err) < 0);
+	CHECK(read_file_beneath(fd, ".", "x", 100, &text, &len, &err) < 0);
+	CHECK(strstr(err.msg, "a directory") != NULL);
+	close(fd);
+	CHECK(rm_rf(dir, &err) == 0);
+}
+
+TEST(workdir_remove_stale_keeps_locked_dirs_only)
+{
+	char parent[] = "/tmp/berth-unit-XXXXXX";
+	struct berr err = { 0 };
+	char *live = NULL, *dead = NULL;
+	int live_lock = -1, dead_lock = -1;
+	struct stat st;
+
+	CHECK(mkdtemp(parent) != NULL);
+	CHECK(workdir_create(parent, "build", &live, &live_lock, &err) == 0);
+	CHECK(workdir_create(parent, "build", &dead, &dead_lock, &err) == 0);
+	CHECK(stat(parent, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stat(live, &st) == 0 && (st.st_mode & 0777) == 0700);
+	close(dead_lock);
+	workdir_remove_stale(parent);
+	CHECK(access(live, F_OK) == 0);
+	CHECK(access(dead, F_OK) < 0);
+	close(live_lock);
+	workdir_remove_stale(parent);
+	CHECK(access(live, F_OK) < 0);
+	free(live);
+	free(dead);
+	CHECK(rm_rf(parent, &err) == 0);
 }
