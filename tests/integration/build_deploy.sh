@@ -120,7 +120,8 @@ test_buildpack_from_git_with_ref_and_from_tgz() {
 	assert_eq v1 "$(berth run gitbp cat /app/version)"
 	tar -C "$repo" --exclude .git -czf "$TEST_TMP/bp.tgz" .
 	berth buildpacks:set gitbp "file://$TEST_TMP/bp.tgz"
-	deploy_dir gitbp "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
+	# Same source: as in Dokku, a buildpack change takes effect on ps:rebuild.
+	berth ps:rebuild gitbp >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "rebuild failed"; }
 	assert_eq v2 "$(berth run gitbp cat /app/version)"
 }
 
