@@ -192,32 +192,77 @@ struct images_lease {
 	struct strv ids;
 };
 
+static char *lease_name(const char *dir, struct berr *err)
+{
+	char rnd[8], hex[17];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		berr_sys(err, "name a lease in %s", dir);
+		return NULL;
+	}
+	hex_encode((unsigned char *)rnd, sizeof(rnd), hex);
+	return xasprintf("%s/%s.lease", dir, hex);
+}
+
+/* Where O_TMPFILE is missing: create, lock, then check that gc did not take the
+ * file in between (it only removes files whose lock it could take). */
+static int lease_create_named(const char *dir, char **path, struct berr *err)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat a, b;
+		int fd;
+
+		free(*path);
+		*path = lease_name(dir, err);
+		if (!*path)
+			return -1;
+		fd = open(*path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return berr_sys(err, "create lease %s", *path);
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			return berr_sys(err, "lock lease %s", *path);
+		}
+		if (fstat(fd, &a) == 0 && stat(*path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return berr_fail(err, "create a lease in %s: it keeps disappearing", dir);
+}
+
 int images_lease_begin(struct images_lease **out, struct berr *err)
 {
 	autofree char *dir = NULL, *path = NULL;
 	autoclose int fd = -1;
-	char procpath[64], rnd[8], hex[17];
+	char procpath[64];
 
 	*out = NULL;
 	if (store_mkdirs(err) < 0)
 		return -1;
 	dir = store_path("leases");
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		fd = lease_create_named(dir, &path, err);
+		if (fd < 0)
+			return -1;
+	} else if (fd < 0) {
 		return berr_sys(err, "create a lease in %s", dir);
-	if (flock(fd, LOCK_EX) < 0)
-		return berr_sys(err, "lock a lease in %s", dir);
-	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
-	for (int tries = 0;; tries++) {
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return berr_sys(err, "name a lease");
-		hex_encode((unsigned char *)rnd, sizeof(rnd), hex);
-		free(path);
-		path = xasprintf("%s/%s.lease", dir, hex);
-		if (linkat(AT_FDCWD, procpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
-			break;
-		if (errno != EEXIST || tries > 8)
-			return berr_sys(err, "create lease %s", path);
+	} else {
+		if (flock(fd, LOCK_EX) < 0)
+			return berr_sys(err, "lock a lease in %s", dir);
+		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+		for (int tries = 0;; tries++) {
+			free(path);
+			path = lease_name(dir, err);
+			if (!path)
+				return -1;
+			if (linkat(AT_FDCWD, procpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+				break;
+			if (errno != EEXIST || tries > 8)
+				return berr_sys(err, "create lease %s", path);
+		}
 	}
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->fd = steal_fd(&fd);
