@@ -9,7 +9,9 @@ DESTDIR ?=
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libseccomp libcap libarchive jansson libgit2 yaml-0.1 libcrypto libcurl libnl-3.0 libnl-route-3.0 libmnl libnftnl zlib
+# The libraries berth links. runtime/ uses the kernel's capability interface
+# directly (no libcap); net/ links libnl-route and libnftnl over libmnl.
+PKGS := libseccomp jansson libarchive libgit2 yaml-0.1 libcrypto libcurl zlib libnl-3.0 libnl-route-3.0 libmnl libnftnl
 
 BASE_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -I. -D_GNU_SOURCE \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -20,6 +22,7 @@ LIBS := -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -l:libhttp_parser.
 CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
+# The parts that exist; net/ and gitd/ join when they are written.
 PARTS := common runtime images build net gitd platform cmd
 SRCS  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
 LIB_SRCS := $(filter-out cmd/%,$(SRCS))

@@ -8,19 +8,19 @@
 #include "common/sha256.h"
 
 /* source.c: unpack an archive read from fd into dest (created), files owned by
- * uid:gid. A lone top-level directory is unwrapped for app sources (GitHub
+ * uid:gid, size bounded (images/' archive_unpack_source). A lone top-level directory is unwrapped for app sources (GitHub
  * tarballs), and for buildpacks only when it holds bin/. */
 enum unwrap { UNWRAP_NEVER, UNWRAP_SOURCE, UNWRAP_BUILDPACK };
 int source_extract(int fd, const char *dest, uid_t uid, gid_t gid, enum unwrap unwrap,
 		   struct berr *err);
 
-/* tree.c: walk a tree in name order, chown every entry to uid:gid and feed names,
- * types, modes, link targets and contents to h (h may be NULL). Refuses device
- * nodes. ".git" directories are removed first when drop_git is set. */
+/* tree.c (images/' walker): chown every entry of the tree to uid:gid and feed its
+ * content digest (names, types, modes, link targets, contents; not times) to h (h
+ * may be NULL). Refuses device nodes. ".git" directories are removed first when
+ * drop_git is set. */
 int tree_own_and_hash(const char *dir, uid_t uid, gid_t gid, struct sha256 *h,
 		      bool drop_git, struct berr *err);
-/* Copy a tree (files, directories, symlinks; no owners, xattrs or whiteouts:
- * images/ has the full-fidelity copy for layers) from src to the new dir dst. */
+/* Copy a tree from src to the new dir dst (images_tree_copy). */
 int tree_copy_plain(const char *src, const char *dst, struct berr *err);
 
 /* The most berth reads of a file the app's source or a buildpack controls

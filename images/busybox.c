@@ -202,7 +202,7 @@ static char *busybox_version(const char *busybox)
 {
 	char *const argv[] = { (char *)busybox, "--help", NULL };
 	struct strv lines = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	char *v = NULL;
 
 	/* "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) multi-call binary." */
@@ -229,14 +229,17 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	const char *busybox;
 	char id[LAYER_ID_HEX + 1];
 	bool created = false;
+	struct images_lease *lease = NULL;
 	struct stat st;
 	int r = -1;
 
 	if (stack_name_available(name, err) < 0)
 		return -1;
 	busybox = find_busybox(err);
-	if (!busybox || check_static(busybox, err) < 0 || stat(busybox, &st) < 0)
+	if (!busybox || check_static(busybox, err) < 0)
 		return -1;
+	if (stat(busybox, &st) < 0)
+		return berr_sys(err, "stat %s", busybox);
 	{
 		char *const argv[] = { (char *)busybox, "--list-full", NULL };
 
@@ -254,7 +257,8 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	if (build_rootfs(&b, busybox, &applets) < 0)
 		goto out;
 	origin = xasprintf("stacks:create busybox (BusyBox %s from %s)", version, busybox);
-	if (layer_tmp_finish(&t, NULL, NULL, 0, origin, id, &created, err) < 0)
+	if (images_lease_begin(&lease, err) < 0 ||
+	    layer_tmp_finish(&t, NULL, NULL, 0, origin, lease, id, &created, err) < 0)
 		goto out;
 	rec.name = (char *)name;
 	strv_push(&rec.layers, id);
@@ -263,14 +267,13 @@ int stack_create_busybox(const char *name, const struct images_progress *progres
 	rec.origin = origin;
 	if (stack_save(&rec, err) < 0) {
 		if (created)
-			layer_rollback(id);
-		else
-			lease_drop(id);
+			layer_rollback(lease, id);
 		goto out;
 	}
 	progress_say(progress, "layer %.12s (%s)", id, created ? "new" : "already stored");
 	r = 0;
 out:
+	images_lease_end(lease);
 	layer_tmp_discard(&t);
 	strv_free(&applets);
 	strv_free(&b.dirs);

@@ -120,7 +120,7 @@ int stack_name_available(const char *name, struct berr *err)
 
 bool stack_exists(const char *name)
 {
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	autofree char *path = NULL;
 
 	if (stack_name_check(name, &ignored) < 0)
@@ -240,7 +240,7 @@ int stack_list(struct strv *names, struct berr *err)
 	if (!d)
 		return errno == ENOENT ? 0 : berr_sys(err, "open %s", dir);
 	while ((de = readdir(d))) {
-		struct berr ignored;
+		struct berr ignored = { 0 };
 
 		if (de->d_name[0] == '.' || !str_has_suffix(de->d_name, ".json"))
 			continue;

@@ -69,7 +69,7 @@ static void empty_dir(const char *root, const char *dir_name)
 	autofree char *path = xasprintf("%s/%s", root, dir_name);
 	autoclosedir DIR *d = opendir(path);
 	struct dirent *de;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (!d)
 		return;
@@ -120,7 +120,8 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 	autofree char *scratch = NULL, *target = NULL, *include = NULL, *origin = NULL;
 	const char *debootstrap;
 	char id[LAYER_ID_HEX + 1];
-	struct berr ignored;
+	struct images_lease *lease = NULL;
+	struct berr ignored = { 0 };
 	int r = -1;
 
 	if (stack_name_available(name, err) < 0 || check_options(suite, opts->include, mirror, err) < 0)
@@ -166,7 +167,8 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 		goto out;
 	origin = xasprintf("stacks:create debian %s (minbase%s%s) from %s", suite, opts->include ? ", " : "",
 			   opts->include ? opts->include : "", mirror);
-	if (layer_commit_dir(target, origin, id, err) < 0)
+	if (images_lease_begin(&lease, err) < 0 ||
+	    layer_commit_dir_leased(target, origin, lease, id, err) < 0)
 		goto out;
 	rec.name = (char *)name;
 	strv_push(&rec.layers, id);
@@ -174,13 +176,13 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 	rec.created = now_rfc3339();
 	rec.origin = origin;
 	r = stack_save(&rec, err);
-	lease_drop(id);
 	free(rec.created);
 	strv_free(&rec.layers);
 	strv_free(&rec.config.env);
 	if (r == 0)
 		progress_say(progress, "layer %.12s", id);
 out:
+	images_lease_end(lease);
 	rm_rf(scratch, &ignored);
 	free(log.last_error);
 	return r;

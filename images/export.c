@@ -348,7 +348,7 @@ static int build_image(const struct image_spec *rec, struct blob *layers, struct
 
 	for (size_t i = 0; i < rec->layers->n; i++) {
 		struct layer_info info;
-		struct berr ignored;
+		struct berr ignored = { 0 };
 		autofree char *origin = NULL;
 
 		layers[i].layer = rec->layers->v[i];

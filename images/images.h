@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/err.h"
 #include "common/util.h"
@@ -32,9 +33,20 @@
 char *layer_path(const char *id);
 bool layer_exists(const char *id);
 
+/* An operation's hold on the layers it makes: gc leaves them alone, referenced or
+ * not, until the operation ends its lease or its process dies (a lease file
+ * flocked by its holder; a dead holder is told by the lock being free). */
+struct images_lease;
+int images_lease_begin(struct images_lease **lease, struct berr *err);
+void images_lease_end(struct images_lease *lease);  /* NULL-safe */
+
 /* Commit dir (for example the writable layer kept by runtime's keep_upper) as a
- * layer. dir is consumed: moved into the store, or removed when a layer with the
- * same content exists. On success id holds the layer id. */
+ * layer held by lease. dir is consumed: moved into the store, or removed when a
+ * layer with the same content exists. On success id holds the layer id. */
+int layer_commit_dir_leased(const char *dir, const char *origin, struct images_lease *lease,
+			    char id[LAYER_ID_HEX + 1], struct berr *err);
+/* The same, held by the process's own lease until image_refs_set() names the
+ * layer or the process ends: for one-shot processes such as the CLI. */
 int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX + 1],
 		     struct berr *err);
 
@@ -76,7 +88,7 @@ struct layer_info {
 	char *created;       /* RFC 3339, UTC */
 	char *origin;        /* where it came from, for people */
 	struct strv users;   /* "stack:busybox", "release:myapp/v3", sorted */
-	bool leased;         /* being made by a live process, not referenced yet */
+	bool leased;         /* held by a live operation's lease */
 };
 
 int layer_list(struct strv *ids, struct berr *err);  /* sorted */
@@ -87,7 +99,7 @@ int layer_info_load(const char *id, struct layer_info *info, struct berr *err);
 int layer_verify(const char *id, bool *ok, struct berr *err);
 void layer_info_release(struct layer_info *info);
 
-/* Remove every layer no reference names and no live maker holds, leftovers of
+/* Remove every layer no reference names and no live lease holds, leftovers of
  * interrupted work, and references of stacks that no longer exist. freed gets the
  * removed layer ids, bytes their size. */
 int images_gc(const struct images_progress *progress, struct strv *freed, uint64_t *bytes,
@@ -123,9 +135,8 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 
 /* src: a rootfs tarball (any compression), an OCI image layout (directory or tar),
  * a docker-save tarball or directory, a rootfs directory, or "-" for stdin.
- * Extraction changes the process's working directory while it runs (libarchive
- * writes relative to it) and hashes on a second thread: one import at a time per
- * process. */
+ * Extraction writes relative to directory descriptors only (no chdir, no umask)
+ * and hashes on a second thread. */
 int stack_import(const char *name, const char *src, const struct images_progress *progress,
 		 struct berr *err);
 
@@ -147,5 +158,31 @@ struct image_spec {
 	const char *created;                /* RFC 3339; NULL: now */
 };
 int image_export(const struct image_spec *spec, const char *dest, struct berr *err);
+
+/* ---- The one archive extractor and tree walker, for build/ too. ---- */
+
+/* Unpack an app's source archive (tar in any compression, or zip) read from fd into
+ * the empty directory dirfd: files, directories, symlinks and hard links, all owned
+ * by uid:gid without set-id bits, and never outside dirfd (absolute paths, "..",
+ * writing through symlinks and links to outside are refused, naming the entry). The
+ * unpacked size is bounded, holes of sparse files included: BERTH_SOURCE_MAX_BYTES
+ * in all (default 4 GiB) and BERTH_SOURCE_MAX_FILE_BYTES per file (default 1 GiB).
+ * *entries gets the number of entries. On failure the caller removes dirfd's
+ * content. */
+int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entries,
+			  struct berr *err);
+
+enum images_tree_flags {
+	TREE_OWN = 2,       /* chown every entry to uid:gid first */
+	TREE_DROP_GIT = 4,  /* remove ".git" directories */
+};
+/* A digest of the tree at dir (64 hex digits) from paths, types, modes, owners,
+ * link targets, kept xattrs and contents, not times: the same tree fetched again
+ * digests the same. Refuses device nodes, sockets and mount points. */
+int images_tree_digest(const char *dir, int flags, uid_t uid, gid_t gid,
+		       char hex[LAYER_ID_HEX + 1], struct berr *err);
+/* Copy the tree at src into the new directory dst (made 0755 first), keeping
+ * modes, owners, times, kept xattrs, symlinks and hard links. */
+int images_tree_copy(const char *src, const char *dst, struct berr *err);
 
 #endif

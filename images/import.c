@@ -135,9 +135,7 @@ void importer_fail_cleanup(struct importer *im)
 		for (size_t k = 0; k < im->created.n; k++)
 			created |= !strcmp(im->created.v[k], im->layers.v[i]);
 		if (created)
-			layer_rollback(im->layers.v[i]);
-		else
-			lease_drop(im->layers.v[i]);
+			layer_rollback(im->lease, im->layers.v[i]);
 	}
 }
 
@@ -148,10 +146,10 @@ int importer_add_layer(struct importer *im, struct layer_tmp *t, struct tree *de
 	char id[LAYER_ID_HEX + 1], human[32];
 	autofree char *origin = xasprintf("stacks:import %s (%s)", im->source, label);
 	struct layer_info info;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	bool created;
 
-	if (layer_tmp_finish(t, described, known, 0, origin, id, &created, im->err) < 0)
+	if (layer_tmp_finish(t, described, known, 0, origin, im->lease, id, &created, im->err) < 0)
 		return -1;
 	strv_push(&im->layers, id);
 	if (created)
@@ -399,13 +397,13 @@ int stack_import(const char *name, const char *src, const struct images_progress
 {
 	struct importer im = { .name = name, .source = src, .progress = progress, .err = err };
 	struct stack_record rec = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	struct stat st;
 	int r = -1;
 
 	if (stack_name_available(name, err) < 0)
 		return -1;
-	if (store_mkdirs(err) < 0)
+	if (images_lease_begin(&im.lease, err) < 0)
 		return -1;
 	if (!strcmp(src, "-")) {
 		im.source = "stdin";
@@ -448,5 +446,6 @@ int stack_import(const char *name, const char *src, const struct images_progress
 	strv_free(&im.layers);
 	strv_free(&im.created);
 	stack_config_release(&im.config);
+	images_lease_end(im.lease);
 	return r;
 }

@@ -5,8 +5,8 @@
  *   layers/<id>/layer.json  its metadata: size, files, created, origin
  *   layers/.tmp-<pid>-<n>/  a layer being made; renamed to layers/<id> when done
  *   layers/.lock            flock: shared while adding layers or refs, exclusive for gc
- *   leases/<id>.<pid>       "being made right now": keeps a new layer from gc until
- *                           its maker records a reference (or the lease expires)
+ *   leases/<rnd>.lease      an operation's lease: the layer ids it made and holds
+ *                           from gc, flocked by its holder while it lives (store.c)
  *   refs/<owner>/<name>     JSON list of the layer ids an owner uses
  *   stacks/<name>.json      a stack: layer ids bottom first, image config, origin
  *   tmp/                    scratch space for imports (unpacked image archives)
@@ -24,8 +24,6 @@
 
 #include "common/sha256.h"
 #include "images/images.h"
-
-#define LEASE_SECONDS 3600
 
 /* ---- digests (digest.c; sha256 itself is common/sha256.h) ---- */
 /* "sha256:<64 hex>" -> the 64 hex digits; NULL when it is not such a digest. */
@@ -71,20 +69,22 @@ void digest_table_free(struct digest_table *t);
 /* Compute t's id from described (taken over), or else by walking t (walk_flags as
  * for tree_walk; files not in known are read and hashed), then move it into the
  * store as layers/<id>, or discard it when that layer exists. Either way the layer
- * is leased to this process and t is released. *created says which happened. */
+ * is held by lease (NULL: the process's own) and t is released. *created says
+ * which happened. */
 int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
-		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
-		     struct berr *err);
+		     int walk_flags, const char *origin, struct images_lease *lease,
+		     char id[LAYER_ID_HEX + 1], bool *created, struct berr *err);
 
-/* Lease a layer for this process / drop this process's lease of it. */
-int lease_take(const char *id, struct berr *err);
-void lease_drop(const char *id);
+/* Add id to lease / drop it (NULL: the process's own lease); with the store lock
+ * held. */
+int lease_take(struct images_lease *lease, const char *id, struct berr *err);
+void lease_drop(struct images_lease *lease, const char *id);
 /* Layer ids with a live lease (duplicates possible); dead leases are deleted when
  * remove_dead is set. */
 int leases_scan(struct strv *alive, bool remove_dead, struct berr *err);
 bool layer_leased(const char *id);
-/* Remove a layer that this process created and nobody else uses yet (rollback). */
-void layer_rollback(const char *id);
+/* Remove a layer that lease's operation created and nobody else uses yet. */
+void layer_rollback(struct images_lease *lease, const char *id);
 /* Delete a layer; the caller holds the store lock exclusively. */
 int layer_remove_locked(const char *id, struct berr *err);
 
@@ -130,12 +130,16 @@ struct tree {
 
 enum tree_walk_flags {
 	TREE_SANITIZE = 1,  /* drop overlayfs' private xattrs and sockets from disk */
+	/* TREE_OWN, TREE_DROP_GIT: images.h */
 };
 
 /* Describe the tree under rootfd: every entry, sorted by path, hard links pointing
  * at the first path of their inode. Refuses device nodes (except whiteouts),
  * metacopy files and mount points. */
 int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct berr *err);
+/* The same, chowning every entry to uid:gid first with TREE_OWN. */
+int tree_walk_owned(int rootfd, const char *what, int flags, uid_t uid, gid_t gid, struct tree *t,
+		    struct berr *err);
 /* Fill in regular files' digests (from known, else by reading them) and compute the
  * layer id: sha256 of the canonical serialisation of every entry. */
 int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_table *known,
@@ -143,8 +147,6 @@ int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_tabl
 void tree_free(struct tree *t);
 /* Sort by path, turn repeated inodes (nlink > 1, same ino) into hard links, total. */
 void tree_finish(struct tree *t);
-/* Describe the directory at path under rootfd from disk, as tree_walk would. */
-int tree_read_dir(int rootfd, const char *path, struct tree_entry *e, struct berr *err);
 
 struct xattr_pair {
 	char *name;
@@ -157,6 +159,8 @@ void xattrs_encode(struct xattr_pair *pairs, size_t n, struct tree_entry *e);
 bool xattr_kept(const char *name);
 #define OPAQUE_XATTR "user.overlay.opaque"
 
+/* Set e's xattrs (and opaque mark) on fd, the entry itself (tree_copy.c). */
+int set_entry_xattrs(int fd, const struct tree_entry *e, struct berr *err);
 /* Copy the tree described by t from srcfd into the empty directory dstfd, keeping
  * ids, modes, times, xattrs, hard links and whiteouts (tree_copy.c). */
 int tree_copy(int srcfd, int dstfd, const struct tree *t, const char *what,
@@ -185,12 +189,12 @@ void model_remove(struct model *m, const char *path);
 void model_from_archive(struct tree_entry *e, struct archive_entry *ae);
 /* path is a new name of target's inode; -1 when target is no file here. */
 int model_hardlink(struct model *m, const char *path, const char *target);
-/* Implied directories fixed on disk, directories read back, digests filled in;
- * the entries move to out, sorted and with hard links linked. */
-int model_finish(struct model *m, int rootfd, const unsigned char (*digests)[SHA256_LEN],
-		 size_t ndigests, struct tree *out, struct berr *err);
+/* Digests filled in (-1 when a file has none); the entries move to out, sorted
+ * and with hard links linked. */
+int model_finish(struct model *m, const unsigned char (*digests)[SHA256_LEN], size_t ndigests,
+		 struct tree *out);
 
-/* ---- extraction of one layer tar (extract.c) ---- */
+/* ---- extraction of one layer tar (extract.c; sources: images.h) ---- */
 struct extract_source {
 	struct archive *ar;             /* open for reading */
 	struct archive_entry *first;    /* header already read, or NULL */
@@ -233,6 +237,7 @@ struct importer {
 	char *scratch;         /* tmp/import-<pid>-XXXXXX, or NULL */
 	struct strv layers;    /* ids, bottom first */
 	struct strv created;   /* the ones this import added to the store */
+	struct images_lease *lease;  /* holds them until the stack references them */
 	struct stack_config config;
 };
 

@@ -1,15 +1,14 @@
 /* model.c - what an extraction wrote, described as it is written.
  *
  * Walking a fresh 200 MB layer again (a stat and an xattr listing per file) cost
- * a fifth of an import. berth is the only writer of the temp layer, so the archive
- * entries it hands libarchive already say what each file, symlink, fifo and
- * whiteout is: mode, owner, mtime (set to 0 when the archive has none), size,
- * kept xattrs. Replacing a path replaces its entry, as libarchive unlinks and
- * recreates; a hard link shares its target's inode number. Directories are the
- * exception: libarchive fixes their metadata at the end, keeps their xattrs
- * across repeated entries and makes missing parents, so they are read back from
- * disk (a few hundred stats). `berth images:verify` re-walks a layer and checks
- * that this description and the disk agree. */
+ * a fifth of an import. berth is the only writer of the destination, so the
+ * archive entries already say what each file, directory, symlink, fifo and
+ * whiteout is: mode, owner, mtime (0 when the archive has none), size, kept
+ * xattrs. Replacing a path replaces its entry, as extract.c unlinks and
+ * recreates; a hard link shares its target's inode number; directories the
+ * archive did not name are recorded when extract.c makes them. `berth
+ * images:verify` re-walks a layer and checks that this description and the disk
+ * agree. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -97,10 +96,11 @@ void model_from_archive(struct tree_entry *e, struct archive_entry *ae)
 		e->target = xstrdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
 		e->size = strlen(e->target);
 	}
-	if (e->type != T_FILE || archive_entry_xattr_reset(ae) == 0)
+	if ((e->type != T_FILE && e->type != T_DIR) || archive_entry_xattr_reset(ae) == 0)
 		return;
-	/* Already filtered to what a layer keeps (extract.c). */
 	while (n < ARRAY_SIZE(pairs) && archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+		if (!xattr_kept(name))
+			continue;
 		pairs[n].name = (char *)name;
 		pairs[n].hex = xmalloc(2 * size + 1);
 		hex_encode(value, size, pairs[n].hex);
@@ -143,63 +143,20 @@ void model_remove(struct model *m, const char *path)
 	}
 }
 
-static int fix_implied_dir(int rootfd, const char *path, struct berr *err)
-{
-	static const struct timespec epoch[2] = { { 0, 0 }, { 0, 0 } };
-	autoclose int fd = open_beneath(rootfd, path, false, err);
-
-	if (fd < 0)
-		return -1;
-	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0755) < 0 || futimens(fd, epoch) < 0)
-		return berr_sys(err, "set the metadata of directory %s", path);
-	return 0;
-}
-
-/* Parents the archive did not name (made by libarchive, or for whiteouts) get
- * fixed metadata, so the same archive always gives the same layer id. */
-static int add_implied_dirs(struct model *m, int rootfd, struct berr *err)
-{
-	size_t n = m->t.n;
-
-	if (!model_get(m, "."))
-		model_put(m, ".", T_DIR)->implied = true;
-	for (size_t i = 0; i < n; i++) {
-		autofree char *p = NULL;
-		char *slash;
-
-		if (!m->t.v[i].type)
-			continue;
-		p = xstrdup(m->t.v[i].path);
-		while ((slash = strrchr(p, '/'))) {
-			*slash = '\0';
-			if (model_get(m, p))
-				break;
-			model_put(m, p, T_DIR)->implied = true;
-		}
-	}
-	for (size_t i = 0; i < m->t.n; i++)
-		if (m->t.v[i].type == T_DIR && m->t.v[i].implied &&
-		    fix_implied_dir(rootfd, m->t.v[i].path, err) < 0)
-			return -1;
-	return 0;
-}
-
-int model_finish(struct model *m, int rootfd, const unsigned char (*digests)[SHA256_LEN],
-		 size_t ndigests, struct tree *out, struct berr *err)
+int model_finish(struct model *m, const unsigned char (*digests)[SHA256_LEN], size_t ndigests,
+		 struct tree *out)
 {
 	size_t w = 0;
 
-	if (add_implied_dirs(m, rootfd, err) < 0)
-		return -1;
 	for (size_t i = 0; i < m->t.n; i++) {
 		struct tree_entry *e = &m->t.v[i];
 
-		if (e->type == T_DIR && tree_read_dir(rootfd, e->path, e, err) < 0)
+		if (e->type != T_FILE || e->file_no < 0)
+			continue;
+		if ((size_t)e->file_no >= ndigests)
 			return -1;
-		if (e->type == T_FILE && e->file_no >= 0 && (size_t)e->file_no < ndigests) {
-			memcpy(e->digest, digests[e->file_no], SHA256_LEN);
-			e->have_digest = true;
-		}
+		memcpy(e->digest, digests[e->file_no], SHA256_LEN);
+		e->have_digest = true;
 	}
 	/* Drop removed entries, hand the rest over. */
 	for (size_t i = 0; i < m->t.n; i++) {

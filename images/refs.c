@@ -73,9 +73,10 @@ int refs_write_locked(const char *owner, const char *name, const struct strv *la
 	path = xasprintf("%s/%s", dir, esc);
 	if (mkdir_p(dir, 0755, err) < 0 || write_file_atomic(path, text, strlen(text), 0644, err) < 0)
 		return -1;
-	/* The reference protects these layers from now on. */
+	/* The reference protects these layers from now on: the process's own lease
+	 * lets go of them (an operation's lease holds them until it ends). */
 	for (size_t i = 0; i < layer_ids->n; i++)
-		lease_drop(layer_ids->v[i]);
+		lease_drop(NULL, layer_ids->v[i]);
 	return 0;
 }
 
@@ -234,7 +235,7 @@ static void remove_leftovers(const char *sub, const char *prefix, bool check_pid
 	autofree char *dir = store_path("%s", sub);
 	autoclosedir DIR *d = opendir(dir);
 	struct dirent *de;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (!d)
 		return;
@@ -293,7 +294,7 @@ int images_gc(const struct images_progress *progress, struct strv *freed, uint64
 	for (size_t i = 0; i < layers.n; i++) {
 		const char *id = layers.v[i];
 		struct layer_info info;
-		struct berr ignored;
+		struct berr ignored = { 0 };
 		char human[32];
 		uint64_t size = 0;
 

@@ -25,7 +25,7 @@ int stack_save(const struct stack_record *rec, struct berr *err)
 	autofree char *tmp = store_path("stacks/.%s.tmp-%d", rec->name, (int)getpid());
 	autofree char *text = NULL;
 	autoclose int lock = -1;
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	json_t *cfg, *o;
 
 	cfg = json_pack("{s:o, s:s?, s:s?}", "Env", strv_to_json(&rec->config.env), "WorkingDir",
@@ -114,7 +114,7 @@ int stack_info_load(const char *name, struct stack_info *info, struct berr *err)
 	stack_record_release(&rec);
 	for (size_t i = 0; i < info->layers.n; i++) {
 		struct layer_info li;
-		struct berr ignored;
+		struct berr ignored = { 0 };
 
 		if (layer_info_load(info->layers.v[i], &li, &ignored) == 0) {
 			info->size += li.size;

@@ -9,12 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ int layer_tmp_create(struct layer_tmp *t, struct berr *err)
 
 void layer_tmp_discard(struct layer_tmp *t)
 {
-	struct berr ignored;
+	struct berr ignored = { 0 };
 
 	if (t->rootfd >= 0)
 		close(t->rootfd);
@@ -81,8 +82,8 @@ static int write_layer_json(const char *path, const char *id, const struct tree 
 }
 
 int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_table *known,
-		     int walk_flags, const char *origin, char id[LAYER_ID_HEX + 1], bool *created,
-		     struct berr *err)
+		     int walk_flags, const char *origin, struct images_lease *lease,
+		     char id[LAYER_ID_HEX + 1], bool *created, struct berr *err)
 {
 	struct tree tree = { 0 };
 	autofree char *meta = xasprintf("%s/layer.json", t->dir);
@@ -100,7 +101,7 @@ int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_
 	    write_layer_json(meta, id, &tree, origin, err) < 0)
 		goto out;
 	lock = store_lock(LOCK_SH, err);
-	if (lock < 0 || lease_take(id, err) < 0)
+	if (lock < 0 || lease_take(lease, id, err) < 0)
 		goto out;
 	dst = store_path("layers/%s", id);
 	close(t->rootfd);
@@ -113,7 +114,7 @@ int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_
 		*created = false;
 	} else {
 		berr_sys(err, "move layer %s into %s", t->dir, dst);
-		lease_drop(id);
+		lease_drop(lease, id);
 		goto out;
 	}
 	r = 0;
@@ -125,6 +126,12 @@ out:
 
 int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX + 1],
 		     struct berr *err)
+{
+	return layer_commit_dir_leased(dir, origin, NULL, id, err);
+}
+
+int layer_commit_dir_leased(const char *dir, const char *origin, struct images_lease *lease,
+			    char id[LAYER_ID_HEX + 1], struct berr *err)
 {
 	struct layer_tmp t;
 	struct digest_table *known = NULL;
@@ -161,8 +168,9 @@ int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX +
 			goto out;
 		}
 	}
-	/* The lease stays until the caller records a reference (image_refs_set). */
-	r = layer_tmp_finish(&t, NULL, known, TREE_SANITIZE, origin, id, &created, err);
+	/* The lease stays until the caller records a reference (image_refs_set) or
+	 * ends its own lease. */
+	r = layer_tmp_finish(&t, NULL, known, TREE_SANITIZE, origin, lease, id, &created, err);
 out:
 	if (r < 0)
 		layer_tmp_discard(&t);
@@ -171,41 +179,222 @@ out:
 	return r;
 }
 
-/* Leases: leases/<id>.<pid>. A lease counts while its process lives and for at
- * most LEASE_SECONDS: a maker that died or hung does not pin a layer forever. */
-int lease_take(const char *id, struct berr *err)
-{
-	autofree char *path = store_path("leases/%s.%d", id, (int)getpid());
-	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+/* Leases: leases/<random>.lease, one per operation, listing the layer ids it
+ * holds, one a line, and flocked exclusively by its holder for as long as the
+ * operation lasts. The kernel drops the lock when the holder dies, so gc tells a
+ * dead holder's lease by the lock being free, whatever became of its pid. The
+ * file is made with O_TMPFILE and locked before it gets a name: gc never sees it
+ * unlocked while its holder lives. Ids are added and dropped with the store lock
+ * held (shared), and read by gc with it held exclusively. */
+struct images_lease {
+	int fd;
+	char *path;
+	struct strv ids;
+};
 
-	if (fd < 0)
-		return berr_sys(err, "lease layer %s", id);
-	/* An existing lease file of ours is renewed. */
-	if (futimens(fd, NULL) < 0)
-		return berr_sys(err, "lease layer %s", id);
+static char *lease_name(const char *dir, struct berr *err)
+{
+	char rnd[8], hex[17];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		berr_sys(err, "name a lease in %s", dir);
+		return NULL;
+	}
+	hex_encode((unsigned char *)rnd, sizeof(rnd), hex);
+	return xasprintf("%s/%s.lease", dir, hex);
+}
+
+/* Where O_TMPFILE is missing: create, lock, then check that gc did not take the
+ * file in between (it only removes files whose lock it could take). */
+static int lease_create_named(const char *dir, char **path, struct berr *err)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat a, b;
+		int fd;
+
+		free(*path);
+		*path = lease_name(dir, err);
+		if (!*path)
+			return -1;
+		fd = open(*path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return berr_sys(err, "create lease %s", *path);
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			return berr_sys(err, "lock lease %s", *path);
+		}
+		if (fstat(fd, &a) == 0 && stat(*path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return berr_fail(err, "create a lease in %s: it keeps disappearing", dir);
+}
+
+int images_lease_begin(struct images_lease **out, struct berr *err)
+{
+	autofree char *dir = NULL, *path = NULL;
+	autoclose int fd = -1;
+	char procpath[64];
+
+	*out = NULL;
+	if (store_mkdirs(err) < 0)
+		return -1;
+	dir = store_path("leases");
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		fd = lease_create_named(dir, &path, err);
+		if (fd < 0)
+			return -1;
+	} else if (fd < 0) {
+		return berr_sys(err, "create a lease in %s", dir);
+	} else {
+		if (flock(fd, LOCK_EX) < 0)
+			return berr_sys(err, "lock a lease in %s", dir);
+		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+		for (int tries = 0;; tries++) {
+			free(path);
+			path = lease_name(dir, err);
+			if (!path)
+				return -1;
+			if (linkat(AT_FDCWD, procpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+				break;
+			if (errno != EEXIST || tries > 8)
+				return berr_sys(err, "create lease %s", path);
+		}
+	}
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->fd = steal_fd(&fd);
+	(*out)->path = steal_ptr(path);
 	return 0;
 }
 
-void lease_drop(const char *id)
+void images_lease_end(struct images_lease *l)
 {
-	autofree char *path = store_path("leases/%s.%d", id, (int)getpid());
-
-	unlink(path);
+	if (!l)
+		return;
+	/* Unlinked while still locked: gc never mistakes it for a dead one. */
+	unlink(l->path);
+	close(l->fd);
+	free(l->path);
+	strv_free(&l->ids);
+	free(l);
 }
 
-static bool lease_alive(const char *leases_dir, const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	autofree char *path = xasprintf("%s/%s", leases_dir, name);
-	struct stat st;
-	long pid;
+/* The lease of layer_commit_dir() callers that bring none: the process's own,
+ * made when first needed, ending with the process. */
+static pthread_mutex_t default_lease_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct images_lease *default_lease;
 
-	if (!dot || lstat(path, &st) < 0)
-		return false;
-	pid = strtol(dot + 1, NULL, 10);
-	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-		return false;
-	return time(NULL) - st.st_mtime < LEASE_SECONDS;
+static struct images_lease *lease_or_default(struct images_lease *l, struct berr *err)
+{
+	autofree char *dir = NULL;
+
+	if (l)
+		return l;
+	dir = store_path("leases/");
+	pthread_mutex_lock(&default_lease_mu);
+	/* Only tests change BERTH_ROOT within a process. */
+	if (default_lease && !str_has_prefix(default_lease->path, dir)) {
+		images_lease_end(default_lease);
+		default_lease = NULL;
+	}
+	if (!default_lease && images_lease_begin(&default_lease, err) < 0)
+		default_lease = NULL;
+	l = default_lease;
+	pthread_mutex_unlock(&default_lease_mu);
+	return l;
+}
+
+static int lease_write(struct images_lease *l, struct berr *err)
+{
+	autofree char *text = xstrdup("");
+
+	for (size_t i = 0; i < l->ids.n; i++) {
+		char *next = xasprintf("%s%s\n", text, l->ids.v[i]);
+
+		free(text);
+		text = next;
+	}
+	if (ftruncate(l->fd, 0) < 0 || pwrite(l->fd, text, strlen(text), 0) != (ssize_t)strlen(text))
+		return berr_sys(err, "write lease %s", l->path);
+	return 0;
+}
+
+int lease_take(struct images_lease *l, const char *id, struct berr *err)
+{
+	l = lease_or_default(l, err);
+	if (!l)
+		return -1;
+	for (size_t i = 0; i < l->ids.n; i++)
+		if (!strcmp(l->ids.v[i], id))
+			return 0;
+	strv_push(&l->ids, id);
+	return lease_write(l, err);
+}
+
+void lease_drop(struct images_lease *l, const char *id)
+{
+	struct berr ignored = { 0 };
+	size_t w = 0;
+	bool found = false;
+
+	if (!l) {
+		pthread_mutex_lock(&default_lease_mu);
+		l = default_lease;
+		pthread_mutex_unlock(&default_lease_mu);
+	}
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->ids.n; i++) {
+		if (!strcmp(l->ids.v[i], id)) {
+			free(l->ids.v[i]);
+			found = true;
+			continue;
+		}
+		l->ids.v[w++] = l->ids.v[i];
+	}
+	l->ids.n = w;
+	if (l->ids.v)
+		l->ids.v[w] = NULL;
+	if (found)
+		lease_write(l, &ignored);
+}
+
+/* Live leases' ids into alive; with remove_dead, the files of dead holders (and
+ * of berth versions that named leases after pids) go. */
+static void lease_scan_one(int dfd, const char *name, struct strv *alive, bool remove_dead)
+{
+	autoclose int fd = -1;
+	autofree char *text = NULL;
+	struct berr ignored = { 0 };
+	size_t len;
+
+	if (!str_has_suffix(name, ".lease")) {
+		if (remove_dead)
+			unlinkat(dfd, name, 0);
+		return;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		/* Nobody holds it: its operation is over. */
+		if (remove_dead)
+			unlinkat(dfd, name, 0);
+		return;
+	}
+	if (read_fd(fd, &text, &len, &ignored) < 0)
+		return;
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (is_layer_id(line))
+			strv_push(alive, line);
+	}
 }
 
 int leases_scan(struct strv *alive, bool remove_dead, struct berr *err)
@@ -219,22 +408,16 @@ int leases_scan(struct strv *alive, bool remove_dead, struct berr *err)
 			return 0;
 		return berr_sys(err, "open %s", dir);
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (lease_alive(dir, de->d_name)) {
-			strv_push_owned(alive, xstrndup(de->d_name, LAYER_ID_HEX));
-		} else if (remove_dead) {
-			unlinkat(dirfd(d), de->d_name, 0);
-		}
-	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			lease_scan_one(dirfd(d), de->d_name, alive, remove_dead);
 	return 0;
 }
 
 bool layer_leased(const char *id)
 {
 	struct strv alive = { 0 };
-	struct berr ignored;
+	struct berr ignored = { 0 };
 	bool found = false;
 
 	if (leases_scan(&alive, false, &ignored) == 0)
@@ -256,14 +439,13 @@ int layer_remove_locked(const char *id, struct berr *err)
 	return rm_rf(dst, err);
 }
 
-void layer_rollback(const char *id)
+void layer_rollback(struct images_lease *lease, const char *id)
 {
 	struct strv users = { 0 };
-	struct berr ignored;
-	autoclose int lock = -1;
+	struct berr ignored = { 0 };
+	autoclose int lock = store_lock(LOCK_EX, &ignored);
 
-	lease_drop(id);
-	lock = store_lock(LOCK_EX, &ignored);
+	lease_drop(lease, id);
 	if (lock < 0)
 		return;
 	if (refs_users(id, &users, &ignored) == 0 && users.n == 0 && !layer_leased(id))

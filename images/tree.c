@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "images/internal.h"
 
 /* ---- digest table: path -> content digest ---- */
@@ -241,6 +242,8 @@ out:
 
 struct walker {
 	int flags;
+	uid_t uid;   /* TREE_OWN */
+	gid_t gid;
 	const char *what;
 	struct tree *t;
 	dev_t dev;
@@ -279,6 +282,20 @@ static int walk_one(struct walker *w, DIR *d, const char *name, const char *rel,
 		berr_sys(w->err, "stat %s in %s", path, w->what);
 		free(path);
 		return -1;
+	}
+	if ((w->flags & TREE_DROP_GIT) && S_ISDIR(st.st_mode) && !strcmp(name, ".git")) {
+		free(path);
+		*removed = true;
+		return rm_rf_at(dirfd(d), name, w->err);
+	}
+	if ((w->flags & TREE_OWN) && (st.st_uid != w->uid || st.st_gid != w->gid)) {
+		/* chown clears set-id bits: read the mode again after it. */
+		if (fchownat(dirfd(d), name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			berr_sys(w->err, "chown %s in %s", path, w->what);
+			free(path);
+			return -1;
+		}
 	}
 	if (S_ISSOCK(st.st_mode) && (w->flags & TREE_SANITIZE)) {
 		/* A socket a process left behind: tar has no way to carry it either. */
@@ -408,7 +425,13 @@ static void link_hardlinks(struct tree *t)
 
 int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct berr *err)
 {
-	struct walker w = { .flags = flags, .what = what, .t = t, .err = err };
+	return tree_walk_owned(rootfd, what, flags, 0, 0, t, err);
+}
+
+int tree_walk_owned(int rootfd, const char *what, int flags, uid_t uid, gid_t gid, struct tree *t,
+		    struct berr *err)
+{
+	struct walker w = { .flags = flags, .uid = uid, .gid = gid, .what = what, .t = t, .err = err };
 	struct tree_entry *root;
 	struct stat st;
 	int fd;
@@ -422,6 +445,11 @@ int tree_walk(int rootfd, const char *what, int flags, struct tree *t, struct be
 		return -1;
 	}
 	w.dev = st.st_dev;
+	if ((flags & TREE_OWN) && (fchown(fd, uid, gid) < 0 || fstat(fd, &st) < 0)) {
+		berr_sys(err, "chown %s", what);
+		close(fd);
+		return -1;
+	}
 	root = tree_add(t, xstrdup("."), &st);
 	root->type = T_DIR;
 	/* /proc/self/fd/<fd>/. is the root directory itself. */
@@ -449,29 +477,6 @@ void tree_finish(struct tree *t)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].type == T_FILE || t->v[i].type == T_SYMLINK)
 			t->bytes += t->v[i].size;
-}
-
-int tree_read_dir(int rootfd, const char *path, struct tree_entry *e, struct berr *err)
-{
-	autoclose int fd = open_beneath(rootfd, path, false, err);
-	struct stat st;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0)
-		return berr_sys(err, "stat directory %s", path);
-	e->type = T_DIR;
-	e->mode = st.st_mode & 07777;
-	e->uid = st.st_uid;
-	e->gid = st.st_gid;
-	e->mtime = st.st_mtim.tv_sec;
-	e->ino = st.st_ino;
-	e->nlink = 1;
-	free(e->xattrs);
-	e->xattrs = NULL;
-	e->xattrs_len = 0;
-	e->opaque = false;
-	return read_xattrs(fd, ".", path, false, e, err);
 }
 
 void tree_free(struct tree *t)
@@ -662,4 +667,25 @@ int tree_digest(int rootfd, const char *what, struct tree *t, struct digest_tabl
 	free(rec.p);
 	hex_encode(d, SHA256_LEN, id);
 	return 0;
+}
+
+/* ---- for build/ ---- */
+
+int images_tree_digest(const char *dir, int flags, uid_t uid, gid_t gid,
+		       char hex[LAYER_ID_HEX + 1], struct berr *err)
+{
+	autoclose int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct tree t = { 0 };
+	int r;
+
+	if (fd < 0)
+		return berr_sys(err, "open %s", dir);
+	r = tree_walk_owned(fd, dir, flags & (TREE_OWN | TREE_DROP_GIT), uid, gid, &t, err);
+	/* Contents, not times: a fresh copy of the same tree digests the same. */
+	for (size_t i = 0; r == 0 && i < t.n; i++)
+		t.v[i].mtime = 0;
+	if (r == 0)
+		r = tree_digest(fd, dir, &t, NULL, hex, err);
+	tree_free(&t);
+	return r;
 }

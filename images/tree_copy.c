@@ -77,7 +77,7 @@ static int hex_value(char c)
 }
 
 /* fd: the entry itself (a regular file or directory). */
-static int set_xattrs(int fd, const struct tree_entry *e, struct berr *err)
+int set_entry_xattrs(int fd, const struct tree_entry *e, struct berr *err)
 {
 	for (size_t off = 0; off < e->xattrs_len;) {
 		const char *name = e->xattrs + off;
@@ -103,7 +103,7 @@ static int set_owner_mode_time(int fd, const struct tree_entry *e, struct berr *
 	/* chown first: it clears setuid and setgid bits. */
 	if (fchown(fd, e->uid, e->gid) < 0 || fchmod(fd, e->mode) < 0)
 		return berr_sys(err, "set owner and mode of %s", e->path);
-	if (set_xattrs(fd, e, err) < 0)
+	if (set_entry_xattrs(fd, e, err) < 0)
 		return -1;
 	if (futimens(fd, times) < 0)
 		return berr_sys(err, "set the time of %s", e->path);
@@ -236,4 +236,29 @@ int tree_copy(int srcfd, int dstfd, const struct tree *t, const char *what,
 			return berr_prefix(err, "copy %s", what);
 	}
 	return 0;
+}
+
+int images_tree_copy(const char *src, const char *dst, struct berr *err)
+{
+	autoclose int sfd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	autoclose int dfd = -1;
+	struct digest_table *digests = NULL;
+	struct tree t = { 0 };
+	int r;
+
+	if (sfd < 0)
+		return errno == ENOTDIR || errno == ENOENT ? berr_fail(err, "%s is not a directory", src)
+							   : berr_sys(err, "open %s", src);
+	if (mkdir(dst, 0755) < 0)
+		return berr_sys(err, "create %s", dst);
+	dfd = open(dst, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return berr_sys(err, "open %s", dst);
+	digests = digest_table_new();
+	r = tree_walk(sfd, src, 0, &t, err);
+	if (r == 0)
+		r = tree_copy(sfd, dfd, &t, src, digests, err);
+	tree_free(&t);
+	digest_table_free(digests);
+	return r;
 }

@@ -140,7 +140,8 @@ test_detection_picks_first_matching_shipped_buildpack() {
 	assert_contains "$(cat "$TEST_TMP/out")" "-----> Static app detected"
 	# The static site answers on $PORT inside a one-off container.
 	local page
-	page=$(berth run det 'PORT=8123 /app/bin/static-web & sleep 0.5; wget -q -O - http://127.0.0.1:8123/')
+	page=$(berth run det 'PORT=8123 /app/bin/static-web & i=0
+		until wget -q -O - http://127.0.0.1:8123/ 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done')
 	assert_eq '<p>static</p>' "$page"
 }
 

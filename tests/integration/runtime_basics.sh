@@ -239,9 +239,15 @@ test_pid1_reaps_orphaned_zombies() {
 	local out
 	# Each subshell exits at once, orphaning its sleep, which pid 1 inherits. The
 	# sleeps exit soon after; unreaped, they would stay zombies (state Z).
+	# Wait until every sleep has exited, then (10 s at most) until none is a zombie.
 	out=$(run_bb -- sh -c '
 		for i in 1 2 3 4 5; do (sleep 0.1 &); done
-		sleep 1
+		i=0; while cat /proc/[0-9]*/stat 2>/dev/null | grep -q "(sleep) [^Z]" && [ $i -lt 100 ]; do
+			i=$((i + 1)); usleep 100000
+		done
+		i=0; while cut -d" " -f3 /proc/[0-9]*/stat 2>/dev/null | grep -q Z && [ $i -lt 100 ]; do
+			i=$((i + 1)); usleep 100000
+		done
 		echo zombies: $(cut -d" " -f3 /proc/[0-9]*/stat | grep -c Z)')
 	assert_contains "$out" "zombies: 0"
 }

@@ -210,8 +210,9 @@ test_ordinary_programs_run_under_the_filter() {
 	out=$(run_bb -- sh -e -c '
 		mkdir -p /tmp/site /tmp/t && echo served >/tmp/site/index.html
 		httpd -p 127.0.0.1:8080 -h /tmp/site
-		sleep 0.2
-		wget -q -O - http://127.0.0.1:8080/
+		i=0; until wget -q -O - http://127.0.0.1:8080/ 2>/dev/null; do
+			i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1
+		done
 		tar -C /etc -cf /tmp/t/etc.tar passwd group && tar -tf /tmp/t/etc.tar | sort | tr "\n" " "
 		echo; echo abc | sha256sum | cut -c1-8
 		seq 1 1000 | sort -rn | head -1

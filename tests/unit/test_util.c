@@ -1,6 +1,7 @@
 /* Unit tests for common/: sizes, numbers, words, string vectors, errors. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,7 +15,7 @@
 
 TEST(parse_size_accepts_units_as_docker_does)
 {
-	struct berr err;
+	struct berr err = { 0 };
 	uint64_t v = 0;
 
 	CHECK(parse_size("512m", &v, &err) == 0 && v == 512ULL << 20);
@@ -26,7 +27,7 @@ TEST(parse_size_accepts_units_as_docker_does)
 
 TEST(parse_size_rejects_junk_with_a_message)
 {
-	struct berr err;
+	struct berr err = { 0 };
 	uint64_t v = 7;
 	const char *bad[] = { "", "m", "-1m", "12q", "1.5g", "0", "99999999999999999999g", " 5m" };
 
@@ -39,13 +40,31 @@ TEST(parse_size_rejects_junk_with_a_message)
 
 TEST(parse_uint_bounds)
 {
-	struct berr err;
+	struct berr err = { 0 };
 	uint64_t v;
 
 	CHECK(parse_uint("65535", 65535, &v, &err) == 0 && v == 65535);
 	CHECK(parse_uint("65536", 65535, &v, &err) < 0);
 	CHECK(parse_uint("+1", 10, &v, &err) < 0);
 	CHECK(parse_uint("1x", 10, &v, &err) < 0);
+}
+
+/* Every rejection says what was wrong, starting from a zeroed error. */
+TEST(parse_rejections_always_fill_the_message)
+{
+	const char *bad[] = { "", "x", "+1", "1x", "99999999999999999999999", "65536" };
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct berr err = { 0 };
+
+		CHECK(parse_uint(bad[i], 65535, &v, &err) < 0 && err.msg[0]);
+	}
+	{
+		struct berr err = { 0 };
+
+		CHECK(parse_uint(NULL, 1, &v, &err) < 0 && err.msg[0]);
+	}
 }
 
 TEST(str_word_in_matches_whole_words)
@@ -73,7 +92,7 @@ TEST(strv_setenv_replaces)
 
 TEST(berr_messages_name_the_object)
 {
-	struct berr err;
+	struct berr err = { 0 };
 
 	errno = ENOENT;
 	CHECK(berr_sys(&err, "open %s", "/x") == -1);
