@@ -150,5 +150,14 @@ int cmd_ssh_keys_list(int argc, char **argv);
 int cmd_ssh_keys_remove(int argc, char **argv);
 int cmd_ssh_serve(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_ps_scale(int argc, char **argv);
+int cmd_ps_start(int argc, char **argv);
+int cmd_ps_stop(int argc, char **argv);
+int cmd_ps_restart(int argc, char **argv);
+int cmd_ps_restore(int argc, char **argv);
+int cmd_ps_set(int argc, char **argv);
+int cmd_ps_report(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 #endif

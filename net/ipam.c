@@ -215,6 +215,27 @@ int net_ipam_release(const struct net_config *cfg, uint32_t addr, struct berr *e
 	return r;
 }
 
+int net_ipam_reown(const struct net_config *cfg, uint32_t addr, pid_t owner, struct berr *err)
+{
+	autofree char *path = NULL;
+	autoclose int lock = leases_lock(cfg, &path, err);
+	struct net_leases l;
+	int r;
+
+	if (lock < 0)
+		return -1;
+	if (leases_load(path, cfg, &l, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].addr == addr) {
+			l.v[i].owner = owner;
+			l.v[i].owner_start = net_pid_start(owner);
+		}
+	r = leases_save(path, &l, err);
+	net_leases_free(&l);
+	return r;
+}
+
 int net_ipam_list(const struct net_config *cfg, struct net_leases *out, struct berr *err)
 {
 	autofree char *dir = net_state_dir(cfg);

@@ -96,6 +96,9 @@ int net_ipam_pick(const struct net_config *cfg, const struct net_leases *leases,
  * add one for owner (addr != NULL) or remove *release. Atomic on disk. */
 int net_ipam_take(const struct net_config *cfg, pid_t owner, uint32_t *addr, struct berr *err);
 int net_ipam_release(const struct net_config *cfg, uint32_t addr, struct berr *err);
+/* Hand the lease of addr to another owner (a daemon gives its container's lease to
+ * the container's pid 1, which outlives the daemon). */
+int net_ipam_reown(const struct net_config *cfg, uint32_t addr, pid_t owner, struct berr *err);
 int net_ipam_list(const struct net_config *cfg, struct net_leases *out, struct berr *err);
 void net_leases_free(struct net_leases *l);
 

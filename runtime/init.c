@@ -198,6 +198,7 @@ void container_child(struct child_config *cfg)
 	sigset_t watched;
 	pid_t command;
 	int r;
+	volatile int hold = -1;  /* survives the vfork below */
 
 	/* Our own signal state, whatever the creator's: default dispositions (an
 	 * ignored SIGCHLD would reap the command behind our back), and the signals
@@ -211,6 +212,11 @@ void container_child(struct child_config *cfg)
 	umask(022);
 	if (setup_stdio(spec->stdio, &err) < 0)
 		child_fail(cfg, &err);
+	/* Above every number the status file or RUNTIME_PID1_FD could take. */
+	if (spec->pid1_fd >= 0 && (hold = fcntl(spec->pid1_fd, F_DUPFD_CLOEXEC, 16)) < 0) {
+		berr_sys(&err, "the descriptor pid 1 keeps");
+		child_fail(cfg, &err);
+	}
 	/* Descriptors the caller left open (a directory of the host, a daemon's
 	 * sockets) must not reach the container: every one above stdio closes at
 	 * exec, and pid 1 closes them once the command runs. */
@@ -299,10 +305,15 @@ void container_child(struct child_config *cfg)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		exec_command(spec);
 	}
-	/* pid 1 needs no descriptor now but the status file, kept as 3; closing
-	 * err_fd tells the creator that the command has started. */
+	/* pid 1 needs no descriptor now but the status file, kept as 3, and the
+	 * caller's pid1_fd as RUNTIME_PID1_FD; closing err_fd tells the creator that
+	 * the command has started. */
 	if (cfg->status_fd >= 0 && cfg->status_fd != 3 && dup2(cfg->status_fd, 3) < 0)
 		_exit(RUNTIME_EXIT_ERROR);
-	close_range(cfg->status_fd >= 0 ? 4 : 3, ~0U, 0);
+	if (hold >= 0 && dup2(hold, RUNTIME_PID1_FD) < 0)
+		_exit(RUNTIME_EXIT_ERROR);
+	if (hold >= 0 && cfg->status_fd < 0)
+		close(3);
+	close_range(hold >= 0 ? RUNTIME_PID1_FD + 1 : cfg->status_fd >= 0 ? 4 : 3, ~0U, 0);
 	be_init(command, &watched, cfg->status_fd >= 0 ? 3 : -1);
 }

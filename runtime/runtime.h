@@ -35,6 +35,8 @@
 #define RUNTIME_ID_SLOTS ((unsigned)((0xffffffffu - RUNTIME_ID_BASE) / RUNTIME_ID_RANGE))
 #define RUNTIME_DEFAULT_UID 1000u
 #define RUNTIME_DEFAULT_PIDS 4096u
+/* Where pid 1 keeps spec.pid1_fd (3 is its status file). */
+#define RUNTIME_PID1_FD 4
 /* Container ids: letters, digits, '_', '.', '-'; at most this long. */
 #define RUNTIME_ID_MAX 100
 
@@ -83,6 +85,11 @@ struct runtime_spec {
 	const char *keep_upper;      /* keep the writable layer here (must not exist) */
 	bool quiet_limits;           /* do not warn about limits the host cannot enforce */
 	const struct sink *sink;     /* where warnings go (common/sink.h); NULL: nowhere */
+	int pid1_fd;                 /* -1 (default), or a caller descriptor that pid 1
+				      * keeps open as RUNTIME_PID1_FD (the command never
+				      * sees it), e.g. a log pipe's read end that must
+				      * outlive the caller; another process takes it with
+				      * pidfd_getfd() */
 	runtime_hook_fn net_hook;    /* optional; see runtime_hook_fn */
 	void *net_hook_arg;
 };

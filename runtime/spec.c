@@ -18,6 +18,7 @@ void runtime_spec_init(struct runtime_spec *spec)
 	spec->stdio[0] = 0;
 	spec->stdio[1] = 1;
 	spec->stdio[2] = 2;
+	spec->pid1_fd = -1;
 }
 
 void runtime_spec_release(struct runtime_spec *spec)

@@ -1,0 +1,306 @@
+/* ps.c - what the ps:* commands store: an app's process settings (ps.json), its
+ * formation, and the per-slot records the daemon keeps under $BERTH_RUN. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/jsonfile.h"
+#include "common/paths.h"
+#include "platform/daemon.h"
+#include "platform/platform.h"
+
+static const char *const policy_names[] = {
+	[RESTART_NO] = "no",
+	[RESTART_ON_FAILURE] = "on-failure",
+	[RESTART_ALWAYS] = "always",
+	[RESTART_UNLESS_STOPPED] = "unless-stopped",
+};
+
+int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err)
+{
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+
+	for (size_t i = 0; i < ARRAY_SIZE(policy_names); i++) {
+		uint64_t n = 0;
+
+		if (strlen(policy_names[i]) != len || strncmp(text, policy_names[i], len))
+			continue;
+		if (colon && (i != RESTART_ON_FAILURE || parse_uint(colon + 1, 1000000, &n, err) < 0))
+			break;
+		s->policy = i;
+		s->max_retries = (unsigned)n;
+		return 0;
+	}
+	return berr_fail(err, "Invalid restart policy '%s': use on-failure[:N], always, "
+			 "unless-stopped or no", text);
+}
+
+const char *ps_policy_text(const struct ps_settings *s, char *buf)
+{
+	if (s->policy == RESTART_ON_FAILURE && s->max_retries)
+		snprintf(buf, 32, "on-failure:%u", s->max_retries);
+	else
+		snprintf(buf, 32, "%s", policy_names[s->policy]);
+	return buf;
+}
+
+static void ps_defaults(struct ps_settings *s)
+{
+	s->policy = RESTART_ON_FAILURE;
+	s->max_retries = 10;
+	s->stop_timeout = PS_DEFAULT_STOP_TIMEOUT;
+	s->stopped = false;
+}
+
+int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
+{
+	autofree char *path = app_path(app, "ps.json");
+	json_t *obj;
+	const char *p;
+	int r = 0;
+
+	ps_defaults(s);
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		return 0;
+	if ((p = json_get_str(obj, "restart_policy")))
+		r = ps_policy_parse(p, s, err);
+	s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
+	s->stopped = json_is_true(json_object_get(obj, "stopped"));
+	json_decref(obj);
+	return r;
+}
+
+int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *err)
+{
+	autofree char *path = app_path(app, "ps.json");
+	char buf[32];
+	json_t *obj = json_pack("{s:s, s:I, s:b}", "restart_policy", ps_policy_text(s, buf),
+				"stop_timeout", (json_int_t)s->stop_timeout, "stopped", s->stopped);
+	int r = json_file_save(path, obj, err);
+
+	json_decref(obj);
+	return r;
+}
+
+int ps_set(const char *app, const char *key, const char *value, struct berr *err)
+{
+	struct app a;
+	struct ps_settings s;
+	int r = -1;
+
+	/* The app's state lock serialises this with the daemon's own edits. */
+	if (app_open(app, APP_LOCKED, &a, err) < 0)
+		return -1;
+	if (ps_settings_load(app, &s, err) < 0)
+		goto out;
+	if (!strcmp(key, "restart-policy")) {
+		if (ps_policy_parse(value ? value : PS_DEFAULT_POLICY, &s, err) < 0)
+			goto out;
+	} else if (!strcmp(key, "stop-timeout-seconds")) {
+		uint64_t n = PS_DEFAULT_STOP_TIMEOUT;
+
+		if (value && parse_uint(value, 86400, &n, err) < 0) {
+			berr_fail(err, "Invalid stop-timeout-seconds '%s': a number of seconds up to 86400",
+				  value);
+			goto out;
+		}
+		s.stop_timeout = (unsigned)n;
+	} else {
+		berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
+			  key);
+		goto out;
+	}
+	r = ps_settings_save(app, &s, err);
+out:
+	app_close(&a);
+	return r;
+}
+
+struct scale_ctx {
+	const struct strv *pairs;
+	const struct release *rel;
+};
+
+static int scale_apply(struct app_settings *s, void *ctx, struct berr *err)
+{
+	struct scale_ctx *c = ctx;
+
+	for (size_t i = 0; i < c->pairs->n; i++) {
+		const char *pair = c->pairs->v[i], *eq = strchr(pair, '=');
+		autofree char *type = eq ? xstrndup(pair, eq - pair) : NULL;
+		uint64_t n;
+		struct berr e2 = { 0 };
+
+		if (!type || !*type)
+			return berr_fail(err, "Invalid scale pair '%s': use TYPE=COUNT", pair);
+		if (!proctypes_get(&c->rel->procs, type) || !strcmp(type, "release"))
+			return berr_fail(err, "%s is not a valid process name to scale up", type);
+		if (eq[1] == '-' || parse_uint(eq + 1, ~0ull, &n, &e2) < 0)
+			return berr_fail(err, "Invalid count '%s' for %s: a number from 0 to %d",
+					 eq + 1, type, PS_SCALE_MAX);
+		if (n > PS_SCALE_MAX)
+			return berr_fail(err, "Invalid count %s for %s: at most %d processes of a type",
+					 eq + 1, type, PS_SCALE_MAX);
+		char num[24];
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)n);
+		strv_setenv(&s->formation, type, num);
+	}
+	strv_sort(&s->formation);
+	return 0;
+}
+
+int ps_scale_edit(const char *app, const struct strv *pairs, struct berr *err)
+{
+	struct app a;
+	struct release rel;
+	int r = -1;
+
+	if (app_open(app, 0, &a, err) < 0)
+		return -1;
+	if (release_current(app, &rel, err) < 0)
+		goto out;
+	if (rel.version == 0) {
+		berr_fail(err, "App %s has not been deployed", app);
+		goto out_rel;
+	}
+	struct scale_ctx c = { pairs, &rel };
+	r = app_settings_edit(&a, scale_apply, &c, err);
+out_rel:
+	release_free(&rel);
+out:
+	app_close(&a);
+	return r;
+}
+
+/* Records: $BERTH_RUN/daemon/procs/<app>/<type>.<n>.json */
+
+static char *record_path(const char *app, const char *type, unsigned index)
+{
+	return xasprintf("%s/daemon/procs/%s/%s.%u.json", berth_run(), app, type, index);
+}
+
+void proc_record_free(struct proc_record *p)
+{
+	free(p->app);
+	free(p->type);
+	free(p->id);
+	free(p->state);
+	free(p->addr);
+	free(p->log_error);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int proc_record_load(const char *path, struct proc_record *p, struct berr *err)
+{
+	json_t *obj;
+
+	memset(p, 0, sizeof(*p));
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj || !json_get_str(obj, "app") || !json_get_str(obj, "type")) {
+		json_decref(obj);
+		return berr_fail(err, "process record %s is missing or incomplete", path);
+	}
+	p->app = xstrdup(json_get_str(obj, "app"));
+	p->type = xstrdup(json_get_str(obj, "type"));
+	p->index = (unsigned)json_get_int(obj, "index", 1);
+	p->id = dup_or_null(json_get_str(obj, "id"));
+	p->state = xstrdup(json_get_str(obj, "state") ? json_get_str(obj, "state") : "exited");
+	p->pid = json_get_int(obj, "pid", 0);
+	p->started = json_get_int(obj, "started", 0);
+	p->restarts = (unsigned)json_get_int(obj, "restarts", 0);
+	p->exit_code = (int)json_get_int(obj, "exit_code", -1);
+	p->release = (unsigned)json_get_int(obj, "release", 0);
+	p->addr = dup_or_null(json_get_str(obj, "addr"));
+	p->log_error = dup_or_null(json_get_str(obj, "log_error"));
+	json_decref(obj);
+	return 0;
+}
+
+int proc_record_save(const struct proc_record *p, struct berr *err)
+{
+	autofree char *path = record_path(p->app, p->type, p->index);
+	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+	json_t *obj = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "app", p->app,
+				"type", p->type, "index", (json_int_t)p->index, "state", p->state,
+				"pid", (json_int_t)p->pid, "started", (json_int_t)p->started,
+				"restarts", (json_int_t)p->restarts, "exit_code",
+				(json_int_t)p->exit_code, "release", (json_int_t)p->release);
+	int r;
+
+	if (p->id)
+		json_object_set_new(obj, "id", json_string(p->id));
+	if (p->addr)
+		json_object_set_new(obj, "addr", json_string(p->addr));
+	if (p->log_error)
+		json_object_set_new(obj, "log_error", json_string(p->log_error));
+	r = mkdir_p(dir, 0700, err) < 0 ? -1 : json_file_save(path, obj, err);
+	json_decref(obj);
+	return r;
+}
+
+void proc_record_remove(const struct proc_record *p)
+{
+	autofree char *path = record_path(p->app, p->type, p->index);
+	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+
+	unlink(path);
+	rmdir(dir);  /* only when it is empty */
+}
+
+static int record_cmp(const void *a, const void *b)
+{
+	const struct proc_record *x = a, *y = b;
+	int c = strcmp(x->type, y->type);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+int proc_records_list(const char *app, struct proc_record **out, size_t *n, struct berr *err)
+{
+	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), app);
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *e;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : berr_sys(err, "open %s", dir);
+	while ((e = readdir(d))) {
+		autofree char *path = NULL;
+		struct proc_record p;
+		struct berr ignored;
+
+		if (!str_has_suffix(e->d_name, ".json"))
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (proc_record_load(path, &p, &ignored) < 0)
+			continue;  /* being replaced right now */
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = p;
+	}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), record_cmp);
+	return 0;
+}
+
+void proc_records_free(struct proc_record *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		proc_record_free(&v[i]);
+	free(v);
+}

@@ -1,0 +1,500 @@
+/* supervise.c - the daemon's process slots: one per TYPE.N of an app's formation.
+ * A slot starts its container (the release's layers and command, PORT, DYNO,
+ * GIT_REV, a log pipe, an address on the bridge), watches its pidfd, restarts it
+ * by the app's restart policy with exponential backoff, stops it with SIGTERM and
+ * then cgroup.kill, and finds it again after a daemon restart (docs/daemon.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/paths.h"
+#include "platform/daemon_internal.h"
+#include "platform/internal.h"
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 60000
+/* A process that ran this long was healthy: its next failure backs off from the
+ * start again. */
+#define HEALTHY_RUN_MS 10000
+
+long long daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct slot *s, const char *state)
+{
+	struct berr err;
+
+	free(s->rec.state);
+	s->rec.state = xstrdup(state);
+	proc_record_save(&s->rec, &err);
+}
+
+static struct slot *slot_find(struct daemon *d, const char *app, const char *type,
+			      unsigned index)
+{
+	for (struct slot *s = d->slots; s; s = s->next)
+		if (!strcmp(s->rec.app, app) && !strcmp(s->rec.type, type) && s->rec.index == index)
+			return s;
+	return NULL;
+}
+
+static struct slot *slot_new(struct daemon *d, const char *app, const char *type,
+			     unsigned index)
+{
+	struct slot *s = xcalloc(1, sizeof(*s));
+
+	s->rec.app = xstrdup(app);
+	s->rec.type = xstrdup(type);
+	s->rec.index = index;
+	s->rec.exit_code = -1;
+	s->rec.state = xstrdup("starting");
+	s->log_fd = s->log_out = -1;
+	s->c.pidfd = s->c.cgroup_fd = -1;
+	s->ev_pid = (struct ev){ EV_PIDFD, s };
+	s->ev_log = (struct ev){ EV_LOG, s };
+	s->next = d->slots;
+	d->slots = s;
+	return s;
+}
+
+void slot_free(struct slot *s)
+{
+	if (s->has_c)
+		runtime_release(&s->c);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	if (s->log_out >= 0)
+		close(s->log_out);
+	free(s->line);
+	proc_record_free(&s->rec);
+	free(s);
+}
+
+static void slot_unlink(struct daemon *d, struct slot *s)
+{
+	for (struct slot **p = &d->slots; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	proc_record_remove(&s->rec);
+	/* Later events of the same epoll batch may still name it. */
+	s->next = d->graveyard;
+	d->graveyard = s;
+}
+
+void daemon_bury(struct daemon *d)
+{
+	while (d->graveyard) {
+		struct slot *s = d->graveyard;
+
+		d->graveyard = s->next;
+		slot_free(s);
+	}
+}
+
+static void watch_pid(struct daemon *d, struct slot *s)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &s->ev_pid };
+
+	epoll_ctl(d->ep, EPOLL_CTL_ADD, s->c.pidfd, &e);
+}
+
+/* The spec of a slot's container; the parts other commands share come from
+ * release_spec() and process_argv(). */
+static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel,
+		     struct runtime_spec *spec, struct berr *err)
+{
+	const char *command = proctypes_get(&rel->procs, s->rec.type);
+	struct strv cmd = { 0 };
+	char dyno[128], addr[16];
+
+	if (!command)
+		return berr_fail(err, "App %s release v%u has no %s process", s->rec.app,
+				 rel->version, s->rec.type);
+	if (release_spec(s->rec.app, rel, spec, err) < 0)
+		return -1;
+	strv_push(&cmd, command);
+	process_argv(&spec->argv, &cmd);
+	strv_free(&cmd);
+	snprintf(dyno, sizeof(dyno), "%s.%u", s->rec.type, s->rec.index);
+	strv_setenv(&spec->env, "DYNO", dyno);
+	if (!strv_getenv(&spec->env, "PORT"))
+		strv_setenv(&spec->env, "PORT", "5000");
+	if (rel->source_version)
+		strv_setenv(&spec->env, "GIT_REV", rel->source_version);
+	spec->hostname = s->rec.app;
+	spec->quiet_limits = true;
+	spec->die_with_creator = false;
+	if (d->net_ok) {
+		if (net_attach_prepare(&s->att, &d->net, s->rec.app, getpid(), err) < 0)
+			return -1;
+		s->attached = true;
+		spec->binds = xcalloc(2, sizeof(*spec->binds));
+		spec->binds[0] = (struct runtime_bind){ xstrdup(s->att.resolv_conf),
+							xstrdup("/etc/resolv.conf"), true };
+		spec->binds[1] = (struct runtime_bind){ xstrdup(s->att.hosts),
+							xstrdup("/etc/hosts"), true };
+		spec->nbinds = 2;
+		spec->net_hook = net_attach_hook;
+		spec->net_hook_arg = &s->att;
+		free(s->rec.addr);
+		s->rec.addr = xasprintf("%s:%s", net_ntoa(s->att.addr, addr),
+					strv_getenv(&spec->env, "PORT"));
+	}
+	return 0;
+}
+
+static int slot_start(struct daemon *d, struct slot *s, struct berr *err)
+{
+	struct release rel;
+	struct runtime_spec spec;
+	autofree char *name = xasprintf("%s_%s.%u", s->rec.app, s->rec.type, s->rec.index);
+	autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pipefd[2] = { -1, -1 };
+	int r = -1;
+
+	if (release_current(s->rec.app, &rel, err) < 0)
+		return -1;
+	if (rel.version == 0) {
+		release_free(&rel);
+		return berr_fail(err, "App %s has not been deployed", s->rec.app);
+	}
+	runtime_spec_init(&spec);
+	if (slot_spec(d, s, &rel, &spec, err) < 0)
+		goto out;
+	/* The log pipe: the command writes, the daemon reads, and pid 1 holds a copy
+	 * of the read end so that lines wait in the pipe while no daemon runs. */
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		berr_sys(err, "create the log pipe of %s", name);
+		goto out;
+	}
+	fcntl(pipefd[0], F_SETPIPE_SZ, 1 << 20);
+	spec.stdio[0] = devnull;
+	spec.stdio[1] = spec.stdio[2] = pipefd[1];
+	spec.pid1_fd = pipefd[0];
+	spec.name = name;
+	if (runtime_create(&spec, &s->c, err) < 0)
+		goto out;
+	s->has_c = true;
+	if (s->attached) {
+		struct berr e2;
+
+		/* The lease belongs to the container, which outlives the daemon. */
+		net_ipam_reown(&d->net, s->att.addr, s->c.pid, &e2);
+	}
+	free(s->rec.id);
+	s->rec.id = xstrdup(s->c.id);
+	s->rec.pid = s->c.pid;
+	s->rec.started = time(NULL);
+	s->rec.release = rel.version;
+	s->rec.exit_code = -1;
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	log_attach(d, s, pipefd[0]);
+	pipefd[0] = -1;
+	watch_pid(d, s);
+	set_state(s, "running");
+	log_note(d, s, "Starting process with command `%s`", proctypes_get(&rel.procs, s->rec.type));
+	d->table_dirty = true;
+	r = 0;
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (r < 0 && s->attached) {
+		net_attach_release(&s->att);
+		s->attached = false;
+	}
+	/* The attachment's strings live in s->att until the container ends; the
+	 * spec's copies go now. */
+	runtime_spec_release(&spec);
+	release_free(&rel);
+	return r;
+}
+
+static void slot_start_or_backoff(struct daemon *d, struct slot *s)
+{
+	struct berr err = { 0 };
+
+	if (slot_start(d, s, &err) == 0)
+		return;
+	sink_warn(d->sink, "%s %s.%u: %s", s->rec.app, s->rec.type, s->rec.index, err.msg);
+	log_note(d, s, "Error starting process: %s", err.msg);
+	s->rec.exit_code = RUNTIME_EXIT_ERROR;
+	s->fails++;
+	s->deadline_ms = daemon_now_ms() + BACKOFF_MAX_MS;
+	set_state(s, "crashed");
+}
+
+/* What the restart policy says about a process that ended with status. */
+static bool policy_restarts(const struct ps_settings *ps, const struct slot *s, int status)
+{
+	switch (ps->policy) {
+	case RESTART_NO:
+		return false;
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return status != 0 && (ps->max_retries == 0 || s->fails <= ps->max_retries);
+	}
+	return false;
+}
+
+/* pid 1 has exited: collect, drain the log, remove the container, then decide. */
+void daemon_pid_event(struct daemon *d, struct slot *s)
+{
+	struct berr err = { 0 };
+	struct ps_settings ps;
+	int status = -1;
+	long long ran;
+
+	if (!s->has_c || runtime_reap(&s->c, &status, &err) == 0)
+		return;
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, s->c.pidfd, NULL);
+	log_drain(d, s);
+	log_note(d, s, "Process exited with status %d", status);
+	log_detach(d, s);
+	if (runtime_destroy(&s->c, &err) < 0)
+		sink_warn(d->sink, "%s", err.msg);
+	s->has_c = false;
+	if (s->attached) {
+		net_attach_release(&s->att);
+		s->attached = false;
+	}
+	d->table_dirty = true;
+	s->rec.exit_code = status;
+	s->rec.pid = 0;
+	ran = (time(NULL) - s->rec.started) * 1000LL;
+	if (!s->wanted) {
+		slot_unlink(d, s);
+		return;
+	}
+	if (s->restart_pending) {
+		s->restart_pending = s->stopping = false;
+		s->fails = 0;
+		slot_start_or_backoff(d, s);
+		return;
+	}
+	if (ps_settings_load(s->rec.app, &ps, &err) < 0)
+		ps.policy = RESTART_NO;
+	if (ran >= HEALTHY_RUN_MS)
+		s->fails = 0;
+	if (status != 0)
+		s->fails++;
+	if (!policy_restarts(&ps, s, status)) {
+		set_state(s, status == 0 ? "exited" : "crashed");
+		return;
+	}
+	/* Exponential backoff: 100 ms, 200 ms, ... up to a minute. */
+	unsigned shift = s->fails > 10 ? 10 : s->fails;
+	long long delay = (long long)BACKOFF_FIRST_MS << shift;
+
+	s->deadline_ms = daemon_now_ms() + (delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay);
+	s->rec.restarts++;
+	set_state(s, "backoff");
+}
+
+static void kill_cgroup(struct slot *s)
+{
+	autoclose int fd = openat(s->c.cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+	struct berr err;
+
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		runtime_kill(&s->c, SIGKILL, &err);
+}
+
+static void slot_stop(struct daemon *d, struct slot *s, unsigned timeout)
+{
+	struct berr err;
+
+	if (!s->has_c) {
+		s->deadline_ms = 0;
+		if (!s->wanted)
+			slot_unlink(d, s);
+		return;
+	}
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	runtime_kill(&s->c, SIGTERM, &err);
+	s->deadline_ms = daemon_now_ms() + timeout * 1000LL;
+	set_state(s, "stopping");
+}
+
+int daemon_tick(struct daemon *d)
+{
+	long long now = daemon_now_ms(), next = -1;
+
+	for (struct slot *s = d->slots, *n; s; s = n) {
+		n = s->next;
+		if (!s->deadline_ms)
+			continue;
+		if (s->deadline_ms <= now) {
+			s->deadline_ms = 0;
+			if (s->has_c && s->stopping) {
+				log_note(d, s, "Stop timeout reached: killing the process");
+				kill_cgroup(s);
+			} else if (!s->has_c && s->wanted) {
+				slot_start_or_backoff(d, s);
+			}
+			if (!s->deadline_ms)
+				continue;
+		}
+		if (next < 0 || s->deadline_ms < next)
+			next = s->deadline_ms;
+	}
+	return next < 0 ? -1 : (int)(next - now > 0 ? next - now : 0);
+}
+
+bool daemon_app_busy(struct daemon *d, const char *app)
+{
+	for (struct slot *s = d->slots; s; s = s->next)
+		if ((!app || !strcmp(s->rec.app, app)) && (s->stopping || s->restart_pending) &&
+		    s->has_c)
+			return true;
+	return false;
+}
+
+static unsigned formation_count(const struct strv *formation, const char *type)
+{
+	const char *v = strv_getenv(formation, type);
+
+	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char *type,
+		     struct berr *err)
+{
+	struct app_settings as;
+	struct ps_settings ps;
+	struct release rel;
+	bool deployed;
+
+	if (app_settings_load(app, &as, err) < 0)
+		return -1;
+	if (ps_settings_load(app, &ps, err) < 0 || release_current(app, &rel, err) < 0) {
+		app_settings_free(&as);
+		return -1;
+	}
+	deployed = rel.version != 0;
+	/* Slots beyond the formation (or every one of a stopped app) go. */
+	for (struct slot *s = d->slots, *n; s; s = n) {
+		n = s->next;
+		if (strcmp(s->rec.app, app))
+			continue;
+		s->wanted = deployed && !ps.stopped &&
+			    s->rec.index <= formation_count(&as.formation, s->rec.type) &&
+			    proctypes_get(&rel.procs, s->rec.type);
+		if (!s->wanted) {
+			slot_stop(d, s, ps.stop_timeout);
+			continue;
+		}
+		if (s->has_c && (s->rec.release != rel.version ||
+				 (restart && (!type || !strcmp(type, s->rec.type))))) {
+			s->restart_pending = true;
+			slot_stop(d, s, ps.stop_timeout);
+		} else if (!s->has_c && !s->deadline_ms) {
+			s->fails = 0;
+			slot_start_or_backoff(d, s);
+		} else if (!s->has_c && restart) {
+			s->deadline_ms = 0;
+			s->fails = 0;
+			slot_start_or_backoff(d, s);
+		}
+	}
+	for (size_t i = 0; deployed && !ps.stopped && i < as.formation.n; i++) {
+		const char *eq = strchr(as.formation.v[i], '=');
+		autofree char *t = xstrndup(as.formation.v[i], eq - as.formation.v[i]);
+		unsigned count = (unsigned)strtoul(eq + 1, NULL, 10);
+
+		if (!proctypes_get(&rel.procs, t) || !strcmp(t, "release"))
+			continue;
+		for (unsigned k = 1; k <= count && k <= PS_SCALE_MAX; k++) {
+			if (slot_find(d, app, t, k))
+				continue;
+			struct slot *s = slot_new(d, app, t, k);
+
+			s->wanted = true;
+			slot_start_or_backoff(d, s);
+		}
+	}
+	release_free(&rel);
+	app_settings_free(&as);
+	return 0;
+}
+
+/* A restarted daemon finds its containers again: every record under
+ * $BERTH_RUN/daemon/procs with a container id that runtime_open() knows. */
+int daemon_adopt(struct daemon *d)
+{
+	struct strv apps = { 0 };
+	struct berr err = { 0 };
+
+	if (app_list(&apps, &err) < 0)
+		return -1;
+	for (size_t i = 0; i < apps.n; i++) {
+		struct proc_record *recs;
+		size_t n;
+
+		if (proc_records_list(apps.v[i], &recs, &n, &err) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct slot *s = slot_new(d, recs[k].app, recs[k].type, recs[k].index);
+			struct berr e2 = { 0 };
+
+			proc_record_free(&s->rec);
+			s->rec = recs[k];
+			memset(&recs[k], 0, sizeof(recs[k]));
+			s->wanted = true;
+			if (!s->rec.id || runtime_open(s->rec.id, &s->c, &e2) < 0)
+				continue;  /* gone (a reboot): reconcile starts it again */
+			s->has_c = true;
+			int fd = (int)syscall(SYS_pidfd_getfd, s->c.pidfd, RUNTIME_PID1_FD, 0);
+
+			if (fd >= 0) {
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+				log_attach(d, s, fd);
+			}
+			/* Its address lease stays with its pid 1; the attachment is
+			 * rebuilt for release when it ends. */
+			if (s->rec.addr && d->net_ok) {
+				unsigned a, b, c, e;
+
+				if (sscanf(s->rec.addr, "%u.%u.%u.%u", &a, &b, &c, &e) == 4) {
+					s->att.cfg = d->net;
+					s->att.addr = a << 24 | b << 16 | c << 8 | e;
+					s->att.dir = xasprintf("%s/net/%s/%u.%u.%u.%u", berth_run(),
+							       d->net.bridge, a, b, c, e);
+					s->att.leased = true;
+					s->attached = true;
+				}
+			}
+			watch_pid(d, s);
+			if (!strcmp(s->rec.state, "stopping"))
+				set_state(s, "running");
+			/* Already exited while no daemon ran: collect now. */
+			daemon_pid_event(d, s);
+		}
+		free(recs);
+	}
+	strv_free(&apps);
+	d->table_dirty = true;
+	return 0;
+}

@@ -1,0 +1,157 @@
+# berth daemon: supervising app processes, the control socket, adoption after
+# kill -9, restore after a "reboot", the ps:* commands.
+
+# deploy_app APP 'PROCFILE TEXT': a busybox app deployed from a Procfile.
+deploy_app() {
+	berth stacks:create busybox >/dev/null 2>&1 || true
+	berth apps:create "$1" >/dev/null
+	mkdir -p "$TEST_TMP/src-$1"
+	printf '%b' "$2" >"$TEST_TMP/src-$1/Procfile"
+	tar -C "$TEST_TMP/src-$1" -cf "$TEST_TMP/src-$1.tar" .
+	berth git:from-archive "$1" -- <"$TEST_TMP/src-$1.tar" >"$TEST_TMP/deploy-$1.out" 2>&1 ||
+		{ cat "$TEST_TMP/deploy-$1.out"; fail "deploy of $1 failed"; }
+}
+
+daemon_answers() { berth ps:restore >/dev/null 2>&1; }
+
+# daemon_start: berth daemon in the background of the test, its pid in $DAEMON_PID.
+daemon_start() {
+	"$BERTH_BIN" daemon >>"$TEST_TMP/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	echo "$DAEMON_PID" >>"$TEST_TMP/pids"
+	wait_for test -S "$BERTH_RUN/daemon/daemon.sock" || { cat "$TEST_TMP/daemon.log"; fail "daemon did not start"; }
+	wait_for daemon_answers || fail "daemon does not answer"
+}
+
+daemon_kill9() {
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+}
+
+# report_value APP FLAG
+report_value() { berth ps:report "$1" "$2"; }
+
+count_running() { # APP
+	berth ps:report "$1" --format json | grep -o '"status-[^"]*": *"running' | wc -l
+}
+
+running_is() { [ "$(count_running "$1")" = "$2" ]; }
+
+pid_of() { # APP TYPE N
+	berth ps:report "$1" "--status-$2-$3" | sed -n 's/.*(pid \([0-9]*\),.*/\1/p'
+}
+
+test_daemon_runs_the_formation_and_ps_scale_changes_it() {
+	deploy_app sc 'web: while true; do echo tick $DYNO $PORT; sleep 0.2; done\nworker: sleep 1000\n'
+	daemon_start
+	wait_for running_is sc 1 || fail "web.1 did not start: $(berth ps:report sc)"
+	berth ps:scale sc web=2 worker=1 >"$TEST_TMP/out"
+	assert_contains "$(cat "$TEST_TMP/out")" "Scaling sc processes: web to 2"
+	wait_for running_is sc 3 || fail "not 3 processes: $(berth ps:report sc)"
+	out=$(berth ps:scale sc)
+	assert_contains "$out" "web: 2"
+	assert_contains "$out" "worker: 1"
+	wait_for sh -c "'$BERTH_BIN' logs sc -p web.2 | grep -q 'tick web.2 5000'" ||
+		fail "no log line of web.2: $(berth logs sc)"
+	line=$(berth logs sc -p web.1 -n 1)
+	[[ $line =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ app\[web\.1\]:\ tick\ web.1\ 5000$ ]] ||
+		fail "log line format: $line"
+	assert_eq "tick web.1 5000" "$(berth logs sc -p web.1 -n 1 -q)" "quiet line"
+	berth ps:scale sc web=1 worker=0 >/dev/null
+	wait_for running_is sc 1 || fail "scale down: $(berth ps:report sc)"
+	assert_eq "" "$(berth ps:report sc --status-worker-1)" "worker.1 row gone"
+}
+
+test_ps_stop_start_restart_and_report() {
+	deploy_app st 'web: echo started; exec sleep 1000\n'
+	daemon_start
+	wait_for running_is st 1 || fail "did not start"
+	pid=$(pid_of st web 1)
+	berth ps:restart st >/dev/null
+	wait_for running_is st 1 || fail "did not restart"
+	[ "$(pid_of st web 1)" != "$pid" ] || fail "restart kept pid $pid"
+	berth ps:stop st >/dev/null
+	assert_eq 0 "$(count_running st)" "running after ps:stop"
+	assert_eq false "$(report_value st --running)"
+	assert_eq false "$(report_value st --restore)"
+	berth ps:start st >/dev/null
+	wait_for running_is st 1 || fail "did not start again"
+	assert_eq true "$(report_value st --running)"
+	assert_eq on-failure:10 "$(report_value st --ps-restart-policy)"
+	json=$(berth ps:report st --format json)
+	assert_contains "$json" '"ps-restart-policy":"on-failure:10"'
+	# logs of exited processes remain
+	[ "$(berth logs st -q | grep -c '^started$')" -ge 3 ] || fail "logs lost: $(berth logs st)"
+}
+
+test_daemon_kill9_leaves_apps_running_and_the_new_one_adopts_them() {
+	deploy_app k 'web: i=0; while true; do i=$((i+1)); echo line $i; sleep 0.05; done\n'
+	berth ps:scale k web=2 >/dev/null 2>&1 || true
+	daemon_start
+	berth ps:scale k web=2 >/dev/null
+	wait_for running_is k 2 || fail "did not start"
+	p1=$(pid_of k web 1) p2=$(pid_of k web 2)
+	daemon_kill9
+	kill -0 "$p1" && kill -0 "$p2" || fail "processes died with the daemon"
+	out=$(berth ps:scale k web=3 2>&1) && fail "scale without a daemon succeeded"
+	assert_contains "$out" "berth daemon is not running"
+	# reads work without it
+	assert_contains "$(berth ps:report k)" "running"
+	before=$(berth logs k -p web.1 -n 1 -q)
+	# while the daemon is down, lines wait in the pipe
+	sleep 1
+	daemon_start
+	assert_eq "$p1 $p2" "$(pid_of k web 1) $(pid_of k web 2)" "pids after adoption"
+	n1=${before#line }
+	wait_for sh -c "'$BERTH_BIN' logs k -p web.1 -n 1 -q | awk '{exit !(\$2 > $n1 + 25)}'" ||
+		fail "no new lines after adoption: $(berth logs k -p web.1 -n 3)"
+	# every line number is there, none lost while the daemon was down
+	berth logs k -p web.1 -n 0 -q | awk '{print $2}' >"$TEST_TMP/nums"
+	first=$(head -n 1 "$TEST_TMP/nums") last=$(tail -n 1 "$TEST_TMP/nums")
+	assert_eq "$((last - first + 1))" "$(wc -l <"$TEST_TMP/nums")" "lines $first..$last"
+	assert_eq 2 "$(count_running k)"
+}
+
+test_a_second_daemon_on_the_same_run_dir_refuses() {
+	daemon_start
+	run_status st "$BERTH_BIN" daemon 2>"$TEST_TMP/err"
+	assert_eq 1 "$st"
+	assert_contains "$(cat "$TEST_TMP/err")" "already running"
+}
+
+test_a_reboot_brings_running_apps_back_at_scale_and_stopped_ones_stay_stopped() {
+	deploy_app up 'web: exec sleep 1000\n'
+	deploy_app down 'web: exec sleep 1000\n'
+	daemon_start
+	berth ps:scale up web=2 >/dev/null
+	wait_for running_is up 2 || fail "up did not start"
+	wait_for running_is down 1 || fail "down did not start"
+	berth ps:stop down >/dev/null
+	# the reboot: the daemon and every container die, /run is emptied
+	daemon_kill9
+	for cg in /sys/fs/cgroup/unified/$BERTH_CGROUP/*/; do echo 1 >"$cg/cgroup.kill"; done
+	wait_for sh -c "! ls -d /sys/fs/cgroup/unified/$BERTH_CGROUP/*/cgroup.procs >/dev/null 2>&1 || [ -z \"\$(cat /sys/fs/cgroup/unified/$BERTH_CGROUP/*/cgroup.procs)\" ]"
+	daemon_start
+	wait_for running_is up 2 || fail "up not back at scale: $(berth ps:report up)"
+	assert_eq 0 "$(count_running down)" "stopped app started"
+}
+
+test_ps_commands_refuse_bad_input() {
+	deploy_app bad 'web: exec sleep 1000\n'
+	daemon_start
+	run_status st berth ps:scale bad web=-1
+	assert_eq 1 "$st"
+	out=$(berth ps:scale bad web=1000 2>&1) && fail "absurd scale accepted"
+	assert_contains "$out" "at most 100"
+	out=$(berth ps:scale bad nosuch=1 2>&1) && fail "unknown type accepted"
+	assert_contains "$out" "nosuch is not a valid process name"
+	out=$(berth ps:scale nosuchapp web=1 2>&1) && fail "unknown app accepted"
+	assert_contains "$out" "App nosuchapp does not exist"
+	out=$(berth ps:restart bad nosuch 2>&1) && fail "unknown process type accepted"
+	assert_contains "$out" "nosuch is not a process type"
+	out=$(berth ps:set bad restart-policy sometimes 2>&1) && fail "bad policy accepted"
+	assert_contains "$out" "Invalid restart policy"
+	out=$(berth ps:set bad stop-timeout-seconds -3 2>&1) && fail "bad timeout accepted"
+	assert_contains "$out" "Invalid stop-timeout-seconds"
+	assert_contains "$(berth ps:scale bad)" "web: 1"
+}
