@@ -12,6 +12,7 @@
 #include "common/download.h"
 #include "common/sha256.h"
 #include "common/ui.h"
+#include "platform/daemon.h"
 #include "platform/platform.h"
 
 /* Copy the archive (stdin, a file or a URL) into an anonymous temp file, hashing
@@ -134,6 +135,8 @@ int cmd_git_from_archive(int argc, char **argv)
 	}
 	if (deploy_archive(pos[0], fd, digest, &err) < 0)
 		return cmd_fail_app(pos[0], &err);
+	if (daemon_notify(pos[0], false, &err) < 0)
+		return cmd_fail("%s", err.msg);
 	return 0;
 }
 
@@ -175,7 +178,9 @@ static int rebuild_all(size_t parallel)
 			continue;
 		}
 		if (pid == 0) {
-			int r = deploy_rebuild(apps.v[i], &err) < 0 ? cmd_fail("%s", err.msg) : 0;
+			int r = deploy_rebuild(apps.v[i], &err) < 0 ||
+					daemon_notify(apps.v[i], true, &err) < 0
+				? cmd_fail("%s", err.msg) : 0;
 
 			if (parallel <= 1) {
 				failed |= r;
@@ -220,6 +225,8 @@ int cmd_ps_rebuild(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (deploy_rebuild(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
+	if (daemon_notify(pos[0], true, &err) < 0)
+		return cmd_fail("%s", err.msg);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "common/paths.h"
 #include "common/ui.h"
 #include "gitd/gitd.h"
+#include "platform/daemon.h"
 #include "platform/platform.h"
 
 #define DEFAULT_MAX_PACK (2ULL << 30)
@@ -59,7 +60,9 @@ static int hook_deploy(void *ctx, const char *app, int archive_fd, const char *c
 		       struct berr *err)
 {
 	(void)ctx;
-	return deploy_archive(app, archive_fd, commit, err);
+	if (deploy_archive(app, archive_fd, commit, err) < 0)
+		return -1;
+	return daemon_notify(app, false, err);
 }
 
 static const struct gitd_hooks hooks = {
@@ -207,7 +210,8 @@ int cmd_git_sync(int argc, char **argv)
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
 	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && deploy_archive(argv[1], fd, commit, &err) < 0)
+	if (build && (deploy_archive(argv[1], fd, commit, &err) < 0 ||
+		      daemon_notify(argv[1], false, &err) < 0))
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -194,7 +194,9 @@ static void handle_request(struct daemon *d, int fd, json_t *req)
 		else if (!strcmp(op, "stop"))
 			r = set_stopped(app, true, &err);
 		if (r == 0)
-			r = daemon_reconcile(d, app, !strcmp(op, "restart"), type, &err);
+			r = daemon_reconcile(d, app, !strcmp(op, "restart") ||
+							 json_is_true(json_object_get(req, "restart")),
+					     type, &err);
 		if (r < 0 && !json_object_get(req, "app"))
 			r = 0;  /* --all: one app's trouble does not stop the others */
 	}
@@ -220,11 +222,9 @@ static void accept_client(struct daemon *d)
 
 	if (fd < 0)
 		return;
-	if (!peer_allowed(fd)) {
-		reply_error(fd, "permission denied: only root and the berth user may use the daemon");
-		return;
-	}
-	/* One request line; a client that sends nothing is dropped after 2 s. */
+	/* One request line; a client that sends nothing is dropped after 2 s. Read
+	 * even from a refused peer: closing on unread bytes would reset the
+	 * connection and lose the answer. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	while (n < sizeof(buf) - 1) {
 		ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
@@ -236,6 +236,10 @@ static void accept_client(struct daemon *d)
 			break;
 	}
 	buf[n] = 0;
+	if (!peer_allowed(fd)) {
+		reply_error(fd, "permission denied: only root and the berth user may use the daemon");
+		return;
+	}
 	req = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!json_is_object(req)) {
 		json_decref(req);

@@ -85,6 +85,10 @@ int daemon_run(const struct daemon_options *o, struct berr *err);
  * becomes a failure with that message. */
 int daemon_request(json_t *req, json_t **reply, struct berr *err);
 bool daemon_running(void);
+/* After a deploy: the daemon brings the app's processes to the new release (and
+ * restarts them all with restart). Nothing happens without a running daemon;
+ * its error, if any, goes to *err and is returned. */
+int daemon_notify(const char *app, bool restart, struct berr *err);
 
 /* logs: the last n lines (0: all) of an app's logs, merged by time; proc filters
  * by "web" or "web.1"; follow keeps printing new lines (across restarts and

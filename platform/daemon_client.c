@@ -82,3 +82,17 @@ int daemon_request(json_t *req, json_t **reply, struct berr *err)
 	}
 	return 0;
 }
+
+int daemon_notify(const char *app, bool restart, struct berr *err)
+{
+	json_t *req, *reply;
+	int r;
+
+	if (!daemon_running())
+		return 0;
+	req = json_pack("{s:s, s:s, s:b}", "op", "reconcile", "app", app, "restart", restart);
+	r = daemon_request(req, &reply, err);
+	json_decref(req);
+	json_decref(reply);
+	return r;
+}
