@@ -449,6 +449,8 @@ int daemon_run(const struct daemon_options *o, struct berr *err)
 	if (daemon_setup(&d, &lock_fd, err) < 0)
 		goto out;
 	restore_all(&d);
+	router_feed(&d);
+	router_ensure(&d);
 	notify_ready();
 	if (ready[1] >= 0) {
 		if (write(ready[1], "r", 1) != 1)

@@ -33,8 +33,10 @@ struct slot {
 	struct net_attachment att;
 	bool attached;
 	bool wanted;                 /* the formation wants it */
-	bool stopping;               /* SIGTERM sent */
+	bool stopping;               /* being stopped: out of the router's table */
+	bool term_sent;              /* SIGTERM sent; SIGKILL at deadline_ms */
 	bool restart_pending;        /* start again as soon as it has exited */
+	unsigned stop_timeout;       /* seconds, for the SIGKILL after SIGTERM */
 	unsigned fails;              /* consecutive failures: the backoff's exponent */
 	long long deadline_ms;       /* SIGKILL (stopping) or restart (backoff); 0: none */
 	struct slot *next;
@@ -89,5 +91,7 @@ void log_note(struct daemon *d, struct slot *s, const char *fmt, ...)
 
 /* router_feed.c */
 void router_feed(struct daemon *d);
+/* Start `berth router` apart from the daemon when none runs (BERTH_ROUTER=off: never). */
+void router_ensure(struct daemon *d);
 
 #endif

@@ -1,7 +1,9 @@
 /* router_feed.c - the router's table from the daemon's running web processes:
  * APP.<domain> and the app's domains -> its web backends (docs/net.md). Written
  * atomically to $BERTH_RUN/router/table.json, then SIGHUP to the router. */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,8 @@ static char *global_domain(void)
 	return xstrdup(host);
 }
 
-static void signal_router(void)
+/* The running router's supervisor, or 0. */
+static pid_t router_pid(void)
 {
 	autofree char *pidfile = xasprintf("%s/router/router.pid", berth_run());
 	autofree char *text = NULL;
@@ -43,10 +46,62 @@ static void signal_router(void)
 	struct berr err;
 
 	if (read_file(pidfile, &text, &len, &err) < 0)
-		return;
+		return 0;
 	text[strcspn(text, "\n")] = 0;
-	if (parse_uint(text, 1u << 22, &pid, &err) == 0 && pid > 1)
-		kill((pid_t)pid, SIGHUP);
+	if (parse_uint(text, 1u << 22, &pid, &err) < 0 || pid <= 1 || kill((pid_t)pid, 0) < 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+static void signal_router(void)
+{
+	pid_t pid = router_pid();
+
+	if (pid)
+		kill(pid, SIGHUP);
+}
+
+void router_ensure(struct daemon *d)
+{
+	const char *want = getenv("BERTH_ROUTER");
+	autofree char *log = xasprintf("%s/logs/router.log", berth_root());
+	autofree char *logdir = xasprintf("%s/logs", berth_root());
+	struct berr err = { 0 };
+	pid_t pid;
+
+	if ((want && !strcmp(want, "off")) || router_pid())
+		return;
+	if (mkdir_p(logdir, 0700, &err) < 0) {
+		sink_warn(d->sink, "router: %s", err.msg);
+		return;
+	}
+	/* Twice forked and in its own session: not the daemon's child, not in its
+	 * process group, so it outlives the daemon (and systemd's KillMode=process). */
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		sigset_t none;
+		int fd;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			dup2(fd, 0);
+		execl("/proc/self/exe", "berth", "router", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+	sink_step(d->sink, "started the router (log: %s)", log);
 }
 
 void router_feed(struct daemon *d)

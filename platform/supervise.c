@@ -25,6 +25,9 @@
 /* A process that ran this long was healthy: its next failure backs off from the
  * start again. */
 #define HEALTHY_RUN_MS 10000
+/* A web process leaves the router's table this long before its SIGTERM, so that
+ * no new request is sent to it while it stops (the router reloads on SIGHUP). */
+#define WEB_DRAIN_MS 300
 
 long long daemon_now_ms(void)
 {
@@ -286,7 +289,7 @@ void daemon_pid_event(struct daemon *d, struct slot *s)
 		return;
 	}
 	if (s->restart_pending) {
-		s->restart_pending = s->stopping = false;
+		s->restart_pending = s->stopping = s->term_sent = false;
 		s->fails = 0;
 		slot_start_or_backoff(d, s);
 		return;
@@ -332,9 +335,16 @@ static void slot_stop(struct daemon *d, struct slot *s, unsigned timeout)
 	if (s->stopping)
 		return;
 	s->stopping = true;
+	s->stop_timeout = timeout;
+	set_state(s, "stopping");
+	if (!strcmp(s->rec.type, "web") && s->rec.addr) {
+		d->table_dirty = true;
+		s->deadline_ms = daemon_now_ms() + WEB_DRAIN_MS;
+		return;
+	}
+	s->term_sent = true;
 	runtime_kill(&s->c, SIGTERM, &err);
 	s->deadline_ms = daemon_now_ms() + timeout * 1000LL;
-	set_state(s, "stopping");
 }
 
 int daemon_tick(struct daemon *d)
@@ -347,7 +357,13 @@ int daemon_tick(struct daemon *d)
 			continue;
 		if (s->deadline_ms <= now) {
 			s->deadline_ms = 0;
-			if (s->has_c && s->stopping) {
+			if (s->has_c && s->stopping && !s->term_sent) {
+				struct berr err;
+
+				s->term_sent = true;
+				runtime_kill(&s->c, SIGTERM, &err);
+				s->deadline_ms = now + s->stop_timeout * 1000LL;
+			} else if (s->has_c && s->stopping) {
 				log_note(d, s, "Stop timeout reached: killing the process");
 				kill_cgroup(s);
 			} else if (!s->has_c && s->wanted) {

@@ -11,6 +11,9 @@ deploy_app() {
 		{ cat "$TEST_TMP/deploy-$1.out"; fail "deploy of $1 failed"; }
 }
 
+# The daemon starts no router unless a test asks (BERTH_ROUTER=on).
+export BERTH_ROUTER=${BERTH_ROUTER:-off}
+
 daemon_answers() { berth ps:restore >/dev/null 2>&1; }
 
 # daemon_start: berth daemon in the background of the test, its pid in $DAEMON_PID.

@@ -1,0 +1,50 @@
+# The daemon feeds the router: web processes on the bridge, APP.<domain> routed
+# to them; a daemon killed with SIGKILL under a request loop fails no request.
+. "$TEST_TOP/tests/lib/daemon.sh"
+# shellcheck source=tests/helpers/net.sh
+. "$TEST_TOP/tests/helpers/net.sh"
+
+# deploy_web APP: busybox httpd serving "APP $DYNO" on $PORT.
+deploy_web() {
+	mkdir -p "$TEST_TMP/src-$1"
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$DYNO"\n' >"$TEST_TMP/src-$1/dyno.cgi"
+	deploy_app "$1" 'web: mkdir -p /tmp/www/cgi-bin && echo hello >/tmp/www/index.html && cp /app/dyno.cgi /tmp/www/cgi-bin/dyno && chmod +x /tmp/www/cgi-bin/dyno && echo serving && exec httpd -f -p $PORT -h /tmp/www\n'
+}
+
+router_log_has() { grep -q "$1" "$BERTH_ROOT/logs/router.log"; }
+
+test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() {
+	export BERTH_DOMAIN=berth.test BERTH_ROUTER=on
+	deploy_web hello
+	daemon_start
+	wait_for test -s "$BERTH_RUN/router/router.pid" || fail "no router: $(cat "$TEST_TMP/daemon.log")"
+	track "$(cat "$BERTH_RUN/router/router.pid")"
+	berth ps:scale hello web=2 >/dev/null
+	wait_for running_is hello 2 || fail "not running: $(berth ps:report hello)"
+	wait_for sh -c "curl -s -m 2 -H 'Host: hello.berth.test' http://$ROUTER/cgi-bin/dyno | grep -q web.2" ||
+		fail "web.2 not reached through the router: $(cat "$BERTH_RUN/router/table.json")"
+	# the container's own address answers too (no router)
+	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/hello/web.1.json")
+	assert_contains "$(curl -s -m 2 "http://$addr/cgi-bin/dyno")" "web.1"
+	p1=$(pid_of hello web 1) p2=$(pid_of hello web 2)
+	rpid=$(cat "$BERTH_RUN/router/router.pid")
+	client loop hello.berth.test "$TEST_TMP/stop" fresh >"$TEST_TMP/loop.out" &
+	loop=$!
+	wait_for sh -c "curl -s -m 2 -H 'Host: hello.berth.test' http://$ROUTER/cgi-bin/dyno | grep -q web"
+	daemon_kill9
+	for i in $(seq 1 30); do
+		curl -s -m 5 -H 'Host: hello.berth.test' "http://$ROUTER/cgi-bin/dyno" | grep -q web ||
+			fail "request $i not served while the daemon is down"
+	done
+	daemon_start
+	assert_eq "$p1 $p2" "$(pid_of hello web 1) $(pid_of hello web 2)" "pids after adoption"
+	assert_eq "$rpid" "$(cat "$BERTH_RUN/router/router.pid")" "the same router"
+	# the new daemon's tables reach the router: scaling down under the loop
+	berth ps:scale hello web=1 >/dev/null
+	wait_for running_is hello 1 || fail "scale down"
+	assert_eq 1 "$(jq '.apps.hello.backends | length' "$BERTH_RUN/router/table.json")" "backends"
+	touch "$TEST_TMP/stop"
+	wait "$loop"
+	cat "$TEST_TMP/loop.out"
+	assert_contains "$(cat "$TEST_TMP/loop.out")" "failed=0 refused=0" "request loop"
+}
