@@ -20,9 +20,9 @@ test_a_crash_loop_backs_off_exponentially_gives_up_and_keeps_its_logs() {
 	berth logs crash -n 0 | grep 'Starting process' | cut -c12-26 |
 		awk -F: '{t = $1 * 3600 + $2 * 60 + $3; if (NR > 1) print int((t - p) * 1000); p = t}' >"$TEST_TMP/gaps"
 	assert_eq 4 "$(wc -l <"$TEST_TMP/gaps")" "gaps"
-	awk 'NR > 1 && $1 < prev * 1.5 { exit 1 } { prev = $1 }' "$TEST_TMP/gaps" ||
+	# each at least its backoff (the rest is the run and the start, noisy here)
+	awk '$1 < 100 * 2 ^ (NR - 1) { exit 1 }' "$TEST_TMP/gaps" ||
 		fail "no exponential backoff: $(tr '\n' ' ' <"$TEST_TMP/gaps")"
-	[ "$(head -n 1 "$TEST_TMP/gaps")" -ge 100 ] || fail "first gap too short"
 }
 
 test_restart_policy_always_restarts_a_clean_exit_and_no_never_does() {
