@@ -2,10 +2,14 @@
 #   make            build bin/berth and bin/berth-full
 #   make check      build, then run every test (unit + integration, as root)
 #   make asan       build with ASan+UBSan and run every test against that build
-#   make install    install bin/berth and the buildpacks (PREFIX, DESTDIR)
+#   make install    install bin/berth, the buildpacks and the daemon's systemd unit
+#                   (PREFIX, DESTDIR, SYSTEMD_UNIT_DIR)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# The daemon's unit (dist/berth.service); systemctl daemon-reload && systemctl
+# enable --now berth after install.
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
@@ -113,6 +117,10 @@ install: bin/berth bin/berth-full
 	install -m 0755 bin/berth $(DESTDIR)$(PREFIX)/bin/berth
 	install -m 0755 bin/berth-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full
 	if [ -d build/buildpacks ]; then cp -r build/buildpacks $(DESTDIR)$(PREFIX)/lib/berth/; fi
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/berth
+	sed 's|/usr/local/|$(PREFIX)/|g' dist/berth.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/berth.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/berth.service
+	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/berth/daemon.md
 
 clean:
 	rm -rf obj obj-asan bin

@@ -103,14 +103,21 @@ static void veth_name(const struct net_config *cfg, uint32_t addr, char out[IFNA
 int net_attach_prepare(struct net_attachment *att, const struct net_config *cfg,
 		       const char *hostname, pid_t owner_pid, struct berr *err)
 {
+	memset(att, 0, sizeof(*att));
+	if (net_host_setup(cfg, err) < 0)
+		return -1;
+	return net_attach_lease(att, cfg, hostname, owner_pid, err);
+}
+
+int net_attach_lease(struct net_attachment *att, const struct net_config *cfg,
+		     const char *hostname, pid_t owner_pid, struct berr *err)
+{
 	autofree char *rc = NULL, *hosts = NULL, *rundir = net_run_dir(cfg);
 	char a[16];
 	uint32_t dnat;
 
 	memset(att, 0, sizeof(*att));
 	att->cfg = *cfg;
-	if (net_host_setup(cfg, err) < 0)
-		return -1;
 	if (net_ipam_take(cfg, owner_pid, &att->addr, err) < 0)
 		return -1;
 	att->leased = true;

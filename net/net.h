@@ -69,6 +69,10 @@ struct net_attachment {
  * container's resolv.conf and hosts naming hostname. */
 int net_attach_prepare(struct net_attachment *att, const struct net_config *cfg,
 		       const char *hostname, pid_t owner_pid, struct berr *err);
+/* The same without making sure of the host side first: for a caller that ran
+ * net_host_setup() once for many containers (the daemon). */
+int net_attach_lease(struct net_attachment *att, const struct net_config *cfg,
+		     const char *hostname, pid_t owner_pid, struct berr *err);
 /* A runtime_hook_fn: arg is the net_attachment. Creates the veth pair, moves the
  * peer into pid's network namespace as eth0 with address, MTU and default route. */
 int net_attach_hook(pid_t pid, void *arg, struct berr *err);

@@ -60,6 +60,7 @@ struct daemon {
 	const struct sink *sink;
 	struct net_config net;
 	bool net_ok;
+	bool net_ready;              /* net_host_setup() done */
 	bool quit;
 	bool table_dirty;
 	uint64_t log_max;            /* bytes per log file before rotation */

@@ -2,6 +2,7 @@
  * formation, and the per-slot records the daemon keeps under $BERTH_RUN. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,28 @@ int proc_record_load(const char *path, struct proc_record *p, struct berr *err)
 	return 0;
 }
 
+/* Atomic (a temporary file renamed) but not fsynced: $BERTH_RUN is state that a
+ * reboot clears anyway, and the daemon rewrites a record at every change. */
+static int record_write(const char *path, const json_t *obj, struct berr *err)
+{
+	autofree char *text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	autofree char *tmp = xasprintf("%s.tmp", path);
+	autoclose int fd = -1;
+
+	if (!text)
+		return berr_fail(err, "encode %s", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berr_sys(err, "create %s", tmp);
+	if (write_all(fd, text, strlen(text), tmp, err) < 0 || rename(tmp, path) < 0) {
+		if (!err->msg[0])
+			berr_sys(err, "rename %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int proc_record_save(const struct proc_record *p, struct berr *err)
 {
 	autofree char *path = record_path(p->app, p->type, p->index);
@@ -248,7 +271,7 @@ int proc_record_save(const struct proc_record *p, struct berr *err)
 		json_object_set_new(obj, "addr", json_string(p->addr));
 	if (p->log_error)
 		json_object_set_new(obj, "log_error", json_string(p->log_error));
-	r = mkdir_p(dir, 0700, err) < 0 ? -1 : json_file_save(path, obj, err);
+	r = mkdir_p(dir, 0700, err) < 0 ? -1 : record_write(path, obj, err);
 	json_decref(obj);
 	return r;
 }

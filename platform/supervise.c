@@ -144,7 +144,11 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 	spec->quiet_limits = true;
 	spec->die_with_creator = false;
 	if (d->net_ok) {
-		if (net_attach_prepare(&s->att, &d->net, s->rec.app, getpid(), err) < 0)
+		/* The host side (bridge, nft table) once, not per container. */
+		if (!d->net_ready && net_host_setup(&d->net, err) < 0)
+			return -1;
+		d->net_ready = true;
+		if (net_attach_lease(&s->att, &d->net, s->rec.app, getpid(), err) < 0)
 			return -1;
 		s->attached = true;
 		spec->binds = xcalloc(2, sizeof(*spec->binds));
@@ -222,6 +226,7 @@ out:
 	if (r < 0 && s->attached) {
 		net_attach_release(&s->att);
 		s->attached = false;
+		d->net_ready = false;  /* someone may have removed the bridge: set up again */
 	}
 	/* The attachment's strings live in s->att until the container ends; the
 	 * spec's copies go now. */

@@ -116,3 +116,44 @@ test_ps_commands_refuse_bad_input() {
 	assert_contains "$out" "Invalid stop-timeout-seconds"
 	assert_contains "$(berth ps:scale bad)" "web: 1"
 }
+
+test_daemon_background_writes_its_pid_file_and_sigterm_leaves_apps_running() {
+	deploy_app bg 'web: exec sleep 1000\n'
+	berth daemon --background >"$TEST_TMP/bg.out" 2>&1 || { cat "$TEST_TMP/bg.out"; fail "daemon --background"; }
+	pid=$(cat "$BERTH_RUN/daemon/daemon.pid")
+	echo "$pid" >>"$TEST_TMP/pids"
+	kill -0 "$pid" || fail "no daemon at pid $pid"
+	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || fail "not in a session of its own"
+	wait_for running_is bg 1 || fail "did not start"
+	app=$(pid_of bg web 1)
+	kill -TERM "$pid"
+	wait_for sh -c "! kill -0 $pid" || fail "daemon did not stop on SIGTERM"
+	kill -0 "$app" || fail "the app stopped with the daemon"
+	[ ! -e "$BERTH_RUN/daemon/daemon.sock" ] || fail "socket left behind"
+	daemon_start
+	assert_eq "$app" "$(pid_of bg web 1)" "adopted after a clean stop"
+}
+
+test_daemon_tells_systemd_it_is_ready() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+open(sys.argv[1] + ".bound", "w").close()
+print(s.recv(256).decode(), flush=True)
+' "$TEST_TMP/notify" >"$TEST_TMP/notify.out" &
+	echo $! >>"$TEST_TMP/pids"
+	wait_for test -e "$TEST_TMP/notify.bound"
+	NOTIFY_SOCKET=$TEST_TMP/notify daemon_start
+	wait_for grep -q READY=1 "$TEST_TMP/notify.out" || fail "no READY=1: $(cat "$TEST_TMP/notify.out")"
+}
+
+test_make_install_installs_the_daemon_unit_that_spares_apps() {
+	make -s -C "$TEST_TOP" install DESTDIR="$TEST_TMP/dest" PREFIX=/opt/b >/dev/null
+	unit=$TEST_TMP/dest/etc/systemd/system/berth.service
+	[ -f "$unit" ] || fail "no unit"
+	assert_contains "$(cat "$unit")" "Type=notify"
+	assert_contains "$(cat "$unit")" "KillMode=process"
+	assert_contains "$(cat "$unit")" "ExecStart=/opt/b/bin/berth daemon"
+}
