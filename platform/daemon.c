@@ -487,8 +487,12 @@ out:
 			unlink(sockpath);
 			close(d.sock);
 		}
-		if (lock_fd >= 0 && r == 0)
+		if (lock_fd >= 0 && r == 0) {
+			autofree char *procs = xasprintf("%s/procs", dir);
+
+			rmdir(procs);  /* only when no record is left */
 			unlink(pidfile);
+		}
 		if (d.sigfd >= 0)
 			close(d.sigfd);
 		if (d.ep >= 0)

@@ -157,3 +157,24 @@ test_make_install_installs_the_daemon_unit_that_spares_apps() {
 	assert_contains "$(cat "$unit")" "KillMode=process"
 	assert_contains "$(cat "$unit")" "ExecStart=/opt/b/bin/berth daemon"
 }
+
+test_ps_stop_all_then_the_daemon_stopped_leaves_nothing_behind() {
+	deploy_app n1 'web: exec sleep 1000\nworker: exec sleep 1000\n'
+	deploy_app n2 'web: exec sleep 1000\n'
+	daemon_start
+	berth ps:scale n1 web=2 worker=1 >/dev/null
+	wait_for running_is n1 3 || fail "n1 did not start"
+	wait_for running_is n2 1 || fail "n2 did not start"
+	berth ps:stop --all >/dev/null
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" || true
+	left=$(find "/sys/fs/cgroup/unified/$BERTH_CGROUP" -mindepth 1 -type d 2>/dev/null)
+	assert_eq "" "$left" "cgroups left"
+	assert_eq "" "$(ls "$BERTH_RUN/containers" 2>/dev/null)" "container state left"
+	assert_eq "" "$(find "$BERTH_RUN/daemon/procs" -type f 2>/dev/null)" "records left"
+	assert_eq "" "$(ip -o link show master "$TEST_BRIDGE" 2>/dev/null)" "veths left"
+	assert_eq 0 "$(jq '.leases | length' "$BERTH_ROOT/net/$TEST_BRIDGE/leases.json" 2>/dev/null || echo 0)" "leases left"
+	# the logs stay, the daemon's own files go
+	[ -f "$BERTH_ROOT/logs/n1/web.2.log" ] || fail "logs removed"
+	assert_eq "" "$(ls "$BERTH_RUN/daemon")" "daemon files left"
+}
