@@ -41,7 +41,7 @@ UNITS      := $(UNIT_SRCS:tests/unit/%.c=bin/tests/%)
 AUNITS     := $(UNIT_SRCS:tests/unit/%.c=bin/tests-asan/%)
 
 .PHONY: all check asan unit install clean
-all: bin/berth bin/berth-full
+all: bin/berth bin/berth-full bin/berth-daemon
 
 # Two executables from one archive of objects. bin/berth is lean: its command
 # table names the heavy commands without linking them, so the linker pulls in
@@ -71,6 +71,24 @@ bin/berth: obj/cmd/berth.o obj/cmd/table-lean.o obj/libberth.a
 bin/berth-full: obj/cmd/berth.o obj/cmd/table.o obj/libberth.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# The daemon runs long: its own build, the lean table plus `daemon`, maps fewer
+# libraries than berth-full (docs/daemon.md).
+obj/cmd/table-daemon.o: cmd/table.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DBERTH_LEAN -DBERTH_DAEMON_BIN -MMD -MP -c -o $@ $<
+
+obj-asan/cmd/table-daemon.o: cmd/table.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -DBERTH_LEAN -DBERTH_DAEMON_BIN -MMD -MP -c -o $@ $<
+
+bin/berth-daemon: obj/cmd/berth.o obj/cmd/table-daemon.o obj/libberth.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bin/berth-asan-daemon: obj-asan/cmd/berth.o obj-asan/cmd/table-daemon.o obj-asan/libberth.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 
 bin/berth-asan: obj-asan/cmd/berth.o obj-asan/cmd/table-lean.o obj-asan/libberth.a
 	@mkdir -p $(@D)
@@ -105,14 +123,14 @@ bin/tests-asan/rtctl: tests/helpers/rtctl.c $(ALIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -pthread -o $@ $< $(ALIB_OBJS) $(LIBS)
 
-check: bin/berth bin/berth-full $(UNITS) bin/tests/rtctl
+check: bin/berth bin/berth-full bin/berth-daemon $(UNITS) bin/tests/rtctl
 	BERTH_BIN=$(CURDIR)/bin/berth UNIT_DIR=$(CURDIR)/bin/tests tests/run $(TESTS)
 
-asan: bin/berth-asan bin/berth-asan-full $(AUNITS) bin/tests-asan/rtctl
+asan: bin/berth-asan bin/berth-asan-full bin/berth-asan-daemon $(AUNITS) bin/tests-asan/rtctl
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BERTH_BIN=$(CURDIR)/bin/berth-asan UNIT_DIR=$(CURDIR)/bin/tests-asan tests/run $(TESTS)
 
-install: bin/berth bin/berth-full
+install: bin/berth bin/berth-full bin/berth-daemon
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth
 	install -m 0755 bin/berth $(DESTDIR)$(PREFIX)/bin/berth
 	install -m 0755 bin/berth-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full

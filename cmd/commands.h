@@ -151,6 +151,7 @@ int cmd_ssh_keys_remove(int argc, char **argv);
 int cmd_ssh_serve(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+int cmd_daemon_exec(int argc, char **argv);
 int cmd_ps_scale(int argc, char **argv);
 int cmd_ps_start(int argc, char **argv);
 int cmd_ps_stop(int argc, char **argv);

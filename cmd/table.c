@@ -13,6 +13,14 @@
 #define HEAVY(fn) fn
 #endif
 
+/* `berth daemon`: bin/berth-daemon runs it; the lean bin/berth executes that
+ * (cmd/daemon_exec.c); berth-full can run it too. */
+#if defined(BERTH_DAEMON_BIN) || !defined(BERTH_LEAN)
+#define DAEMON_FN cmd_daemon
+#else
+#define DAEMON_FN cmd_daemon_exec
+#endif
+
 #ifdef BERTH_LEAN
 const struct cmd_net_bridge *const cmd_net_bridge = NULL;
 #else
@@ -92,7 +100,7 @@ const struct command berth_commands[] = {
 	  "Set or clear a git property for an app", CMD_APP },
 	{ "git:sync", HEAVY(cmd_git_sync), "[--build] <app> <repository> [<git-ref>]",
 	  "Clone or fetch an app from remote git repo", CMD_APP },
-	{ "daemon", HEAVY(cmd_daemon), "[--background]",
+	{ "daemon", DAEMON_FN, "[--background]",
 	  "Supervise every app process; serve the ps commands (foreground unless --background)", 0 },
 	{ "logs", HEAVY(cmd_logs), "<app> [-h] [-t] [-n num] [-q] [-p process]",
 	  "Display recent log output", CMD_APP },

@@ -135,13 +135,42 @@ int log_attach(struct daemon *d, struct slot *s, int read_fd)
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &s->ev_log };
 
 	s->log_fd = read_fd;
-	if (!s->line)
-		s->line = xmalloc(LOG_LINE_MAX);
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, read_fd, &e);
 }
 
-/* Everything the pipe holds now; whole lines go out, a partial one waits (a line
- * longer than LOG_LINE_MAX is cut there). */
+/* Keep the start of a line whose end has not arrived; past LOG_LINE_MAX it is
+ * written cut. Allocated only while such a line waits: 100 quiet processes cost
+ * no buffer. */
+static void line_keep(struct daemon *d, struct slot *s, const char *p, size_t len)
+{
+	while (len) {
+		size_t room = LOG_LINE_MAX - s->nline;
+		size_t take = len < room ? len : room;
+
+		if (!s->line)
+			s->line = xmalloc(LOG_LINE_MAX);
+		memcpy(s->line + s->nline, p, take);
+		s->nline += take;
+		p += take;
+		len -= take;
+		if (s->nline == LOG_LINE_MAX) {
+			log_line(d, s, "app", s->line, s->nline);
+			s->nline = 0;
+		}
+	}
+}
+
+static void line_flush(struct daemon *d, struct slot *s)
+{
+	if (s->nline)
+		log_line(d, s, "app", s->line, s->nline);
+	s->nline = 0;
+	free(s->line);
+	s->line = NULL;
+}
+
+/* Everything the pipe holds now: whole lines go out straight from the read
+ * buffer, a partial one waits for its end. */
 void log_drain(struct daemon *d, struct slot *s)
 {
 	char buf[65536];
@@ -150,17 +179,24 @@ void log_drain(struct daemon *d, struct slot *s)
 		return;
 	for (;;) {
 		ssize_t n = read(s->log_fd, buf, sizeof(buf));
+		char *p = buf, *end = buf + (n > 0 ? n : 0);
 
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n' || s->nline == LOG_LINE_MAX) {
-				log_line(d, s, "app", s->line, s->nline);
-				s->nline = 0;
-				if (buf[i] == '\n')
-					continue;
+		while (p < end) {
+			char *nl = memchr(p, '\n', end - p);
+
+			if (!nl) {
+				line_keep(d, s, p, end - p);
+				break;
 			}
-			s->line[s->nline++] = buf[i];
+			if (s->nline) {
+				line_keep(d, s, p, nl - p);
+				line_flush(d, s);
+			} else {
+				log_line(d, s, "app", p, nl - p);
+			}
+			p = nl + 1;
 		}
 	}
 }
@@ -169,10 +205,7 @@ void log_detach(struct daemon *d, struct slot *s)
 {
 	if (s->log_fd < 0)
 		return;
-	if (s->nline) {
-		log_line(d, s, "app", s->line, s->nline);
-		s->nline = 0;
-	}
+	line_flush(d, s);
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, s->log_fd, NULL);
 	close(s->log_fd);
 	s->log_fd = -1;
