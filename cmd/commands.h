@@ -160,5 +160,6 @@ int cmd_ps_restore(int argc, char **argv);
 int cmd_ps_set(int argc, char **argv);
 int cmd_ps_report(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_logs_failed(int argc, char **argv);
 
 #endif

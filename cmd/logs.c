@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "common/ui.h"
 #include "platform/daemon.h"
 #include "platform/platform.h"
 
@@ -58,4 +59,62 @@ int cmd_logs(int argc, char **argv)
 	if (logs_show(&q, print_line, NULL, &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	return 0;
+}
+
+/* logs:failed [--all|APP]: the logs of processes that failed (crashed or
+ * backing off), the last 100 lines of each. */
+static int logs_failed_one(const char *app, bool *any)
+{
+	struct proc_record *recs;
+	size_t n;
+	struct berr err;
+
+	if (proc_records_list(app, &recs, &n, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	for (size_t i = 0; i < n; i++) {
+		char proc[128];
+		struct logs_query q = { .app = app, .proc = proc, .n = 100 };
+
+		if (strcmp(recs[i].state, "crashed") && strcmp(recs[i].state, "backoff"))
+			continue;
+		*any = true;
+		snprintf(proc, sizeof(proc), "%s.%u", recs[i].type, recs[i].index);
+		ui_header("%s %s (%s, exit code %d, %u restarts)", app, proc, recs[i].state,
+			  recs[i].exit_code, recs[i].restarts);
+		if (logs_show(&q, print_line, NULL, &err) < 0) {
+			proc_records_free(recs, n);
+			return cmd_fail("%s", err.msg);
+		}
+	}
+	proc_records_free(recs, n);
+	return 0;
+}
+
+int cmd_logs_failed(int argc, char **argv)
+{
+	bool all = false, any = false;
+	const struct opt opts[] = { { "--all", OPT_BOOL, &all }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
+	struct strv apps = { 0 };
+	struct berr err;
+	int r = 0;
+
+	if (n < 0)
+		return 1;
+	if (all ? n != 0 : n != 1)
+		return cmd_fail(all ? "Specify either --all or an app, not both"
+				    : "Please specify an app to run the command on");
+	if (!all && app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (all && app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (!all)
+		strv_push(&apps, pos[0]);
+	for (size_t i = 0; i < apps.n && r == 0; i++)
+		r = logs_failed_one(apps.v[i], &any);
+	if (r == 0 && !any)
+		ui_step("No failed processes%s%s", all ? "" : " for ", all ? "" : pos[0]);
+	strv_free(&apps);
+	return r;
 }

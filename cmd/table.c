@@ -104,6 +104,8 @@ const struct command berth_commands[] = {
 	  "Supervise every app process; serve the ps commands (foreground unless --background)", 0 },
 	{ "logs", HEAVY(cmd_logs), "<app> [-h] [-t] [-n num] [-q] [-p process]",
 	  "Display recent log output", CMD_APP },
+	{ "logs:failed", HEAVY(cmd_logs_failed), "[--all|<app>]",
+	  "Shows the logs of the app's failed (crashed) processes", CMD_APP },
 	{ "ps:report", HEAVY(cmd_ps_report), "[<app>] [<flag>] [--format json]",
 	  "Displays a process report for one or more apps", CMD_APP },
 	{ "ps:restart", HEAVY(cmd_ps_restart), "[--all|<app>] [<process-name>]",

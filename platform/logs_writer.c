@@ -194,6 +194,8 @@ void log_drain(struct daemon *d, struct slot *s)
 				line_keep(d, s, p, nl - p);
 				line_flush(d, s);
 			} else {
+				for (; nl - p > LOG_LINE_MAX; p += LOG_LINE_MAX)
+					log_line(d, s, "app", p, LOG_LINE_MAX);
 				log_line(d, s, "app", p, nl - p);
 			}
 			p = nl + 1;

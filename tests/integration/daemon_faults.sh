@@ -23,6 +23,10 @@ test_a_crash_loop_backs_off_exponentially_gives_up_and_keeps_its_logs() {
 	# each at least its backoff (the rest is the run and the start, noisy here)
 	awk '$1 < 100 * 2 ^ (NR - 1) { exit 1 }' "$TEST_TMP/gaps" ||
 		fail "no exponential backoff: $(tr '\n' ' ' <"$TEST_TMP/gaps")"
+	out=$(berth logs:failed crash)
+	assert_contains "$out" "crash web.1 (crashed, exit code 3, 4 restarts)"
+	assert_contains "$out" "app[web.1]: crashing"
+	assert_contains "$(berth logs:failed --all)" "crash web.1"
 }
 
 test_restart_policy_always_restarts_a_clean_exit_and_no_never_does() {
@@ -111,4 +115,13 @@ test_logs_tail_follows_across_restarts_and_deploys_reach_the_daemon() {
 	berth git:from-archive tl -- <"$TEST_TMP/src-tl.tar" >/dev/null 2>&1 || fail "second deploy"
 	wait_for grep -q "second release" "$TEST_TMP/tail" || fail "deploy did not restart: $(berth ps:report tl)"
 	assert_eq 1 "$(count_running tl)"
+}
+
+test_long_and_partial_lines_are_kept_whole_or_cut_at_16k() {
+	deploy_app ll 'web: head -c 20000 /dev/zero | tr "\\0" x; echo; printf "par"; sleep 0.3; echo "tial"; exec sleep 1000\n'
+	daemon_start
+	wait_for sh -c "'$BERTH_BIN' logs ll -q | grep -qx partial" || fail "partial line not joined: $(berth logs ll -q | cut -c1-40)"
+	berth logs ll -q -n 0 | awk '{print length($0)}' >"$TEST_TMP/lens"
+	assert_eq "16384 3616 7" "$(tr '\n' ' ' <"$TEST_TMP/lens" | sed 's/ $//')" "line lengths"
+	assert_contains "$(berth logs:failed ll)" "No failed processes for ll"
 }
