@@ -1,0 +1,31 @@
+/* tty.h - the caller's side of a command in a container: a pty when the caller
+ * has a terminal (ssh -t), its window size, signals, and the relay between them
+ * (run, enter). */
+#ifndef BERTH_CMD_TTY_H
+#define BERTH_CMD_TTY_H
+
+#include <stdbool.h>
+#include <termios.h>
+
+#include "common/err.h"
+
+struct tty_session {
+	bool tty;                 /* a pty: stdin is a terminal and one was asked for */
+	int master, slave;        /* -1 without a pty */
+	int stdio[3];             /* what the command gets: the slave, or 0 1 2 */
+	bool raw;                 /* stdin's settings changed: restore them */
+	struct termios saved;
+};
+
+/* A pty when want and stdin is a terminal, sized as it; else stdio 0 1 2. */
+int tty_open(struct tty_session *t, bool want, struct berr *err);
+/* Once the command has started: drop our copy of the slave, stdin to raw. */
+void tty_started(struct tty_session *t);
+/* Until pidfd polls readable: copy stdin to the pty and the pty to stdout,
+ * window changes to the pty, and pass SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+ * SIGUSR1/2 (and SIGWINCH without a pty) sent to us on to pidfd's process. */
+void tty_relay(struct tty_session *t, int pidfd);
+/* Restore the terminal, close the pty. */
+void tty_close(struct tty_session *t);
+
+#endif
