@@ -48,6 +48,7 @@ int cmd_enter(int argc, char **argv)
 	for (int i = first; i < n; i++)
 		strv_push(&command, pos[i]);
 	if (tty_open(&t, true, &err) < 0) {
+		tty_close(&t);
 		strv_free(&command);
 		return cmd_fail("%s", err.msg);
 	}

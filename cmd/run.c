@@ -122,6 +122,7 @@ int cmd_run(int argc, char **argv)
 	 * --force-tty asks for one even when ssh was not given -t (there is then
 	 * no terminal to make one from, so it changes nothing). */
 	if (tty_open(&t, !a.no_tty, &err) < 0) {
+		tty_close(&t);
 		status = cmd_fail("%s", err.msg);
 		goto out;
 	}

@@ -21,12 +21,22 @@
 
 static const int relayed[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
+static void relayed_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
+		sigaddset(set, relayed[i]);
+}
+
 int tty_open(struct tty_session *t, bool want, struct berr *err)
 {
 	struct winsize ws;
+	sigset_t set;
 
 	memset(t, 0, sizeof(*t));
 	t->master = t->slave = -1;
+	relayed_set(&set);
+	sigprocmask(SIG_BLOCK, &set, &t->old_mask);
 	for (int i = 0; i < 3; i++)
 		t->stdio[i] = i;
 	if (!want || !isatty(0))
@@ -89,14 +99,11 @@ static bool pump(int from, int to)
 
 void tty_relay(struct tty_session *t, int pidfd)
 {
-	sigset_t set, old;
+	sigset_t set;
 	int sfd;
 	bool in_open = t->tty;
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
-		sigaddset(&set, relayed[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
+	relayed_set(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->tty)
 		fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
@@ -144,7 +151,6 @@ void tty_relay(struct tty_session *t, int pidfd)
 	}
 	if (sfd >= 0)
 		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 void tty_close(struct tty_session *t)
@@ -157,4 +163,5 @@ void tty_close(struct tty_session *t)
 	if (t->slave >= 0)
 		close(t->slave);
 	t->master = t->slave = -1;
+	sigprocmask(SIG_SETMASK, &t->old_mask, NULL);
 }

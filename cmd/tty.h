@@ -5,6 +5,7 @@
 #define BERTH_CMD_TTY_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <termios.h>
 
 #include "common/err.h"
@@ -15,9 +16,12 @@ struct tty_session {
 	int stdio[3];             /* what the command gets: the slave, or 0 1 2 */
 	bool raw;                 /* stdin's settings changed: restore them */
 	struct termios saved;
+	sigset_t old_mask;        /* ours before tty_open blocked the relayed signals */
 };
 
-/* A pty when want and stdin is a terminal, sized as it; else stdio 0 1 2. */
+/* A pty when want and stdin is a terminal, sized as it; else stdio 0 1 2. The
+ * signals the relay passes on are blocked from here on (one sent before the
+ * command starts waits for it), until tty_close(). */
 int tty_open(struct tty_session *t, bool want, struct berr *err);
 /* Once the command has started: drop our copy of the slave, stdin to raw. */
 void tty_started(struct tty_session *t);
@@ -25,7 +29,7 @@ void tty_started(struct tty_session *t);
  * window changes to the pty, and pass SIGTERM, SIGINT, SIGHUP, SIGQUIT,
  * SIGUSR1/2 (and SIGWINCH without a pty) sent to us on to pidfd's process. */
 void tty_relay(struct tty_session *t, int pidfd);
-/* Restore the terminal, close the pty. */
+/* Restore the terminal and the signal mask, close the pty. */
 void tty_close(struct tty_session *t);
 
 #endif
