@@ -14,7 +14,6 @@ int cmd_enter(int argc, char **argv)
 	struct strv command = { 0 };
 	const char *id = NULL;
 	const struct opt opts[] = {
-		{ "--container-id", OPT_STR, &id },
 		{ NULL, 0, NULL },
 	};
 	struct run_opts o = { 0 };
@@ -30,9 +29,18 @@ int cmd_enter(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (app_require(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
-	if (n < 2 && !id)
+	/* Options end at the app; Dokku's --container-id comes after it. */
+	if (n >= 2 && (!strcmp(pos[1], "--container-id") || str_has_prefix(pos[1], "--container-id="))) {
+		if (pos[1][strlen("--container-id")] == '=')
+			id = pos[1] + strlen("--container-id=");
+		else if (n >= 3)
+			id = pos[2];
+		else
+			return cmd_fail("enter: --container-id needs a value");
+	}
+	if (n < 2)
 		return cmd_fail("Please specify a process to enter, e.g. web.1 (see ps:report %s)", pos[0]);
-	int first = id ? 1 : 2;
+	int first = id ? (pos[1][strlen("--container-id")] == '=' ? 2 : 3) : 2;
 	const char *dyno = id ? id : pos[1];
 
 	if (id) {
