@@ -29,24 +29,25 @@ int cmd_enter(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (app_require(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
-	/* Options end at the app; Dokku's --container-id comes after it. */
-	if (n >= 2 && (!strcmp(pos[1], "--container-id") || str_has_prefix(pos[1], "--container-id="))) {
-		if (pos[1][strlen("--container-id")] == '=')
-			id = pos[1] + strlen("--container-id=");
-		else if (n >= 3)
-			id = pos[2];
-		else
-			return cmd_fail("enter: --container-id needs a value");
-	}
 	if (n < 2)
 		return cmd_fail("Please specify a process to enter, e.g. web.1 (see ps:report %s)", pos[0]);
-	int first = id ? (pos[1][strlen("--container-id")] == '=' ? 2 : 3) : 2;
-	const char *dyno = id ? id : pos[1];
+	const char *dyno = pos[1];
+	int first = 2;
 
-	if (id) {
-		/* Dokku's --container-id takes the container's name: <app>.<type>.<n>. */
+	/* Options end at the app; Dokku's --container-id NAME comes after it and
+	 * takes the container's name, <app>.<type>.<n>. */
+	if (str_has_prefix(pos[1], "--container-id")) {
+		const char *rest = pos[1] + strlen("--container-id");
 		size_t len = strlen(pos[0]);
 
+		if (*rest == '=') {
+			id = rest + 1;
+		} else if (!*rest && n >= 3) {
+			id = pos[2];
+			first = 3;
+		} else {
+			return cmd_fail("enter: --container-id needs a container name");
+		}
 		if (strncmp(id, pos[0], len) || id[len] != '.')
 			return cmd_fail("Container %s is not one of app %s", id, pos[0]);
 		dyno = id + len + 1;
