@@ -71,7 +71,7 @@ int cmd_enter(int argc, char **argv)
 		return cmd_fail_app(pos[0], &err);
 	}
 	tty_started(&t);
-	tty_relay(&t, pidfd);
+	tty_relay(&t, pidfd, 0);
 	tty_close(&t);
 	if (runtime_enter_wait(pid, pidfd, &status, &err) < 0)
 		status = cmd_fail("%s", err.msg);

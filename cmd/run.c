@@ -1,4 +1,5 @@
 /* run.c - run, run:detached and enter: commands in containers of an app. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct run_args {
 	struct strv env, user_env, command;
 	bool no_tty, force_tty;
 	const char *app;
+	uint64_t ttl_seconds;  /* 0: none */
 };
 
 static void run_args_free(struct run_args *a)
@@ -77,6 +79,7 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 		return 1;
 	if (ttl && (parse_uint(ttl, UINT32_MAX, &seconds, &err) < 0 || !seconds))
 		return cmd_fail("--ttl-seconds must be a positive integer");
+	a->ttl_seconds = ttl ? seconds : 0;
 	if (a->no_tty && a->force_tty)
 		return cmd_fail("Cannot specify both --force-tty and --no-tty");
 	if (n < 1)
@@ -140,7 +143,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	tty_started(&t);
-	tty_relay(&t, c.pidfd);
+	/* --ttl-seconds: the container is killed once it has run that long. */
+	if (tty_relay(&t, c.pidfd, a.ttl_seconds * 1000) == 0 && runtime_kill(&c, SIGKILL, &err) < 0)
+		cmd_fail("%s", err.msg);
 	tty_close(&t);
 	if (runtime_wait(&c, &status, &err) < 0)
 		status = cmd_fail("%s", err.msg);

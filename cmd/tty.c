@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/tty.h"
@@ -97,28 +98,51 @@ static bool pump(int from, int to)
 	return true;
 }
 
-void tty_relay(struct tty_session *t, int pidfd)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int tty_relay(struct tty_session *t, int pidfd, uint64_t timeout_ms)
 {
 	sigset_t set;
-	int sfd;
-	bool in_open = t->tty;
+	int sfd, ended = 1;
+	bool in_open = t->tty, out_open = t->tty;
+	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
 
 	relayed_set(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->tty)
 		fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
 	for (;;) {
+		int wait = -1;
 		struct pollfd p[4] = {
 			{ .fd = pidfd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = t->tty ? t->master : -1, .events = POLLIN },
+			{ .fd = out_open ? t->master : -1, .events = POLLIN },
 			{ .fd = in_open ? 0 : -1, .events = POLLIN },
 		};
 
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
+		if (deadline) {
+			uint64_t now = now_ms();
+
+			if (now >= deadline) {
+				ended = 0;
+				break;
+			}
+			wait = deadline - now > 60000 ? 60000 : (int)(deadline - now);
+		}
+		if (poll(p, 4, wait) < 0 && errno != EINTR)
 			break;
+		/* Every holder of the slave closed it (the command may run on
+		 * without): nothing more will come, and POLLHUP would spin. */
 		if (p[2].revents & POLLIN)
-			pump(t->master, 1);
+			out_open = pump(t->master, 1);
+		else if (p[2].revents & (POLLHUP | POLLERR))
+			out_open = false;
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			in_open = pump(0, t->master);
 		if (p[1].revents & POLLIN) {
@@ -143,7 +167,7 @@ void tty_relay(struct tty_session *t, int pidfd)
 			break;
 	}
 	/* What the command wrote before it ended is in the pty still. */
-	while (t->tty && pump(t->master, 1)) {
+	while (out_open && pump(t->master, 1)) {
 		struct pollfd p = { .fd = t->master, .events = POLLIN };
 
 		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
@@ -151,6 +175,7 @@ void tty_relay(struct tty_session *t, int pidfd)
 	}
 	if (sfd >= 0)
 		close(sfd);
+	return ended;
 }
 
 void tty_close(struct tty_session *t)

@@ -5,6 +5,7 @@
 #define BERTH_CMD_TTY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <termios.h>
 
@@ -27,8 +28,9 @@ int tty_open(struct tty_session *t, bool want, struct berr *err);
 void tty_started(struct tty_session *t);
 /* Until pidfd polls readable: copy stdin to the pty and the pty to stdout,
  * window changes to the pty, and pass SIGTERM, SIGINT, SIGHUP, SIGQUIT,
- * SIGUSR1/2 (and SIGWINCH without a pty) sent to us on to pidfd's process. */
-void tty_relay(struct tty_session *t, int pidfd);
+ * SIGUSR1/2 (and SIGWINCH without a pty) sent to us on to pidfd's process.
+ * Returns 1 then, or 0 once timeout_ms (0: none) has passed first. */
+int tty_relay(struct tty_session *t, int pidfd, uint64_t timeout_ms);
 /* Restore the terminal and the signal mask, close the pty. */
 void tty_close(struct tty_session *t);
 

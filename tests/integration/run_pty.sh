@@ -111,3 +111,22 @@ test_run_refuses_unknown_apps_and_undeployed_ones() {
 	run_status status berth run:detached 2>"$TEST_TMP/err"
 	assert_eq 1 "$status"
 }
+
+test_run_ttl_seconds_kills_a_command_that_runs_too_long() {
+	deploy_app r
+	local status start
+	start=$SECONDS
+	run_status status berth run --ttl-seconds 1 r sleep 100
+	assert_eq 137 "$status" "killed at its TTL"
+	[ $((SECONDS - start)) -lt 30 ] || fail "the TTL did not end it"
+	assert_eq ok "$(berth run --ttl-seconds 100 r echo ok)"
+}
+
+test_run_with_a_pty_keeps_output_and_status_when_the_command_closes_its_terminal() {
+	deploy_app r
+	local status
+	# The slave is closed while the command runs on: berth waits without output.
+	run_status status pty_run -- "$BERTH_BIN" run r 'echo BYE; exec >/dev/null 2>&1 </dev/null; sleep 1; exit 6' >"$TEST_TMP/out"
+	assert_eq 6 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "BYE"
+}
