@@ -64,6 +64,21 @@ static char *dyno_type(const char *dyno)
 	return dot ? xstrndup(dyno, dot - dyno) : xstrdup(dyno);
 }
 
+/* app_process_env() and Heroku's per-dyno variables: the port to listen on (the
+ * app's PORT config wins), the dyno's name, the source revision. */
+static int dyno_env(const char *app, const struct release *rel, const char *dyno,
+		    struct strv *env, struct berr *err)
+{
+	if (app_process_env(app, rel, env, err) < 0)
+		return -1;
+	if (!strv_getenv(env, "PORT"))
+		strv_setenv(env, "PORT", "5000");
+	strv_setenv(env, "DYNO", dyno);
+	if (rel->source_version && !strv_getenv(env, "GIT_REV"))
+		strv_setenv(env, "GIT_REV", rel->source_version);
+	return 0;
+}
+
 int release_spec(const char *app, const struct release *rel, const char *dyno,
 		 struct runtime_spec *spec, struct berr *err)
 {
@@ -86,15 +101,8 @@ int release_spec(const char *app, const struct release *rel, const char *dyno,
 					 app, rel->version, rel->layers.v[i]);
 		strv_push_owned(&spec->layers, layer_path(rel->layers.v[i]));
 	}
-	if (app_process_env(app, rel, &spec->env, err) < 0)
+	if (dyno_env(app, rel, dyno, &spec->env, err) < 0)
 		return -1;
-	/* Heroku's: the port to listen on (the app's PORT config wins), the dyno's
-	 * name, the source revision. */
-	if (!strv_getenv(&spec->env, "PORT"))
-		strv_setenv(&spec->env, "PORT", "5000");
-	strv_setenv(&spec->env, "DYNO", dyno);
-	if (rel->source_version && !strv_getenv(&spec->env, "GIT_REV"))
-		strv_setenv(&spec->env, "GIT_REV", rel->source_version);
 	spec->workdir = "/app";
 	spec->uid = spec->gid = BUILD_UID;
 	return 0;
@@ -205,9 +213,9 @@ int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 		return -1;
 	}
 	runtime_spec_init(&spec);
-	/* The environment the process got: the release's, as the process was
-	 * started from the app's active release. */
-	if (rel.version && release_spec(app, &rel, dyno, &spec, err) < 0)
+	/* The environment the process got (it was started from the active
+	 * release); limits and binds are the container's already. */
+	if (rel.version && dyno_env(app, &rel, dyno, &spec.env, err) < 0)
 		goto out;
 	for (int i = 0; i < 3; i++)
 		spec.stdio[i] = o->stdio[i];
