@@ -90,6 +90,8 @@ void app_settings_free(struct app_settings *s)
 	free(s->deploy_branch);
 	strv_free(&s->buildpacks);
 	strv_free(&s->formation);
+	strv_free(&s->resources);
+	strv_free(&s->storage);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -111,7 +113,9 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 		s->deploy_branch = xstrdup(v);
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
-	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0)
+	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0 ||
+	    json_to_strv(json_object_get(obj, "resources"), &s->resources) < 0 ||
+	    json_to_strv(json_object_get(obj, "storage"), &s->storage) < 0)
 		s->id_slot = 0;  /* damaged: reported below */
 	json_decref(obj);
 	if (s->id_slot == 0 || s->id_slot > APP_SLOTS_MAX) {
@@ -136,6 +140,10 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "created_at", json_integer(s->created_at));
 	json_object_set_new(obj, "buildpacks", strv_to_json(&s->buildpacks));
 	json_object_set_new(obj, "formation", strv_to_json(&s->formation));
+	if (s->resources.n)
+		json_object_set_new(obj, "resources", strv_to_json(&s->resources));
+	if (s->storage.n)
+		json_object_set_new(obj, "storage", strv_to_json(&s->storage));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;

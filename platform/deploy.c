@@ -66,9 +66,8 @@ static int release_phase(const char *app, const struct release *rel, struct berr
 		return 0;
 	ui_step("Releasing %s (release phase): %s", app, command);
 	runtime_spec_init(&spec);
-	if (release_spec(app, rel, &spec, err) < 0)
+	if (release_spec(app, rel, "release.1", &spec, err) < 0)
 		goto out;
-	strv_setenv(&spec.env, "DYNO", "release.1");
 	strv_push(&argv, command);
 	process_argv(&spec.argv, &argv);
 	spec.hostname = app;

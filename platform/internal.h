@@ -7,9 +7,18 @@
 
 /* argv for an app process: the .profile.d wrapper around command. */
 void process_argv(struct strv *argv, const struct strv *command);
-/* Layers, environment, user and id range of a release's containers. */
-int release_spec(const char *app, const struct release *rel, struct runtime_spec *spec,
-		 struct berr *err);
+/* Layers, environment (with PORT, DYNO, GIT_REV), user, id range, resource
+ * limits and storage binds of a release's container named dyno ("web.1"; its
+ * type picks the limits). */
+int release_spec(const char *app, const struct release *rel, const char *dyno,
+		 struct runtime_spec *spec, struct berr *err);
+/* resource.c, storage.c: the app's settings onto a spec. */
+int resource_apply(const struct app_settings *s, const char *type, struct runtime_spec *spec,
+		   struct berr *err);
+int storage_apply(const struct app_settings *s, struct runtime_spec *spec, struct berr *err);
+/* "/host:/container[:ro]" as a bind (checks the container path only). */
+int storage_parse(const char *spec, struct runtime_bind *b, struct berr *err);
+void strv_remove_at(struct strv *sv, size_t i);
 
 /* Open (creating) name in dirfd and take an exclusive flock on it, waiting. */
 int platform_flock_at(int dirfd, const char *name, int *fd, struct berr *err);

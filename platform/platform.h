@@ -20,6 +20,7 @@
 #include "build/build.h"
 #include "common/err.h"
 #include "common/util.h"
+#include "runtime/runtime.h"
 
 /* Dokku's rule, ^[a-z0-9][a-z0-9.-]*$ (lowercase letters, digits, dots and
  * dashes, starting with a letter or digit), and at most 63 characters: the name
@@ -40,6 +41,9 @@ struct app_settings {
 	char *deploy_branch;      /* NULL: main */
 	long long created_at;     /* Unix time of apps:create; 0 when unknown */
 	struct strv formation;    /* TYPE=COUNT */
+	struct strv resources;    /* TYPE.memory|cpu|pids=VALUE (resource:limit);
+				   * TYPE "_default" for every process type */
+	struct strv storage;      /* /host:/container[:ro] (storage:mount) */
 };
 
 int app_settings_load(const char *app, struct app_settings *s, struct berr *err);
@@ -166,10 +170,47 @@ int release_discard(const char *app, unsigned version, struct berr *err);
 int deploy_archive(const char *app, int fd, const char *source_version, struct berr *err);
 int deploy_rebuild(const char *app, struct berr *err);
 
-/* One-off containers of the active release (run.c). argv with one element is a
- * shell command string; more are a command and its arguments. */
-int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *extra_env,
-		   int *status, struct berr *err);
+/* One-off containers of the active release and commands in running ones
+ * (run.c). argv with one element is a shell command string; more are a command
+ * and its arguments; run through the .profile.d wrapper. */
+struct run_opts {
+	bool detached;       /* run:detached: outlives the caller, named <app>.run.N,
+			      * stdio /dev/null */
+	bool tty;            /* stdio is a pty the caller made (its slave) */
+	const char *term;    /* TERM for a tty; default xterm */
+	const char *dyno;    /* DYNO of an attached run; default run.1 */
+	int stdio[3];
+};
+/* Start: attached ones die with the caller; c->id names a detached one. */
+int app_run_start(const char *app, const struct strv *argv, const struct strv *extra_env,
+		  const struct run_opts *o, struct runtime_container *c, struct berr *err);
+/* `enter APP web.1 [CMD]`: start argv (default /bin/sh) in the running container
+ * <app>.<dyno>; see runtime_enter() for *pid and *pidfd. */
+int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
+		    const struct run_opts *o, pid_t *pid, int *pidfd, struct berr *err);
+
+/* Resource limits per process type (resource.c): keys cpu (CPUs, e.g. 1.5),
+ * memory (bytes with a unit, e.g. 512m) and pids; type "_default" for all. */
+extern const char *const resource_keys[];
+int resource_type_check(const char *type, struct berr *err);
+int resource_value_check(const char *key, const char *value, struct berr *err);
+/* The value stored for exactly type (not merged with _default), or NULL. */
+const char *resource_get(const struct app_settings *s, const char *type, const char *key);
+/* pairs KEY=VALUE, VALUE "clear" removes one; checked first, nothing is saved
+ * when one is bad. */
+int resource_limit_set(struct app *app, const char *type, const struct strv *pairs,
+		       struct berr *err);
+/* type NULL: every limit of the app. */
+int resource_limit_clear(struct app *app, const char *type, struct berr *err);
+/* Whether this host enforces a limit on key: "enforced" or why not. */
+const char *resource_enforcement(const char *key);
+
+/* Persistent storage (storage.c): host paths under storage_root() only. */
+char *storage_root(void);
+int storage_host_check(const char *host, struct berr *err);
+int storage_mount(struct app *app, const char *spec, struct berr *err);
+int storage_unmount(struct app *app, const char *spec, struct berr *err);
+
 /* Export the active release as an OCI image archive: its layers, the stack's
  * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */
 int app_image_export(const char *app, const char *dest, struct berr *err);

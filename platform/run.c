@@ -1,5 +1,6 @@
 /* run.c - one-off containers of an app's active release (`berth run`), and the
  * environment every app process gets. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,34 +56,88 @@ int app_process_env(const char *app, const struct release *rel, struct strv *env
 	return 0;
 }
 
-int release_spec(const char *app, const struct release *rel, struct runtime_spec *spec,
-		 struct berr *err)
+/* The process type of a dyno name: "web" of "web.1". */
+static char *dyno_type(const char *dyno)
+{
+	const char *dot = strrchr(dyno, '.');
+
+	return dot ? xstrndup(dyno, dot - dyno) : xstrdup(dyno);
+}
+
+/* app_process_env() and Heroku's per-dyno variables: the port to listen on (the
+ * app's PORT config wins), the dyno's name, the source revision. */
+static int dyno_env(const char *app, const struct release *rel, const char *dyno,
+		    struct strv *env, struct berr *err)
+{
+	if (app_process_env(app, rel, env, err) < 0)
+		return -1;
+	if (!strv_getenv(env, "PORT"))
+		strv_setenv(env, "PORT", "5000");
+	strv_setenv(env, "DYNO", dyno);
+	if (rel->source_version && !strv_getenv(env, "GIT_REV"))
+		strv_setenv(env, "GIT_REV", rel->source_version);
+	return 0;
+}
+
+int release_spec(const char *app, const struct release *rel, const char *dyno,
+		 struct runtime_spec *spec, struct berr *err)
 {
 	struct app_settings s;
+	autofree char *type = dyno_type(dyno);
+	int r;
 
 	if (app_settings_load(app, &s, err) < 0)
 		return -1;
 	spec->host_id_base = app_host_id_base(&s);
+	r = resource_apply(&s, type, spec, err);
+	if (r == 0 && (r = storage_apply(&s, spec, err)) < 0)
+		berr_prefix(err, "App %s", app);
 	app_settings_free(&s);
+	if (r < 0)
+		return -1;
 	for (size_t i = 0; i < rel->layers.n; i++) {
 		if (!layer_exists(rel->layers.v[i]))
 			return berr_fail(err, "App %s release v%u: layer %.12s is missing from the store",
 					 app, rel->version, rel->layers.v[i]);
 		strv_push_owned(&spec->layers, layer_path(rel->layers.v[i]));
 	}
-	if (app_process_env(app, rel, &spec->env, err) < 0)
+	if (dyno_env(app, rel, dyno, &spec->env, err) < 0)
 		return -1;
 	spec->workdir = "/app";
 	spec->uid = spec->gid = BUILD_UID;
 	return 0;
 }
 
-int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *extra_env,
-		   int *status, struct berr *err)
+/* The next free <app>.run.N among the containers there are. */
+static unsigned next_run_number(const char *app)
+{
+	autofree char *prefix = xasprintf("%s.run.", app);
+	struct strv ids = { 0 };
+	struct berr ignored;
+	unsigned max = 0;
+
+	if (runtime_list(&ids, &ignored) == 0)
+		for (size_t i = 0; i < ids.n; i++) {
+			unsigned long n;
+			char *end;
+
+			if (!str_has_prefix(ids.v[i], prefix))
+				continue;
+			n = strtoul(ids.v[i] + strlen(prefix), &end, 10);
+			if (!*end && n > max && n < 1000000)
+				max = (unsigned)n;
+		}
+	strv_free(&ids);
+	return max + 1;
+}
+
+int app_run_start(const char *app, const struct strv *argv, const struct strv *extra_env,
+		  const struct run_opts *o, struct runtime_container *c, struct berr *err)
 {
 	struct release rel;
 	struct runtime_spec spec;
-	autofree char *leaf = NULL;
+	autofree char *leaf = NULL, *id = NULL, *dyno = NULL;
+	autoclose int null = -1;
 	int r = -1;
 
 	if (app_require(app, err) < 0 || release_current(app, &rel, err) < 0)
@@ -90,11 +145,31 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 	if (rel.version == 0)
 		return berr_fail(err, "App %s has not been deployed", app);
 	runtime_spec_init(&spec);
-	if (release_spec(app, &rel, &spec, err) < 0)
+	if (o->detached) {
+		/* Found again by name: <app>.run.N, as the daemon names <app>.web.N. */
+		unsigned n = next_run_number(app);
+
+		id = xasprintf("%s.run.%u", app, n);
+		dyno = xasprintf("run.%u", n);
+		spec.id = id;
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0) {
+			berr_sys(err, "open /dev/null");
+			goto out;
+		}
+		for (int i = 0; i < 3; i++)
+			spec.stdio[i] = null;
+	} else {
+		dyno = xstrdup(o->dyno ? o->dyno : "run.1");
+		leaf = xasprintf("run-%s", app);
+		spec.name = leaf;
+		spec.die_with_creator = true;
+		for (int i = 0; i < 3; i++)
+			spec.stdio[i] = o->stdio[i];
+		spec.tty = o->tty;
+	}
+	if (release_spec(app, &rel, dyno, &spec, err) < 0)
 		goto out;
-	strv_setenv(&spec.env, "DYNO", "run.1");
-	if (!strv_getenv(&spec.env, "PORT"))
-		strv_setenv(&spec.env, "PORT", "5000");
 	for (size_t i = 0; extra_env && i < extra_env->n; i++) {
 		const char *eq = strchr(extra_env->v[i], '=');
 		autofree char *key = eq ? xstrndup(extra_env->v[i], eq - extra_env->v[i]) : NULL;
@@ -105,14 +180,59 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 		}
 		strv_setenv(&spec.env, key, eq + 1);
 	}
+	if (o->tty && !strv_getenv(&spec.env, "TERM"))
+		strv_setenv(&spec.env, "TERM", o->term ? o->term : "xterm");
 	process_argv(&spec.argv, argv);
 	spec.hostname = app;
-	leaf = xasprintf("run-%s", app);
-	spec.name = leaf;
 	spec.quiet_limits = true;
-	r = runtime_spawn_wait(&spec, status, err);
+	r = runtime_create(&spec, c, err);
 out:
 	runtime_spec_release(&spec);
+	release_free(&rel);
+	return r;
+}
+
+int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
+		    const struct run_opts *o, pid_t *pid, int *pidfd, struct berr *err)
+{
+	autofree char *id = xasprintf("%s.%s", app, dyno);
+	struct runtime_container c;
+	struct runtime_spec spec;
+	struct release rel;
+	const char *dot = strrchr(dyno, '.');
+	int r = -1;
+
+	if (app_require(app, err) < 0)
+		return -1;
+	if (!dot || dot == dyno || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
+		return berr_fail(err, "Invalid process name '%s': use TYPE.N, e.g. web.1", dyno);
+	if (runtime_open(id, &c, err) < 0)
+		return berr_fail(err, "No process %s of app %s is running", dyno, app);
+	if (release_current(app, &rel, err) < 0) {
+		runtime_release(&c);
+		return -1;
+	}
+	runtime_spec_init(&spec);
+	/* The environment the process got (it was started from the active
+	 * release); limits and binds are the container's already. */
+	if (rel.version && dyno_env(app, &rel, dyno, &spec.env, err) < 0)
+		goto out;
+	for (int i = 0; i < 3; i++)
+		spec.stdio[i] = o->stdio[i];
+	spec.tty = o->tty;
+	if (o->tty && !strv_getenv(&spec.env, "TERM"))
+		strv_setenv(&spec.env, "TERM", o->term ? o->term : "xterm");
+	spec.workdir = "/app";
+	if (argv->n)
+		process_argv(&spec.argv, argv);
+	else
+		strv_push(&spec.argv, "/bin/sh");
+	r = runtime_enter(&c, &spec, pid, pidfd, err);
+	if (r < 0 && !strstr(err->msg, dyno))
+		berr_prefix(err, "enter %s of app %s", dyno, app);
+out:
+	runtime_spec_release(&spec);
+	runtime_release(&c);
 	release_free(&rel);
 	return r;
 }

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -303,6 +304,10 @@ void container_child(struct child_config *cfg)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* The terminal's ^C and window changes go to its foreground group:
+		 * make that the command's own session. */
+		if (spec->tty && setsid() >= 0)
+			ioctl(0, TIOCSCTTY, 0);
 		exec_command(spec);
 	}
 	/* pid 1 needs no descriptor now but the status file, kept as 3, and the

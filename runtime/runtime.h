@@ -71,6 +71,10 @@ struct runtime_spec {
 	gid_t gid;
 	int stdio[3];                /* the command's stdin, stdout, stderr: descriptors
 				      * of the caller, dup'ed (default 0, 1, 2) */
+	bool tty;                    /* stdin is a terminal (a pty the caller made):
+				      * the command gets a session of its own with
+				      * it as controlling terminal, so ^C and window
+				      * changes reach it */
 	bool die_with_creator;       /* SIGKILL the container when the thread that
 				      * created it exits; otherwise it outlives it.
 				      * Such a container is its creator's alone: not
@@ -163,6 +167,20 @@ int runtime_collect_stale(void);
  * *status; the container dies with the calling thread. For callers that must stay
  * themselves (a build, a one-off `run`). */
 int runtime_spawn_wait(const struct runtime_spec *spec, int *status, struct berr *err);
+
+/* Start spec's argv in the running container c, as `enter` does: in pid 1's
+ * user, mount, pid, net, uts, ipc and cgroup namespaces and its cgroup, with the
+ * uid/gid pid 1 runs as, the same capabilities (none for non-root), rlimits,
+ * no_new_privs and seccomp filter; never more than the container's own command
+ * has. Uses spec's argv, env, workdir, stdio and tty only. *pid and *pidfd: a
+ * child of the caller (SIGCHLD) that waits for the command, passes SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH on to it, and exits with its
+ * status (126/127 when it cannot be run); returns once the command was exec'd
+ * or with err set. Collect it with runtime_enter_wait(). */
+int runtime_enter(const struct runtime_container *c, const struct runtime_spec *spec,
+		  pid_t *pid, int *pidfd, struct berr *err);
+/* Wait for the process runtime_enter() made; its status as a shell reports it. */
+int runtime_enter_wait(pid_t pid, int pidfd, int *status, struct berr *err);
 
 /* What the host offers; used by `berth doctor` and to decide on warnings. */
 struct runtime_host {

@@ -1,0 +1,94 @@
+/* storage.c - storage:mount, storage:unmount, storage:list (Dokku's colon form). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "common/cleanup.h"
+#include "common/ui.h"
+#include "platform/platform.h"
+
+static int storage_edit_cmd(int argc, char **argv, bool mount)
+{
+	struct app app;
+	struct berr err = { 0 };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, NULL, 0, pos), status = 0;
+
+	if (n < 0)
+		return 1;
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (app_open(pos[0], 0, &app, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (n < 2)
+		status = cmd_fail("Please specify a HOST_PATH:CONTAINER_PATH[:ro] to %s", argv[0]);
+	else if (n > 2)
+		status = cmd_fail("%s takes one HOST_PATH:CONTAINER_PATH[:ro]; unexpected '%s'", argv[0], pos[2]);
+	else if ((mount ? storage_mount(&app, pos[1], &err) : storage_unmount(&app, pos[1], &err)) < 0)
+		status = cmd_fail("%s", err.msg);
+	app_close(&app);
+	return status;
+}
+
+int cmd_storage_mount(int argc, char **argv)
+{
+	return storage_edit_cmd(argc, argv, true);
+}
+
+int cmd_storage_unmount(int argc, char **argv)
+{
+	return storage_edit_cmd(argc, argv, false);
+}
+
+int cmd_storage_list(int argc, char **argv)
+{
+	const char *format = NULL;
+	const struct opt opts[] = {
+		{ "--format", OPT_STR, &format },
+		{ NULL, 0, NULL },
+	};
+	struct app app;
+	struct berr err = { 0 };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
+
+	if (n < 0)
+		return 1;
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (format && strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "stdout"))
+		return cmd_fail("Invalid --format value specified: %s (text or json)", format);
+	if (app_open(pos[0], 0, &app, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (format && !strcmp(format, "json")) {
+		json_t *list = json_array();
+		autofree char *text = NULL;
+
+		for (size_t i = 0; i < app.settings.storage.n; i++) {
+			autofree char *e = xstrdup(app.settings.storage.v[i]);
+			char *c = strchr(e, ':'), *ro;
+			json_t *o;
+
+			if (!c)
+				continue;
+			*c++ = '\0';
+			if ((ro = strchr(c, ':')))
+				*ro++ = '\0';
+			o = json_pack("{s:s, s:s}", "host_path", e, "container_path", c);
+			if (ro && !strcmp(ro, "ro"))
+				json_object_set_new(o, "readonly", json_true());
+			json_array_append_new(list, o);
+		}
+		text = json_dumps(list, JSON_INDENT(2));
+		json_decref(list);
+		puts(text ? text : "[]");
+	} else {
+		ui_step("%s volume bind-mounts:", app.name);
+		for (size_t i = 0; i < app.settings.storage.n; i++)
+			printf("       %s\n", app.settings.storage.v[i]);
+	}
+	app_close(&app);
+	return 0;
+}
