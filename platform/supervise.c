@@ -129,17 +129,13 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 	if (!command)
 		return berr_fail(err, "App %s release v%u has no %s process", s->rec.app,
 				 rel->version, s->rec.type);
-	if (release_spec(s->rec.app, rel, spec, err) < 0)
+	snprintf(dyno, sizeof(dyno), "%s.%u", s->rec.type, s->rec.index);
+	/* Layers, env (PORT, DYNO, GIT_REV, config), limits, storage binds. */
+	if (release_spec(s->rec.app, rel, dyno, spec, err) < 0)
 		return -1;
 	strv_push(&cmd, command);
 	process_argv(&spec->argv, &cmd);
 	strv_free(&cmd);
-	snprintf(dyno, sizeof(dyno), "%s.%u", s->rec.type, s->rec.index);
-	strv_setenv(&spec->env, "DYNO", dyno);
-	if (!strv_getenv(&spec->env, "PORT"))
-		strv_setenv(&spec->env, "PORT", "5000");
-	if (rel->source_version)
-		strv_setenv(&spec->env, "GIT_REV", rel->source_version);
 	spec->hostname = s->rec.app;
 	spec->quiet_limits = true;
 	spec->die_with_creator = false;
@@ -151,12 +147,12 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 		if (net_attach_lease(&s->att, &d->net, s->rec.app, getpid(), err) < 0)
 			return -1;
 		s->attached = true;
-		spec->binds = xcalloc(2, sizeof(*spec->binds));
-		spec->binds[0] = (struct runtime_bind){ xstrdup(s->att.resolv_conf),
-							xstrdup("/etc/resolv.conf"), true };
-		spec->binds[1] = (struct runtime_bind){ xstrdup(s->att.hosts),
-							xstrdup("/etc/hosts"), true };
-		spec->nbinds = 2;
+		/* After the app's own storage binds. */
+		spec->binds = xrealloc(spec->binds, (spec->nbinds + 2) * sizeof(*spec->binds));
+		spec->binds[spec->nbinds++] = (struct runtime_bind){
+			xstrdup(s->att.resolv_conf), xstrdup("/etc/resolv.conf"), true };
+		spec->binds[spec->nbinds++] = (struct runtime_bind){
+			xstrdup(s->att.hosts), xstrdup("/etc/hosts"), true };
 		spec->net_hook = net_attach_hook;
 		spec->net_hook_arg = &s->att;
 		free(s->rec.addr);
