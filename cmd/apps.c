@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "common/fs.h"
 #include "common/cleanup.h"
 #include "common/ui.h"
+#include "platform/daemon.h"
 #include "platform/platform.h"
 
 int cmd_fail_app(const char *app, const struct berr *err)
@@ -131,8 +133,14 @@ int cmd_apps_destroy(int argc, char **argv)
 		return 1;
 	}
 	ui_step("Destroying %s (including all add-ons)", pos[0]);
-	if (app_destroy(pos[0], &err) < 0)
+	/* Its processes first; its logs go with it. */
+	if (daemon_app_stop(pos[0], &err) < 0 || app_destroy(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
+	{
+		autofree char *logs = logs_dir(pos[0]);
+
+		rm_rf(logs, &err);
+	}
 	return 0;
 }
 

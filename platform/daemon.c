@@ -121,22 +121,6 @@ static void waiters_check(struct daemon *d)
 	}
 }
 
-static int set_stopped(const char *app, bool stopped, struct berr *err)
-{
-	struct app a;
-	struct ps_settings ps;
-	int r = -1;
-
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	if (ps_settings_load(app, &ps, err) == 0) {
-		ps.stopped = stopped;
-		r = ps_settings_save(app, &ps, err);
-	}
-	app_close(&a);
-	return r;
-}
-
 /* One of the apps a request names: "app", or every app with "all". */
 static int request_apps(json_t *req, struct strv *apps, struct berr *err)
 {
@@ -189,10 +173,12 @@ static void handle_request(struct daemon *d, int fd, json_t *req)
 	for (size_t i = 0; r == 0 && i < apps.n; i++) {
 		const char *app = apps.v[i];
 
-		if (!strcmp(op, "start") || !strcmp(op, "restart"))
-			r = set_stopped(app, false, &err);
+		if (!strcmp(op, "start"))
+			r = ps_set_stopped(app, type, false, &err);
+		else if (!strcmp(op, "restart") && !type)
+			r = ps_set_stopped(app, NULL, false, &err);
 		else if (!strcmp(op, "stop"))
-			r = set_stopped(app, true, &err);
+			r = ps_set_stopped(app, type, true, &err);
 		if (r == 0)
 			r = daemon_reconcile(d, app, !strcmp(op, "restart") ||
 							 json_is_true(json_object_get(req, "restart")),

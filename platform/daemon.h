@@ -34,6 +34,7 @@ struct ps_settings {
 	unsigned max_retries;        /* on-failure:N; 0: unlimited */
 	unsigned stop_timeout;       /* seconds between SIGTERM and SIGKILL */
 	bool stopped;                /* ps:stop: stays stopped, also after a reboot */
+	char stopped_types[512];     /* ps:stop APP TYPE: space-separated types */
 };
 
 int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err);
@@ -44,6 +45,10 @@ int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err);
 const char *ps_policy_text(const struct ps_settings *s, char *buf);
 /* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: default). */
 int ps_set(const char *app, const char *key, const char *value, struct berr *err);
+/* ps:stop / ps:start of the whole app (type NULL) or of one process type. */
+int ps_set_stopped(const char *app, const char *type, bool stopped, struct berr *err);
+/* Is type stopped, by the app or by itself? */
+bool ps_type_stopped(const struct ps_settings *s, const char *type);
 /* Check TYPE=COUNT pairs against the app's active release and bounds, then store
  * them in the formation. */
 int ps_scale_edit(const char *app, const struct strv *pairs, struct berr *err);
@@ -89,6 +94,8 @@ bool daemon_running(void);
  * restarts them all with restart). Nothing happens without a running daemon;
  * its error, if any, goes to *err and is returned. */
 int daemon_notify(const char *app, bool restart, struct berr *err);
+/* Before apps:destroy: stop the app's processes if a daemon runs. */
+int daemon_app_stop(const char *app, struct berr *err);
 
 /* logs: the last n lines (0: all) of an app's logs, merged by time; proc filters
  * by "web" or "web.1"; follow keeps printing new lines (across restarts and

@@ -96,3 +96,17 @@ int daemon_notify(const char *app, bool restart, struct berr *err)
 	json_decref(reply);
 	return r;
 }
+
+int daemon_app_stop(const char *app, struct berr *err)
+{
+	json_t *req, *reply;
+	int r;
+
+	if (!daemon_running())
+		return 0;
+	req = json_pack("{s:s, s:s}", "op", "stop", "app", app);
+	r = daemon_request(req, &reply, err);
+	json_decref(req);
+	json_decref(reply);
+	return r;
+}

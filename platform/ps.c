@@ -57,6 +57,57 @@ static void ps_defaults(struct ps_settings *s)
 	s->max_retries = 10;
 	s->stop_timeout = PS_DEFAULT_STOP_TIMEOUT;
 	s->stopped = false;
+	s->stopped_types[0] = 0;
+}
+
+bool ps_type_stopped(const struct ps_settings *s, const char *type)
+{
+	return s->stopped || str_word_in(s->stopped_types, type);
+}
+
+/* Remove word from a space-separated list in place. */
+static void words_remove(char *list, const char *word)
+{
+	char out[512] = "";
+	char *save = NULL;
+
+	for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (strcmp(w, word))
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", *out ? " " : "", w);
+	strcpy(list, out);
+}
+
+int ps_set_stopped(const char *app, const char *type, bool stopped, struct berr *err)
+{
+	struct app a;
+	struct ps_settings ps;
+	int r = -1;
+
+	if (app_open(app, APP_LOCKED, &a, err) < 0)
+		return -1;
+	if (ps_settings_load(app, &ps, err) < 0)
+		goto out;
+	if (!type) {
+		/* The whole app: ps:start also starts types stopped one by one. */
+		ps.stopped = stopped;
+		ps.stopped_types[0] = 0;
+	} else if (stopped && !str_word_in(ps.stopped_types, type)) {
+		size_t len = strlen(ps.stopped_types);
+
+		if (len + strlen(type) + 2 > sizeof(ps.stopped_types)) {
+			berr_fail(err, "App %s: too many stopped process types", app);
+			goto out;
+		}
+		snprintf(ps.stopped_types + len, sizeof(ps.stopped_types) - len, "%s%s",
+			 len ? " " : "", type);
+	} else if (!stopped) {
+		words_remove(ps.stopped_types, type);
+		ps.stopped = false;
+	}
+	r = ps_settings_save(app, &ps, err);
+out:
+	app_close(&a);
+	return r;
 }
 
 int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
@@ -75,6 +126,8 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 		r = ps_policy_parse(p, s, err);
 	s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
 	s->stopped = json_is_true(json_object_get(obj, "stopped"));
+	snprintf(s->stopped_types, sizeof(s->stopped_types), "%s",
+		 json_get_str(obj, "stopped_types") ? json_get_str(obj, "stopped_types") : "");
 	json_decref(obj);
 	return r;
 }
@@ -83,8 +136,9 @@ int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *
 {
 	autofree char *path = app_path(app, "ps.json");
 	char buf[32];
-	json_t *obj = json_pack("{s:s, s:I, s:b}", "restart_policy", ps_policy_text(s, buf),
-				"stop_timeout", (json_int_t)s->stop_timeout, "stopped", s->stopped);
+	json_t *obj = json_pack("{s:s, s:I, s:b, s:s}", "restart_policy", ps_policy_text(s, buf),
+				"stop_timeout", (json_int_t)s->stop_timeout, "stopped", s->stopped,
+				"stopped_types", s->stopped_types);
 	int r = json_file_save(path, obj, err);
 
 	json_decref(obj);

@@ -403,6 +403,17 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 	struct release rel;
 	bool deployed;
 
+	if (!app_exists(app)) {
+		/* Destroyed: whatever still runs of it goes. */
+		for (struct slot *s = d->slots, *n; s; s = n) {
+			n = s->next;
+			if (!strcmp(s->rec.app, app)) {
+				s->wanted = false;
+				slot_stop(d, s, PS_DEFAULT_STOP_TIMEOUT);
+			}
+		}
+		return 0;
+	}
 	if (app_settings_load(app, &as, err) < 0)
 		return -1;
 	if (ps_settings_load(app, &ps, err) < 0 || release_current(app, &rel, err) < 0) {
@@ -415,7 +426,7 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 		n = s->next;
 		if (strcmp(s->rec.app, app))
 			continue;
-		s->wanted = deployed && !ps.stopped &&
+		s->wanted = deployed && !ps_type_stopped(&ps, s->rec.type) &&
 			    s->rec.index <= formation_count(&as.formation, s->rec.type) &&
 			    proctypes_get(&rel.procs, s->rec.type);
 		if (!s->wanted) {
@@ -440,7 +451,8 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 		autofree char *t = xstrndup(as.formation.v[i], eq - as.formation.v[i]);
 		unsigned count = (unsigned)strtoul(eq + 1, NULL, 10);
 
-		if (!proctypes_get(&rel.procs, t) || !strcmp(t, "release"))
+		if (!proctypes_get(&rel.procs, t) || !strcmp(t, "release") ||
+		    ps_type_stopped(&ps, t))
 			continue;
 		for (unsigned k = 1; k <= count && k <= PS_SCALE_MAX; k++) {
 			if (slot_find(d, app, t, k))

@@ -178,3 +178,31 @@ test_ps_stop_all_then_the_daemon_stopped_leaves_nothing_behind() {
 	[ -f "$BERTH_ROOT/logs/n1/web.2.log" ] || fail "logs removed"
 	assert_eq "" "$(ls "$BERTH_RUN/daemon")" "daemon files left"
 }
+
+test_apps_destroy_stops_the_apps_processes_and_removes_its_logs() {
+	deploy_app gone 'web: exec sleep 1000\n'
+	daemon_start
+	wait_for running_is gone 1 || fail "did not start"
+	pid=$(pid_of gone web 1)
+	berth --force apps:destroy gone >/dev/null
+	! kill -0 "$pid" 2>/dev/null || fail "process $pid still runs"
+	[ ! -e "$BERTH_ROOT/logs/gone" ] || fail "logs left"
+	assert_eq "" "$(find "$BERTH_RUN/daemon/procs" -type f 2>/dev/null)" "records left"
+	daemon_answers || fail "daemon stopped answering"
+}
+
+test_ps_stop_and_start_of_one_process_type() {
+	deploy_app pt 'web: exec sleep 1000\nworker: exec sleep 1000\n'
+	daemon_start
+	berth ps:scale pt web=1 worker=2 >/dev/null
+	wait_for running_is pt 3 || fail "did not start"
+	web=$(pid_of pt web 1)
+	berth ps:stop pt worker >/dev/null
+	assert_eq 1 "$(count_running pt)" "running after ps:stop pt worker"
+	assert_eq "$web" "$(pid_of pt web 1)" "web untouched"
+	berth ps:restore >/dev/null
+	assert_eq 1 "$(count_running pt)" "a stopped type stays stopped on restore"
+	berth ps:start pt worker >/dev/null
+	wait_for running_is pt 3 || fail "worker did not start again"
+	assert_eq "$web" "$(pid_of pt web 1)" "web untouched by ps:start pt worker"
+}
