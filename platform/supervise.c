@@ -166,7 +166,10 @@ static int slot_start(struct daemon *d, struct slot *s, struct berr *err)
 {
 	struct release rel;
 	struct runtime_spec spec;
-	autofree char *name = xasprintf("%s_%s.%u", s->rec.app, s->rec.type, s->rec.index);
+	/* <app>.<type>.<n>: what `enter APP web.1` opens. Types have no dots, so
+	 * the id parses back unambiguously; the previous container of the slot is
+	 * destroyed before the next starts, so the id is free again. */
+	autofree char *name = xasprintf("%s.%s.%u", s->rec.app, s->rec.type, s->rec.index);
 	autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int pipefd[2] = { -1, -1 };
 	int r = -1;
@@ -190,7 +193,7 @@ static int slot_start(struct daemon *d, struct slot *s, struct berr *err)
 	spec.stdio[0] = devnull;
 	spec.stdio[1] = spec.stdio[2] = pipefd[1];
 	spec.pid1_fd = pipefd[0];
-	spec.name = name;
+	spec.id = name;
 	if (runtime_create(&spec, &s->c, err) < 0)
 		goto out;
 	s->has_c = true;

@@ -206,3 +206,12 @@ test_ps_stop_and_start_of_one_process_type() {
 	wait_for running_is pt 3 || fail "worker did not start again"
 	assert_eq "$web" "$(pid_of pt web 1)" "web untouched by ps:start pt worker"
 }
+
+test_enter_joins_a_process_the_daemon_runs() {
+	deploy_app en 'web: exec sleep 1000\n'
+	daemon_start
+	wait_for running_is en 1 || fail "did not start"
+	out=$(berth enter en web.1 'echo $DYNO; cat /proc/1/cmdline | tr "\\0" " "' </dev/null)
+	assert_contains "$out" "web.1"
+	assert_contains "$(berth ps:report en --status-web-1)" "running"
+}
