@@ -317,6 +317,12 @@ static void loop(struct daemon *d)
 			case EV_PIDFD:
 				daemon_pid_event(d, e->p);
 				break;
+			case EV_ONEOFF:
+				oneoff_pid_event(d, e->p);
+				break;
+			case EV_INOTIFY:
+				oneoff_inotify_event(d);
+				break;
 			case EV_LOG: {
 				struct slot *s = e->p;
 
@@ -372,6 +378,8 @@ static int daemon_setup(struct daemon *d, int *lock_fd, struct berr *err)
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, d->sigfd, &e);
 	/* Adopt before the socket answers, so no request races the adoption. */
 	daemon_adopt(d);
+	if (oneoff_setup(d, &nerr) < 0)
+		sink_warn(d->sink, "one-off containers are not collected: %s", nerr.msg);
 	d->sock = listen_socket(sockpath, err);
 	if (d->sock < 0)
 		return -1;
@@ -399,7 +407,7 @@ static void restore_all(struct daemon *d)
 
 int daemon_run(const struct daemon_options *o, struct berr *err)
 {
-	struct daemon d = { .ep = -1, .sock = -1, .sigfd = -1, .sink = o->sink };
+	struct daemon d = { .ep = -1, .sock = -1, .sigfd = -1, .inotify = -1, .sink = o->sink };
 	autoclose int lock_fd = -1;
 	int ready[2] = { -1, -1 };
 	int r = -1;
@@ -455,6 +463,7 @@ out:
 
 		/* Leave every container running: the next daemon adopts them. */
 		daemon_bury(&d);
+		oneoff_release_all(&d);
 		while (d.slots) {
 			struct slot *s = d.slots;
 

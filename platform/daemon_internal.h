@@ -11,7 +11,7 @@
 #include "platform/daemon.h"
 #include "runtime/runtime.h"
 
-enum ev_kind { EV_SOCKET, EV_SIGNAL, EV_PIDFD, EV_LOG };
+enum ev_kind { EV_SOCKET, EV_SIGNAL, EV_PIDFD, EV_LOG, EV_ONEOFF, EV_INOTIFY };
 
 struct ev {
 	enum ev_kind kind;
@@ -57,6 +57,9 @@ struct daemon {
 	struct slot *slots;
 	struct slot *graveyard;      /* unlinked slots, freed after the event batch */
 	struct waiter *waiters;
+	struct oneoff *oneoffs;      /* run:detached containers, collected when they exit */
+	int inotify;                 /* on $BERTH_RUN/containers */
+	struct ev ev_inotify;
 	const struct sink *sink;
 	struct net_config net;
 	bool net_ok;
@@ -89,6 +92,12 @@ void log_detach(struct daemon *d, struct slot *s);
 /* A line of berth's own about the slot ("Starting process"), into its log. */
 void log_note(struct daemon *d, struct slot *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* oneoff.c */
+int oneoff_setup(struct daemon *d, struct berr *err);
+void oneoff_inotify_event(struct daemon *d);
+void oneoff_pid_event(struct daemon *d, void *oneoff);
+void oneoff_release_all(struct daemon *d);
 
 /* router_feed.c */
 void router_feed(struct daemon *d);

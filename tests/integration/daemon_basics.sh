@@ -215,3 +215,18 @@ test_enter_joins_a_process_the_daemon_runs() {
 	assert_contains "$out" "web.1"
 	assert_contains "$(berth ps:report en --status-web-1)" "running"
 }
+
+test_the_daemon_removes_exited_one_off_containers() {
+	deploy_app oo 'web: exec sleep 1000\n'
+	# one started before the daemon, one after
+	id1=$(berth run:detached oo 'sleep 0.5' | tail -n 1)
+	daemon_start
+	id2=$(berth run:detached oo 'sleep 0.5' | tail -n 1)
+	long=$(berth run:detached oo 'sleep 1000' | tail -n 1)
+	assert_contains "$id2" "oo.run."
+	wait_for sh -c "[ ! -e '$BERTH_RUN/containers/$id1.json' ] && [ ! -e '$BERTH_RUN/containers/$id2.json' ]" ||
+		fail "exited one-offs left: $(ls "$BERTH_RUN/containers")"
+	[ ! -d "/sys/fs/cgroup/unified/$BERTH_CGROUP/$id2" ] || fail "cgroup of $id2 left"
+	[ -e "$BERTH_RUN/containers/$long.json" ] || fail "a running one-off was removed"
+	wait_for running_is oo 1 || fail "web not running"
+}
