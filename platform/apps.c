@@ -90,6 +90,8 @@ void app_settings_free(struct app_settings *s)
 	free(s->deploy_branch);
 	strv_free(&s->buildpacks);
 	strv_free(&s->formation);
+	strv_free(&s->domains);
+	strv_free(&s->ports);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -110,8 +112,11 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
+	s->domains_set = json_is_array(json_object_get(obj, "domains"));
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
-	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0)
+	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0 ||
+	    json_to_strv(json_object_get(obj, "domains"), &s->domains) < 0 ||
+	    json_to_strv(json_object_get(obj, "ports"), &s->ports) < 0)
 		s->id_slot = 0;  /* damaged: reported below */
 	json_decref(obj);
 	if (s->id_slot == 0 || s->id_slot > APP_SLOTS_MAX) {
@@ -136,6 +141,10 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "created_at", json_integer(s->created_at));
 	json_object_set_new(obj, "buildpacks", strv_to_json(&s->buildpacks));
 	json_object_set_new(obj, "formation", strv_to_json(&s->formation));
+	if (s->domains_set)
+		json_object_set_new(obj, "domains", strv_to_json(&s->domains));
+	if (s->ports.n)
+		json_object_set_new(obj, "ports", strv_to_json(&s->ports));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;

@@ -1,0 +1,219 @@
+/* ports.c - an app's port maps (ports:*), "SCHEME:HOST-PORT:CONTAINER-PORT".
+ *
+ * http maps feed the router: the container port is where the app's web
+ * processes listen (their PORT), the host port the router's. tcp maps are
+ * forwarded as they are by the TCP port forwarder (net/forward.c). Stored in
+ * the app's settings.json ("ports"); none stored means the detected default,
+ * http:80:5000, as for a buildpack app in Dokku. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "platform/internal.h"
+
+#define PORTS_DEFAULT "http:80:5000"
+
+static const char *const schemes[] = { "http", "https", "grpc", "grpcs", "tcp", "udp", NULL };
+
+int port_map_parse(const char *spec, struct port_map *pm, struct berr *err)
+{
+	autofree char *copy = xstrdup(spec);
+	char *parts[4] = { 0 };
+	size_t n = 0;
+	uint64_t host, container;
+	struct berr ignored;
+	bool known = false;
+
+	for (char *p = copy, *tok; n < 4 && (tok = strsep(&p, ":")); )
+		parts[n++] = tok;
+	if (n != 3)
+		return berr_fail(err, "Invalid port map %s [len=%zu]", spec, n);
+	for (size_t i = 0; schemes[i]; i++)
+		known |= strcmp(parts[0], schemes[i]) == 0;
+	if (!known)
+		return berr_fail(err, "Invalid port map %s [scheme=%s]: use http, https, grpc, grpcs, tcp or udp",
+				 spec, parts[0]);
+	if (parse_uint(parts[1], 65535, &host, &ignored) < 0 || host == 0)
+		return berr_fail(err, "Invalid port map %s [hostPort=%s]", spec, parts[1]);
+	if (parse_uint(parts[2], 65535, &container, &ignored) < 0 || container == 0)
+		return berr_fail(err, "Invalid port map %s [containerPort=%s]", spec, parts[2]);
+	snprintf(pm->scheme, sizeof(pm->scheme), "%s", parts[0]);
+	pm->host_port = (unsigned)host;
+	pm->container_port = (unsigned)container;
+	return 0;
+}
+
+char *port_map_format(const struct port_map *pm)
+{
+	return xasprintf("%s:%u:%u", pm->scheme, pm->host_port, pm->container_port);
+}
+
+const char *ports_detected(void)
+{
+	return PORTS_DEFAULT;
+}
+
+int ports_effective(const struct app_settings *s, struct port_maps *out, struct berr *err)
+{
+	struct strv def = { 0 };
+	const struct strv *list = &s->ports;
+	int r = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!list->n) {
+		strv_push(&def, PORTS_DEFAULT);
+		list = &def;
+	}
+	out->v = xcalloc(list->n + 1, sizeof(*out->v));
+	for (size_t i = 0; i < list->n && r == 0; i++)
+		if ((r = port_map_parse(list->v[i], &out->v[i], err)) == 0)
+			out->n++;
+	strv_free(&def);
+	return r;
+}
+
+/* One SCHEME:HOST-PORT per list, as Dokku checks ("reused"). */
+static int check_unique(const struct strv *list, struct berr *err)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct port_map a, b;
+
+		if (port_map_parse(list->v[i], &a, err) < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (port_map_parse(list->v[j], &b, err) < 0)
+				return -1;
+			if (strcmp(a.scheme, b.scheme) == 0 && a.host_port == b.host_port)
+				return berr_fail(err, "The same scheme:host-port is being reused: %s:%u",
+						 a.scheme, a.host_port);
+			/* tcp and udp maps own the host's port: nobody else may use it. */
+			if (a.host_port == b.host_port && (!strcmp(a.scheme, "tcp") || !strcmp(b.scheme, "tcp")))
+				return berr_fail(err, "Host port %u is used by %s:%u:%u already", a.host_port,
+						 b.scheme, b.host_port, b.container_port);
+		}
+	}
+	return 0;
+}
+
+/* Given maps, checked and normalised ("http:080:5000" is "http:80:5000"). */
+static int maps_checked(const struct strv *given, struct strv *out, struct berr *err)
+{
+	if (!given->n)
+		return berr_fail(err, "No port mapping specified");
+	for (size_t i = 0; i < given->n; i++) {
+		struct port_map pm;
+
+		if (port_map_parse(given->v[i], &pm, err) < 0) {
+			strv_free(out);
+			return -1;
+		}
+		strv_push_owned(out, port_map_format(&pm));
+	}
+	return 0;
+}
+
+enum ports_op { P_ADD, P_SET, P_REMOVE, P_CLEAR };
+struct ports_edit {
+	enum ports_op op;
+	const struct strv *given;   /* checked maps, or for P_REMOVE host ports / maps */
+};
+
+/* A remove argument: "8080" or "http:8080" (every map of that host port and
+ * scheme) or a whole map. */
+static bool remove_matches(const char *arg, const struct port_map *pm)
+{
+	autofree char *full = port_map_format(pm);
+	autofree char *scheme_host = xasprintf("%s:%u", pm->scheme, pm->host_port);
+	autofree char *host = xasprintf("%u", pm->host_port);
+
+	return !strcmp(arg, full) || !strcmp(arg, scheme_host) || !strcmp(arg, host);
+}
+
+static int ports_apply(struct app_settings *s, void *ctx, struct berr *err)
+{
+	struct ports_edit *e = ctx;
+	struct strv next = { 0 };
+
+	switch (e->op) {
+	case P_ADD:
+		for (size_t i = 0; i < s->ports.n; i++)
+			strv_push(&next, s->ports.v[i]);
+		/* fall through */
+	case P_SET:
+		for (size_t i = 0; i < e->given->n; i++)
+			strv_push(&next, e->given->v[i]);
+		if (check_unique(&next, err) < 0) {
+			strv_free(&next);
+			return berr_prefix(err, "Error validating port mappings");
+		}
+		strv_sort(&next);
+		break;
+	case P_REMOVE:
+		for (size_t i = 0; i < s->ports.n; i++) {
+			struct port_map pm;
+			bool drop = false;
+
+			if (port_map_parse(s->ports.v[i], &pm, err) < 0) {
+				strv_free(&next);
+				return -1;
+			}
+			for (size_t j = 0; j < e->given->n && !drop; j++)
+				drop = remove_matches(e->given->v[j], &pm);
+			if (!drop)
+				strv_push(&next, s->ports.v[i]);
+		}
+		break;
+	case P_CLEAR:
+		break;
+	}
+	strv_free(&s->ports);
+	s->ports = next;
+	return 0;
+}
+
+static int ports_op(struct app *app, enum ports_op op, const struct strv *given, struct berr *err)
+{
+	struct strv checked = { 0 };
+	struct ports_edit e = { op, &checked };
+	int r;
+
+	if ((op == P_ADD || op == P_SET) && maps_checked(given, &checked, err) < 0)
+		return -1;
+	if (op == P_REMOVE) {
+		if (!given->n)
+			return berr_fail(err, "No port mapping specified");
+		e.given = given;
+	}
+	r = app_settings_edit(app, ports_apply, &e, err);
+	strv_free(&checked);
+	return r;
+}
+
+int ports_add(struct app *app, const struct strv *maps, struct berr *err)
+{
+	return ports_op(app, P_ADD, maps, err);
+}
+
+int ports_set(struct app *app, const struct strv *maps, struct berr *err)
+{
+	return ports_op(app, P_SET, maps, err);
+}
+
+int ports_remove(struct app *app, const struct strv *what, struct berr *err)
+{
+	return ports_op(app, P_REMOVE, what, err);
+}
+
+int ports_clear(struct app *app, struct berr *err)
+{
+	return ports_op(app, P_CLEAR, NULL, err);
+}
+
+void port_maps_free(struct port_maps *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
