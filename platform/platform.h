@@ -249,8 +249,12 @@ unsigned routes_app_port(const struct app_settings *s, unsigned listen_port);
 /* Every app's vhosts and backends as the router's table (a new JSON object). */
 int routes_build(json_t **table, const struct route_backends *b, struct berr *err);
 /* routes_build, written atomically to routes_table_path(), then SIGHUP to the
- * running router (none running is fine: it reads the file when it starts). */
+ * running router (none running is fine: it reads the file when it starts),
+ * then routes_forward(). */
 int routes_write(const struct route_backends *b, struct berr *err);
+/* The tcp/udp port maps of every app with a live backend, forwarded by nftables
+ * DNAT to its first one (net_forward_apply); routes_write() ends with it. */
+int routes_forward(const struct route_backends *b, struct berr *err);
 /* routes_write with the backends of the table in force (domains:* and ports:*
  * call it: names and ports change, the live processes do not). */
 int routes_refresh(struct berr *err);

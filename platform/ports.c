@@ -88,8 +88,10 @@ static int check_unique(const struct strv *list, struct berr *err)
 			if (strcmp(a.scheme, b.scheme) == 0 && a.host_port == b.host_port)
 				return berr_fail(err, "The same scheme:host-port is being reused: %s:%u",
 						 a.scheme, a.host_port);
-			/* tcp and udp maps own the host's port: nobody else may use it. */
-			if (a.host_port == b.host_port && (!strcmp(a.scheme, "tcp") || !strcmp(b.scheme, "tcp")))
+			/* A tcp map owns the host's TCP port: the router's schemes may not
+			 * share it (udp may: another protocol). */
+			if (a.host_port == b.host_port && (!strcmp(a.scheme, "tcp") || !strcmp(b.scheme, "tcp")) &&
+			    strcmp(a.scheme, "udp") && strcmp(b.scheme, "udp"))
 				return berr_fail(err, "Host port %u is used by %s:%u:%u already", a.host_port,
 						 b.scheme, b.host_port, b.container_port);
 		}

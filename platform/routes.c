@@ -7,7 +7,9 @@
  * "domain" of its own. An app's backends get the container port of its http map
  * on the router's port (BERTH_HTTP_ADDR), else of its first http map; an app
  * with no http map is not routed. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +156,64 @@ int routes_signal(struct berr *err)
 	return 0;
 }
 
+/* tcp and udp maps, each to the app's first live backend. */
+static int forwards_build(const struct route_backends *b, struct net_forward **out, size_t *n,
+			  struct berr *err)
+{
+	struct strv apps = { 0 };
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (app_list(&apps, err) < 0)
+		return -1;
+	for (size_t i = 0; i < apps.n && r == 0; i++) {
+		struct app_settings s;
+		struct port_maps maps = { 0 };
+		const char *addr = NULL;
+		struct in_addr in;
+
+		for (size_t j = 0; b && j < b->n && !addr; j++)
+			if (!strcmp(b->v[j].app, apps.v[i]))
+				addr = b->v[j].addr;
+		if (!addr || app_settings_load(apps.v[i], &s, err) < 0)
+			continue;
+		if (s.ports.n && ports_effective(&s, &maps, err) < 0)
+			r = -1;
+		for (size_t j = 0; j < maps.n; j++) {
+			autofree char *ip = xstrndup(addr, strcspn(addr, ":"));
+			bool tcp = !strcmp(maps.v[j].scheme, "tcp");
+
+			if ((!tcp && strcmp(maps.v[j].scheme, "udp")) || inet_pton(AF_INET, ip, &in) != 1)
+				continue;
+			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+			(*out)[(*n)++] = (struct net_forward){
+				.proto = tcp ? IPPROTO_TCP : IPPROTO_UDP,
+				.host_port = (uint16_t)maps.v[j].host_port,
+				.addr = ntohl(in.s_addr),
+				.port = (uint16_t)maps.v[j].container_port,
+			};
+		}
+		port_maps_free(&maps);
+		app_settings_free(&s);
+	}
+	strv_free(&apps);
+	return r;
+}
+
+int routes_forward(const struct route_backends *b, struct berr *err)
+{
+	struct net_config cfg;
+	autofree struct net_forward *fw = NULL;
+	size_t n;
+
+	if (forwards_build(b, &fw, &n, err) < 0 || net_config_load(&cfg, err) < 0)
+		return -1;
+	if (net_forward_apply(&cfg, fw, n, err) < 0)
+		return berr_prefix(err, "port forwards");
+	return 0;
+}
+
 int routes_write(const struct route_backends *b, struct berr *err)
 {
 	autofree char *path = routes_table_path();
@@ -167,9 +227,9 @@ int routes_write(const struct route_backends *b, struct berr *err)
 	if (r == 0)
 		r = json_file_save(path, table, err);
 	json_decref(table);
-	if (r < 0)
+	if (r < 0 || routes_signal(err) < 0)
 		return -1;
-	return routes_signal(err);
+	return routes_forward(b, err);
 }
 
 /* The backends of the table in force: their addresses (ports dropped, so a
