@@ -221,7 +221,9 @@ int ports_effective(const struct app_settings *s, struct port_maps *out, struct 
 void port_maps_free(struct port_maps *m);
 /* Edits under the state lock. A SCHEME:HOST-PORT used twice is refused
  * ("The same scheme:host-port is being reused"), so is a tcp map's host port
- * used by another map. remove takes maps, "SCHEME:HOST-PORT" or "HOST-PORT". */
+ * used by another map. A new tcp/udp map is refused on the router's port, on a
+ * port a host service listens on, and on one another app forwards. remove
+ * takes maps, "SCHEME:HOST-PORT" or "HOST-PORT". */
 int ports_add(struct app *app, const struct strv *maps, struct berr *err);
 int ports_set(struct app *app, const struct strv *maps, struct berr *err);
 int ports_remove(struct app *app, const struct strv *what, struct berr *err);

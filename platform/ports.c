@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
+#include "net/net.h"
 #include "platform/internal.h"
 
 #define PORTS_DEFAULT "http:80:5000"
@@ -120,7 +122,79 @@ enum ports_op { P_ADD, P_SET, P_REMOVE, P_CLEAR };
 struct ports_edit {
 	enum ports_op op;
 	const struct strv *given;   /* checked maps, or for P_REMOVE host ports / maps */
+	const char *app;
 };
+
+static bool forwarded(const struct port_map *pm)
+{
+	return !strcmp(pm->scheme, "tcp") || !strcmp(pm->scheme, "udp");
+}
+
+/* Something on this host listens on the port (tcp) or is bound to it (udp), on
+ * any address: /proc/net/{tcp,udp}{,6} of the host's network namespace. */
+static bool host_port_busy(const char *proto, unsigned port)
+{
+	const char *want_state = !strcmp(proto, "tcp") ? "0A" : "07";
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		autofree char *path = xasprintf("/proc/net/%s%s", proto, v6 ? "6" : "");
+		autofree char *text = NULL;
+		struct berr ignored;
+		size_t len;
+
+		if (read_file(path, &text, &len, &ignored) < 0)
+			continue;
+		for (char *line = strchr(text, '\n'); line && *++line; line = strchr(line, '\n')) {
+			char local[64], remote[64], st[8];
+			const char *colon;
+
+			if (sscanf(line, "%*s %63s %63s %7s", local, remote, st) != 3 || strcmp(st, want_state))
+				continue;
+			if ((colon = strrchr(local, ':')) && strtoul(colon + 1, NULL, 16) == port)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A new tcp/udp map takes a host port for the whole host: not the router's,
+ * not one a host service uses, not one another app forwards. */
+static int host_port_check(const char *app, const struct port_map *pm, struct berr *err)
+{
+	struct net_config cfg;
+	struct strv apps = { 0 };
+	const char *colon;
+	int r = 0;
+
+	if (net_config_load(&cfg, err) < 0)
+		return -1;
+	colon = strrchr(cfg.http_addr, ':');
+	if (!strcmp(pm->scheme, "tcp") && colon && strtoul(colon + 1, NULL, 10) == pm->host_port)
+		return berr_fail(err, "Host port %u is the router's (BERTH_HTTP_ADDR): use an http map", pm->host_port);
+	if (host_port_busy(pm->scheme, pm->host_port))
+		return berr_fail(err, "Host port %s/%u is in use by a service on this host", pm->scheme,
+				 pm->host_port);
+	if (app_list(&apps, err) < 0)
+		return -1;
+	for (size_t i = 0; i < apps.n && r == 0; i++) {
+		struct app_settings other;
+		struct berr ignored;
+
+		if (!strcmp(apps.v[i], app) || app_settings_load(apps.v[i], &other, &ignored) < 0)
+			continue;
+		for (size_t j = 0; j < other.ports.n && r == 0; j++) {
+			struct port_map o;
+
+			if (port_map_parse(other.ports.v[j], &o, &ignored) == 0 && !strcmp(o.scheme, pm->scheme) &&
+			    o.host_port == pm->host_port)
+				r = berr_fail(err, "Host port %s/%u is forwarded to app %s already", pm->scheme,
+					      pm->host_port, apps.v[i]);
+		}
+		app_settings_free(&other);
+	}
+	strv_free(&apps);
+	return r;
+}
 
 /* A remove argument: "8080" or "http:8080" (every map of that host port and
  * scheme) or a whole map. */
@@ -144,8 +218,19 @@ static int ports_apply(struct app_settings *s, void *ctx, struct berr *err)
 			strv_push(&next, s->ports.v[i]);
 		/* fall through */
 	case P_SET:
-		for (size_t i = 0; i < e->given->n; i++)
+		for (size_t i = 0; i < e->given->n; i++) {
+			struct port_map pm;
+			bool had = false;
+
+			for (size_t j = 0; j < s->ports.n && !had; j++)
+				had = !strcmp(s->ports.v[j], e->given->v[i]);
+			if (!had && port_map_parse(e->given->v[i], &pm, err) == 0 && forwarded(&pm) &&
+			    host_port_check(e->app, &pm, err) < 0) {
+				strv_free(&next);
+				return -1;
+			}
 			strv_push(&next, e->given->v[i]);
+		}
 		if (check_unique(&next, err) < 0) {
 			strv_free(&next);
 			return berr_prefix(err, "Error validating port mappings");
@@ -178,7 +263,7 @@ static int ports_apply(struct app_settings *s, void *ctx, struct berr *err)
 static int ports_op(struct app *app, enum ports_op op, const struct strv *given, struct berr *err)
 {
 	struct strv checked = { 0 };
-	struct ports_edit e = { op, &checked };
+	struct ports_edit e = { op, &checked, app->name };
 	int r;
 
 	if ((op == P_ADD || op == P_SET) && maps_checked(given, &checked, err) < 0)

@@ -134,6 +134,16 @@ int routes_build(json_t **table, const struct route_backends *b, struct berr *er
 	return 0;
 }
 
+/* argv of `berth [global flags] router [--table FILE]`: a word after the
+ * program's name is exactly "router". */
+static bool is_router(const char *cmdline, size_t len)
+{
+	for (size_t at = strnlen(cmdline, len) + 1; at < len; at += strnlen(cmdline + at, len - at) + 1)
+		if (strnlen(cmdline + at, len - at) == 6 && !memcmp(cmdline + at, "router", 6))
+			return true;
+	return false;
+}
+
 int routes_signal(struct berr *err)
 {
 	autofree char *pidfile = xasprintf("%s/router/router.pid", berth_run());
@@ -149,7 +159,7 @@ int routes_signal(struct berr *err)
 		return berr_fail(err, "%s does not hold a pid", pidfile);
 	/* A router killed hard leaves its pid file: never signal whoever has the pid now. */
 	procfile = xasprintf("/proc/%llu/cmdline", (unsigned long long)pid);
-	if (read_file(procfile, &cmdline, &len, &ignored) < 0 || !memmem(cmdline, len, "router", 7))
+	if (read_file(procfile, &cmdline, &len, &ignored) < 0 || !is_router(cmdline, len))
 		return 0;
 	if (kill((pid_t)pid, SIGHUP) < 0 && errno != ESRCH)
 		return berr_sys(err, "signal the router (pid %llu)", (unsigned long long)pid);

@@ -61,3 +61,16 @@ test_domains_bad_input_is_refused_and_changes_nothing() {
 	run_status status berth domains:report web --domains-nonsense 2>/dev/null
 	assert_eq 1 "$status"
 }
+
+test_domains_global_commands_need_an_admin_key() {
+	berth apps:create web >/dev/null
+	local status
+	SSH_ORIGINAL_COMMAND='domains:add-global evil.test' run_status status berth ssh:serve dev >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/out")" "domains:add-global needs an admin key"
+	assert_eq "" "$(berth domains:report --global --domains-global-vhosts)"
+	SSH_ORIGINAL_COMMAND='domains:add web web.test' berth ssh:serve dev >/dev/null
+	assert_eq "web.test" "$(berth domains:report web --domains-app-vhosts)" "an app key manages its app's domains"
+	SSH_ORIGINAL_COMMAND='domains:set-global ok.test' berth ssh:serve --admin boss >/dev/null
+	assert_eq "ok.test" "$(berth domains:report --global --domains-global-vhosts)"
+}

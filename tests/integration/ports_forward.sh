@@ -56,3 +56,20 @@ test_net_teardown_removes_the_forward_table() {
 	berth net:teardown >/dev/null
 	assert_eq "" "$(net_leftovers)" "leftovers"
 }
+
+test_tcp_maps_never_take_a_host_services_or_another_apps_port() {
+	local busy=$((TEST_PORT_BASE + 62)) status
+	tcp_server 127.0.0.1 "$busy" host-service
+	berth apps:create one >/dev/null
+	berth apps:create two >/dev/null
+	run_status status berth ports:add one "tcp:$busy:7000" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "Host port tcp/$busy is in use by a service on this host"
+	run_status status berth ports:add one "tcp:$TEST_PORT_BASE:7000" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status" "the router's port"
+	berth ports:add one "tcp:$((TEST_PORT_BASE + 63)):7000"
+	run_status status berth ports:add two "tcp:$((TEST_PORT_BASE + 63)):7001" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "forwarded to app one already"
+	assert_eq "" "$(berth --quiet ports:report two --ports-map)" "nothing stored for two"
+}

@@ -56,6 +56,8 @@ test_routes_never_signal_a_pid_that_is_not_the_router() {
 	sleep 300 &
 	local victim=$!
 	track $victim
+	# Once it is sleep (its fork is this script until then, whose name says router).
+	wait_for grep -q sleep "/proc/$victim/cmdline" || fail "sleep did not start"
 	mkdir -p "$BERTH_RUN/router"
 	echo "$victim" >"$BERTH_RUN/router/router.pid"
 	berth domains:add hello a.test >/dev/null
