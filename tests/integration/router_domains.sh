@@ -6,7 +6,8 @@
 
 TABLE=$BERTH_RUN/router/table.json
 
-loads() { grep -c "loaded" "$TEST_TMP/router.log" || true; }
+loads() { grep -c "table .* loaded" "$TEST_TMP/router.log" || true; }
+more_loads_than() { [ "$(loads)" -gt "$1" ]; }
 
 # router_default: `berth router` with its default table, as the daemon runs it.
 router_default() {
@@ -24,7 +25,7 @@ after() {
 	local n=$1
 	shift
 	"$@" >/dev/null
-	wait_for test "$(loads)" -gt "$n" || fail "the router did not reload after: $*"
+	wait_for more_loads_than "$n" || { cat "$TEST_TMP/router.log"; cat "$TABLE"; fail "the router did not reload after: $*"; }
 }
 
 test_router_follows_domains_and_http_port_maps() {
