@@ -5,14 +5,15 @@
 # shellcheck source=tests/helpers/net.sh
 . "$TEST_TOP/tests/helpers/net.sh"
 
-# app_container: a container answering "from-app" on port 7000; its address in APP_IP.
+# app_container: a container answering "from-app" on port 7000 (a persistent
+# server: never between two listens when a client comes); its address in APP_IP.
 app_container() {
 	local share=$TEST_TMP/share
 	mkdir -p "$share"
 	chmod 0777 "$share"
 	(exec "$BERTH_BIN" runtime:run --net bridge --layer "$(busybox_rootfs)" --bind "$share:/share" -- sh -c \
 		'ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1 >/share/ip.tmp; mv /share/ip.tmp /share/ip
-		 while :; do echo from-app | nc -l -p 7000; done') &
+		 exec nc -ll -p 7000 -e echo from-app') &
 	track $!
 	wait_for test -s "$share/ip" || fail "the app's container did not start"
 	APP_IP=$(cat "$share/ip")
