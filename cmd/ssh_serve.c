@@ -33,6 +33,9 @@ static const char *const app_commands[] = {
 
 static bool is_app_command(const char *name)
 {
+	/* domains:add-global and the like change every app's names: the host's. */
+	if (str_has_suffix(name, "-global"))
+		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(app_commands); i++) {
 		const char *a = app_commands[i];
 

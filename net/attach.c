@@ -77,12 +77,25 @@ int net_host_setup(const struct net_config *cfg, struct berr *err)
 	return net_nft_apply(cfg, dnat, err);
 }
 
+int net_forward_apply(const struct net_config *cfg, const struct net_forward *fw, size_t n,
+		      struct berr *err)
+{
+	if (n) {
+		autofree char *p = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", cfg->bridge);
+
+		if (net_host_setup(cfg, err) < 0 || write_file(p, "1", err) < 0)
+			return -1;
+	}
+	return net_nft_forward_apply(cfg, fw, n, err);
+}
+
 int net_teardown(const struct net_config *cfg, struct berr *err)
 {
 	autofree char *state = net_state_dir(cfg);
 	autofree char *run = net_run_dir(cfg);
 
-	if (net_link_delete_bridge(cfg->bridge, err) < 0 || net_nft_remove(cfg, err) < 0)
+	if (net_link_delete_bridge(cfg->bridge, err) < 0 || net_nft_remove(cfg, err) < 0 ||
+	    net_nft_forward_remove(cfg, err) < 0)
 		return -1;
 	if (rm_rf(state, err) < 0 || rm_rf(run, err) < 0)
 		return -1;

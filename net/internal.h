@@ -21,5 +21,9 @@ int net_link_delete_bridge(const char *name, struct berr *err);
  * (host order) that DNS to the gateway is sent to, or 0. */
 int net_nft_apply(const struct net_config *cfg, uint32_t dns_dnat, struct berr *err);
 int net_nft_remove(const struct net_config *cfg, struct berr *err);
+/* The forward table (<table>_fw): replaced by fw[0..n), removed when n == 0. */
+int net_nft_forward_apply(const struct net_config *cfg, const struct net_forward *fw, size_t n,
+			  struct berr *err);
+int net_nft_forward_remove(const struct net_config *cfg, struct berr *err);
 
 #endif

@@ -106,6 +106,21 @@ int net_ipam_reown(const struct net_config *cfg, uint32_t addr, pid_t owner, str
 int net_ipam_list(const struct net_config *cfg, struct net_leases *out, struct berr *err);
 void net_leases_free(struct net_leases *l);
 
+/* The TCP port forwarder (ports:add APP tcp:HOST-PORT:CONTAINER-PORT, or udp:): nftables
+ * DNAT of connections to any of the host's addresses on host_port to addr:port
+ * (a container on the bridge), in a table of its own, <table>_fw, replaced
+ * whole by each call (n == 0 removes it). It makes sure of the bridge and the
+ * main table first, and turns route_localnet on for the bridge so that the
+ * host's loopback clients are forwarded too. See docs/net.md for why DNAT. */
+struct net_forward {
+	uint8_t proto;             /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t host_port;
+	uint32_t addr;             /* host order */
+	uint16_t port;
+};
+int net_forward_apply(const struct net_config *cfg, const struct net_forward *fw, size_t n,
+		      struct berr *err);
+
 /* For doctor: is IPv4 forwarding on, globally or for the bridge? */
 bool net_forwarding_enabled(const char *ifname);
 

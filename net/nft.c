@@ -29,6 +29,8 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
@@ -188,6 +190,19 @@ static void e_ct_established(struct nftnl_rule *r)
 	e_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+/* ct status dnat: the connection was DNAT'd (by the forward table). */
+static void e_ct_dnat(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	uint32_t mask = IPS_DST_NAT, zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	e_bitwise(r, &mask, &zero, sizeof(mask));
+	e_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
 static void e_l4(struct nftnl_rule *r, uint8_t proto, uint16_t dport)
 {
 	uint16_t be = htons(dport);
@@ -278,6 +293,13 @@ static void ip_table(struct batch *bt, const struct net_config *cfg, uint32_t dn
 	e_ct_established(r);
 	e_verdict(r, NF_ACCEPT);
 	rule_end(bt, r);
+	/* What a published tcp port (ports:add tcp:...) forwards; the DNAT is
+	 * the forward table's, below. */
+	r = rule_new(bt, NFPROTO_IPV4, "forward");
+	e_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, br);
+	e_ct_dnat(r);
+	e_verdict(r, NF_ACCEPT);
+	rule_end(bt, r);
 	r = rule_new(bt, NFPROTO_IPV4, "forward");
 	e_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, br);
 	e_verdict(r, NF_DROP);
@@ -339,4 +361,103 @@ int net_nft_remove(const struct net_config *cfg, struct berr *err)
 	batch_table(&bt, NFPROTO_IPV4, NFT_MSG_NEWTABLE);
 	batch_table(&bt, NFPROTO_IPV4, NFT_MSG_DELTABLE);
 	return batch_send(&bt, err);
+}
+
+/* The TCP port forwarder: table ip <table>_fw, replaced whole on each apply.
+ *
+ *   prerouting, output (nat):  fib daddr type local tcp|udp dport HOST-PORT dnat to ADDR:PORT
+ *   postrouting (nat):         oifname BRIDGE ct status dnat ip saddr 127.0.0.0/8 masquerade
+ *                              oifname BRIDGE ct status dnat ip saddr SUBNET masquerade
+ *
+ * "daddr type local" limits it to connections to this host (any of its
+ * addresses), never traffic routed through it. The output chain serves the
+ * host's own clients; the masquerades let loopback clients (with route_localnet
+ * on the bridge) and other containers (whose replies would otherwise go
+ * straight back over the isolated bridge) have their replies come back here. */
+static void e_fib_daddr_local(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+	uint32_t local = RTN_LOCAL;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	e_cmp(r, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+static void forward_rule(struct batch *bt, const char *chain, const struct net_forward *f)
+{
+	struct nftnl_rule *r = rule_new(bt, NFPROTO_IPV4, chain);
+	struct nftnl_expr *e;
+	uint32_t addr = htonl(f->addr);
+	uint16_t port = htons(f->port);
+
+	e_fib_daddr_local(r);
+	e_l4(r, f->proto, f->host_port);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &addr, 4);
+	nftnl_rule_add_expr(r, e);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_2);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &port, 2);
+	nftnl_rule_add_expr(r, e);
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	nftnl_rule_add_expr(r, e);
+	rule_end(bt, r);
+}
+
+static void forward_masq(struct batch *bt, const char *br, uint32_t net, uint32_t mask)
+{
+	struct nftnl_rule *r = rule_new(bt, NFPROTO_IPV4, "postrouting");
+	uint32_t zero = 0;
+
+	e_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, br);
+	e_ct_dnat(r);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+	e_bitwise(r, &mask, &zero, 4);
+	e_cmp(r, NFT_CMP_EQ, &net, 4);
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+	rule_end(bt, r);
+}
+
+static char *forward_table_name(const struct net_config *cfg)
+{
+	return xasprintf("%s_fw", cfg->table);
+}
+
+int net_nft_forward_apply(const struct net_config *cfg, const struct net_forward *fw, size_t n,
+			  struct berr *err)
+{
+	autofree char *name = forward_table_name(cfg);
+	struct batch bt;
+
+	batch_start(&bt, name);
+	batch_table(&bt, NFPROTO_IPV4, NFT_MSG_NEWTABLE);
+	batch_table(&bt, NFPROTO_IPV4, NFT_MSG_DELTABLE);
+	if (n) {
+		batch_table(&bt, NFPROTO_IPV4, NFT_MSG_NEWTABLE);
+		batch_chain(&bt, NFPROTO_IPV4, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
+		batch_chain(&bt, NFPROTO_IPV4, "output", "nat", NF_INET_LOCAL_OUT, -100);
+		batch_chain(&bt, NFPROTO_IPV4, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+		for (size_t i = 0; i < n; i++) {
+			forward_rule(&bt, "prerouting", &fw[i]);
+			forward_rule(&bt, "output", &fw[i]);
+		}
+		forward_masq(&bt, cfg->bridge, htonl(0x7f000000), htonl(0xff000000));
+		forward_masq(&bt, cfg->bridge, htonl(cfg->subnet), htonl(~0u << (32 - cfg->prefix)));
+	}
+	if (batch_send(&bt, err) < 0)
+		return berr_prefix(err, "set up the port forwards for %s", cfg->bridge);
+	return 0;
+}
+
+int net_nft_forward_remove(const struct net_config *cfg, struct berr *err)
+{
+	return net_nft_forward_apply(cfg, NULL, 0, err);
 }

@@ -12,6 +12,7 @@
 #include <http_parser.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "net/net.h"
@@ -22,6 +23,10 @@ struct rbuf {
 };
 
 void rbuf_add(struct rbuf *b, const void *data, size_t n);
+static inline void rbuf_add_str(struct rbuf *b, const char *s)
+{
+	rbuf_add(b, s, strlen(s));
+}
 void rbuf_printf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rbuf_drop(struct rbuf *b, size_t n);  /* remove n bytes from the front */
 void rbuf_free(struct rbuf *b);
@@ -131,11 +136,20 @@ struct router {
 	bool listening, stopping;
 	uint16_t listen_port;
 	uint64_t last_full_log;
+	/* The clock, read once per loop iteration (not per event): monotonic ms,
+	 * and the offset to wall-clock ms, refreshed every tick (X-Request-Start). */
+	uint64_t now;
+	int64_t wall_offset;
 };
 
 extern struct router *router_self;
 
+/* Monotonic ms: the worker's loop-iteration clock when in a worker, else read now. */
 uint64_t now_ms(void);
+/* Wall-clock ms since the epoch, from the same clock read. */
+uint64_t wall_ms(void);
+/* Append the decimal digits of v. */
+void rbuf_add_uint(struct rbuf *b, unsigned long long v);
 void router_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void obj_watch(int fd, uint32_t *have, uint32_t want, void *obj);
 

@@ -54,12 +54,7 @@ static int req_begin(http_parser *p)
 	c->head_too_big = false;
 	c->head_started = true;
 	c->head_done = c->message_done = false;
-	{
-		struct timeval tv;
-
-		gettimeofday(&tv, NULL);
-		c->request_start_ms = (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-	}
+	c->request_start_ms = wall_ms();
 	return 0;
 }
 
@@ -150,13 +145,26 @@ static int req_headers_complete(http_parser *p)
 		req_header_done(c);
 	c->in_value = false;
 	net_ntoa(ntohl(c->peer.sin_addr.s_addr), ip);
-	rbuf_printf(&out, "%s %s HTTP/1.1\r\n", http_method_str(p->method), c->url.len ? c->url.p : "/");
+	/* Built piece by piece: no printf per request. */
+	rbuf_add_str(&out, http_method_str(p->method));
+	rbuf_add(&out, " ", 1);
+	if (c->url.len)
+		rbuf_add(&out, c->url.p, c->url.len);
+	else
+		rbuf_add(&out, "/", 1);
+	rbuf_add_str(&out, " HTTP/1.1\r\n");
 	rbuf_add(&out, c->head.p, c->head.len);
-	rbuf_printf(&out, "X-Forwarded-For: %s%s%s\r\nX-Forwarded-Proto: http\r\n"
-		    "X-Forwarded-Port: %u\r\nX-Request-Start: t=%llu\r\n",
-		    c->xff.len ? c->xff.p : "", c->xff.len ? ", " : "", ip,
-		    router_self->listen_port,
-		    (unsigned long long)c->request_start_ms);
+	rbuf_add_str(&out, "X-Forwarded-For: ");
+	if (c->xff.len) {
+		rbuf_add(&out, c->xff.p, c->xff.len);
+		rbuf_add(&out, ", ", 2);
+	}
+	rbuf_add_str(&out, ip);
+	rbuf_add_str(&out, "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
+	rbuf_add_uint(&out, router_self->listen_port);
+	rbuf_add_str(&out, "\r\nX-Request-Start: t=");
+	rbuf_add_uint(&out, (unsigned long long)c->request_start_ms);
+	rbuf_add(&out, "\r\n", 2);
 	c->wants_upgrade = p->upgrade && p->method != HTTP_CONNECT && c->upgrade.len;
 	if (c->wants_upgrade)
 		rbuf_printf(&out, "Connection: Upgrade\r\nUpgrade: %s\r\n", c->upgrade.p);
@@ -283,7 +291,12 @@ static int resp_headers_complete(http_parser *p)
 	if (c->in_value)
 		resp_header_done(c);
 	c->in_value = false;
-	rbuf_printf(&out, "HTTP/1.1 %u %s\r\n", status, c->status.len ? c->status.p : "");
+	rbuf_add_str(&out, "HTTP/1.1 ");
+	rbuf_add_uint(&out, status);
+	rbuf_add(&out, " ", 1);
+	if (c->status.len)
+		rbuf_add(&out, c->status.p, c->status.len);
+	rbuf_add(&out, "\r\n", 2);
 	rbuf_add(&out, c->head.p, c->head.len);
 	if (status == 101) {
 		if (c->wants_upgrade)

@@ -83,12 +83,45 @@ void rbuf_free(struct rbuf *b)
 	b->len = b->cap = 0;
 }
 
-uint64_t now_ms(void)
+static uint64_t clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t now_ms(void)
+{
+	if (router_self && router_self->now)
+		return router_self->now;
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+uint64_t wall_ms(void)
+{
+	if (router_self && router_self->now)
+		return (uint64_t)((int64_t)router_self->now + router_self->wall_offset);
+	return clock_ms(CLOCK_REALTIME);
+}
+
+/* Both clocks: at start and every tick, so that a step of the wall clock shows
+ * within 100 ms. */
+static void clock_sync(struct router *r)
+{
+	r->now = clock_ms(CLOCK_MONOTONIC);
+	r->wall_offset = (int64_t)clock_ms(CLOCK_REALTIME) - (int64_t)r->now;
+}
+
+void rbuf_add_uint(struct rbuf *b, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	rbuf_add(b, d + i, sizeof(d) - i);
 }
 
 void router_log(const char *fmt, ...)
@@ -272,6 +305,7 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 		}
 		r.listening = true;
 	}
+	clock_sync(&r);
 	for (;;) {
 		int timeout = (r.clients || r.upstreams) ? 100 : -1;
 		int n = epoll_wait(r.epfd, evs, ARRAY_SIZE(evs), timeout);
@@ -281,6 +315,8 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 			rc = berr_sys(err, "epoll_wait");
 			break;
 		}
+		/* One clock read for all the events of this wake. */
+		r.now = clock_ms(CLOCK_MONOTONIC);
 		for (int i = 0; i < n; i++) {
 			enum obj_kind *k = evs[i].data.ptr;
 
@@ -291,8 +327,10 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 			case OBJ_UPSTREAM: upstream_event((struct upstream *)k, evs[i].events); break;
 			}
 		}
-		now = now_ms();
+		now = r.now;
 		if (now >= next_tick) {
+			clock_sync(&r);
+			now = r.now;
 			check_deadlines(&r, now);
 			next_tick = now + 100;
 		}

@@ -225,6 +225,21 @@ static void upstream_send(struct client *c, const void *data, size_t n)
 			rbuf_free(&c->replay);
 		}
 	}
+	/* Nothing queued: straight from the caller's bytes, only a rest is copied. */
+	if (!c->up->out.len && !c->up->connecting) {
+		ssize_t sent = send(c->up->fd, data, n, MSG_NOSIGNAL);
+
+		if (sent < 0 && errno != EAGAIN && errno != EINTR) {
+			upstream_failed(c, 502);
+			return;
+		}
+		if (sent > 0) {
+			data = (const char *)data + sent;
+			n -= (size_t)sent;
+		}
+		if (!n)
+			return;
+	}
 	rbuf_add(&c->up->out, data, n);
 	upstream_flush(c);
 }

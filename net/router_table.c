@@ -155,5 +155,15 @@ struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len)
 	for (size_t i = 0; i < t->nhosts; i++)
 		if (strlen(t->hosts[i]) == len && !strncasecmp(t->hosts[i], host, len))
 			return &t->apps[t->host_app[i]];
+	/* "*.example.com" (domains:add) answers for any name under example.com
+	 * that no exact entry claims. */
+	for (size_t i = 0; i < t->nhosts; i++) {
+		const char *h = t->hosts[i];
+		size_t slen = strlen(h) - 1;  /* ".example.com" */
+
+		if (h[0] == '*' && h[1] == '.' && len > slen &&
+		    !strncasecmp(h + 1, host + len - slen, slen))
+			return &t->apps[t->host_app[i]];
+	}
 	return NULL;
 }

@@ -92,6 +92,8 @@ void app_settings_free(struct app_settings *s)
 	strv_free(&s->formation);
 	strv_free(&s->resources);
 	strv_free(&s->storage);
+	strv_free(&s->domains);
+	strv_free(&s->ports);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -112,10 +114,13 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
+	s->domains_set = json_is_array(json_object_get(obj, "domains"));
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
 	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0 ||
 	    json_to_strv(json_object_get(obj, "resources"), &s->resources) < 0 ||
-	    json_to_strv(json_object_get(obj, "storage"), &s->storage) < 0)
+	    json_to_strv(json_object_get(obj, "storage"), &s->storage) < 0 ||
+	    json_to_strv(json_object_get(obj, "domains"), &s->domains) < 0 ||
+	    json_to_strv(json_object_get(obj, "ports"), &s->ports) < 0)
 		s->id_slot = 0;  /* damaged: reported below */
 	json_decref(obj);
 	if (s->id_slot == 0 || s->id_slot > APP_SLOTS_MAX) {
@@ -144,6 +149,10 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "resources", strv_to_json(&s->resources));
 	if (s->storage.n)
 		json_object_set_new(obj, "storage", strv_to_json(&s->storage));
+	if (s->domains_set)
+		json_object_set_new(obj, "domains", strv_to_json(&s->domains));
+	if (s->ports.n)
+		json_object_set_new(obj, "ports", strv_to_json(&s->ports));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;

@@ -44,6 +44,9 @@ struct app_settings {
 	struct strv resources;    /* TYPE.memory|cpu|pids=VALUE (resource:limit);
 				   * TYPE "_default" for every process type */
 	struct strv storage;      /* /host:/container[:ro] (storage:mount) */
+	bool domains_set;         /* domains:* changed the app's vhosts; else the default */
+	struct strv domains;      /* the app's vhosts when domains_set */
+	struct strv ports;        /* port maps "SCHEME:HOST-PORT:CONTAINER-PORT" (ports:*) */
 };
 
 int app_settings_load(const char *app, struct app_settings *s, struct berr *err);
@@ -217,5 +220,87 @@ int app_image_export(const char *app, const char *dest, struct berr *err);
 /* The environment app processes get: stack env, PATH/HOME defaults, config. */
 int app_process_env(const char *app, const struct release *rel, struct strv *env,
 		    struct berr *err);
+
+/* Domains (domains.c), Dokku's domains:*. A domain is "_" or matches
+ * ^[a-z0-9.*-]*[a-z0-9*-]$ once lowercased: "D is invalid. exiting...". Each
+ * edit checks every domain first (a bad one changes nothing); added/removed get
+ * what actually changed. */
+int domain_check(const char *domain, struct berr *err);
+int domains_global_list(struct strv *out, struct berr *err);
+int domains_global_add(const struct strv *d, struct strv *added, struct berr *err);
+int domains_global_remove(const struct strv *d, struct strv *removed, struct berr *err);
+int domains_global_set(const struct strv *d, struct berr *err);
+int domains_global_clear(struct berr *err);
+/* The names the app answers on: its own once changed, else APP.<global domain>
+ * for each global domain (the app's name alone when it has a dot). */
+int domains_app_vhosts(const char *app, const struct app_settings *s, struct strv *out,
+		       struct berr *err);
+int domains_add(struct app *app, const struct strv *d, struct strv *added, struct berr *err);
+int domains_remove(struct app *app, const struct strv *d, struct strv *removed, struct berr *err);
+int domains_set(struct app *app, const struct strv *d, struct berr *err);
+int domains_clear(struct app *app, struct berr *err);
+/* Back to the defaults (domains:reset). */
+int domains_reset(struct app *app, struct berr *err);
+
+/* Port maps (ports.c), Dokku's ports:*: "SCHEME:HOST-PORT:CONTAINER-PORT" with
+ * SCHEME http, https, grpc, grpcs (the router's), tcp or udp (forwarded). */
+struct port_map {
+	char scheme[8];
+	unsigned host_port;
+	unsigned container_port;
+};
+struct port_maps {
+	struct port_map *v;
+	size_t n;
+};
+int port_map_parse(const char *spec, struct port_map *pm, struct berr *err);
+char *port_map_format(const struct port_map *pm);
+/* What berth maps when nothing is set: "http:80:5000". */
+const char *ports_detected(void);
+/* The maps in force: the app's, or the detected default. */
+int ports_effective(const struct app_settings *s, struct port_maps *out, struct berr *err);
+void port_maps_free(struct port_maps *m);
+/* Edits under the state lock. A SCHEME:HOST-PORT used twice is refused
+ * ("The same scheme:host-port is being reused"), so is a tcp map's host port
+ * used by another map. A new tcp/udp map is refused on the router's port, on a
+ * port a host service listens on, and on one another app forwards. remove
+ * takes maps, "SCHEME:HOST-PORT" or "HOST-PORT". */
+int ports_add(struct app *app, const struct strv *maps, struct berr *err);
+int ports_set(struct app *app, const struct strv *maps, struct berr *err);
+int ports_remove(struct app *app, const struct strv *what, struct berr *err);
+int ports_clear(struct app *app, struct berr *err);
+
+/* The router's table (routes.c). The caller (the daemon) gives the live web
+ * backends: app and "IPv4" (the app's http container port is added) or
+ * "IPv4:PORT"; starting lists apps whose processes are starting (503). */
+#include <jansson.h>
+struct route_backend {
+	const char *app;
+	const char *addr;
+};
+struct route_backends {
+	const struct route_backend *v;
+	size_t n;
+	const struct strv *starting;   /* may be NULL */
+};
+/* $BERTH_RUN/router/table.json */
+char *routes_table_path(void);
+/* The container port the router uses for an app when the router listens on
+ * listen_port: its http map with that host port, else its first http map; 0
+ * when it has none (the app is not routed). Also the PORT its web processes get. */
+unsigned routes_app_port(const struct app_settings *s, unsigned listen_port);
+/* Every app's vhosts and backends as the router's table (a new JSON object). */
+int routes_build(json_t **table, const struct route_backends *b, struct berr *err);
+/* routes_build, written atomically to routes_table_path(), then SIGHUP to the
+ * running router (none running is fine: it reads the file when it starts),
+ * then routes_forward(). */
+int routes_write(const struct route_backends *b, struct berr *err);
+/* The tcp/udp port maps of every app with a live backend, forwarded by nftables
+ * DNAT to its first one (net_forward_apply); routes_write() ends with it. */
+int routes_forward(const struct route_backends *b, struct berr *err);
+/* routes_write with the backends of the table in force (domains:* and ports:*
+ * call it: names and ports change, the live processes do not). */
+int routes_refresh(struct berr *err);
+int routes_signal(struct berr *err);
 
 #endif

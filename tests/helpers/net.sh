@@ -58,6 +58,7 @@ tcp_open() {
 net_leftovers() {
 	ip link show "$TEST_BRIDGE" >/dev/null 2>&1 && echo "bridge $TEST_BRIDGE"
 	nft list table ip "berth_$TEST_BRIDGE" >/dev/null 2>&1 && echo "nft table berth_$TEST_BRIDGE"
+	nft list table ip "berth_${TEST_BRIDGE}_fw" >/dev/null 2>&1 && echo "nft table berth_${TEST_BRIDGE}_fw"
 	[ -e "$BERTH_ROOT/net/$TEST_BRIDGE" ] && echo "leases $BERTH_ROOT/net/$TEST_BRIDGE"
 	[ -e "$BERTH_RUN/net/$TEST_BRIDGE" ] && echo "files $BERTH_RUN/net/$TEST_BRIDGE"
 	true
