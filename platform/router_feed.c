@@ -1,6 +1,7 @@
-/* router_feed.c - the router's table from the daemon's running web processes:
- * APP.<domain> and the app's domains -> its web backends (docs/net.md). Written
- * atomically to $BERTH_RUN/router/table.json, then SIGHUP to the router. */
+/* router_feed.c - the router's table from the daemon's running web processes
+ * (routes_write() adds each app's vhosts and http port, writes
+ * $BERTH_RUN/router/table.json and signals the router), and starting the router
+ * when none runs. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,25 +18,6 @@
 #include "platform/daemon_internal.h"
 #include "platform/platform.h"
 
-/* The global domain: BERTH_DOMAIN, else the global setting "domain", else the
- * host's name. */
-static char *global_domain(void)
-{
-	const char *env = getenv("BERTH_DOMAIN");
-	char *v = NULL;
-	char host[256];
-	struct berr err;
-
-	if (env && *env)
-		return xstrdup(env);
-	if (global_setting_get("domain", &v, &err) == 0 && v)
-		return v;
-	if (gethostname(host, sizeof(host)) < 0)
-		return xstrdup("localhost");
-	host[sizeof(host) - 1] = 0;
-	return xstrdup(host);
-}
-
 /* The running router's supervisor, or 0. */
 static pid_t router_pid(void)
 {
@@ -51,14 +33,6 @@ static pid_t router_pid(void)
 	if (parse_uint(text, 1u << 22, &pid, &err) < 0 || pid <= 1 || kill((pid_t)pid, 0) < 0)
 		return 0;
 	return (pid_t)pid;
-}
-
-static void signal_router(void)
-{
-	pid_t pid = router_pid();
-
-	if (pid)
-		kill(pid, SIGHUP);
 }
 
 void router_ensure(struct daemon *d)
@@ -106,35 +80,21 @@ void router_ensure(struct daemon *d)
 
 void router_feed(struct daemon *d)
 {
-	autofree char *dir = xasprintf("%s/router", berth_run());
-	autofree char *path = xasprintf("%s/table.json", dir);
-	autofree char *domain = global_domain();
-	static unsigned long long version;
-	json_t *apps = json_object();
-	json_t *table;
-	char ver[32];
+	struct route_backend *v = NULL;
+	struct route_backends b = { 0 };
 	struct berr err = { 0 };
+	size_t n = 0;
 
 	d->table_dirty = false;
-	for (struct slot *s = d->slots; s; s = s->next) {
-		json_t *app;
-
-		if (strcmp(s->rec.type, "web"))
-			continue;
-		app = json_object_get(apps, s->rec.app);
-		if (!app) {
-			app = json_pack("{s:[], s:[], s:b}", "domains", "backends", "starting", 0);
-			json_object_set_new(apps, s->rec.app, app);
+	for (struct slot *s = d->slots; s; s = s->next)
+		if (!strcmp(s->rec.type, "web") && s->has_c && !s->stopping && s->rec.addr) {
+			v = xrealloc(v, (n + 1) * sizeof(*v));
+			v[n++] = (struct route_backend){ s->rec.app, s->rec.addr };
 		}
-		if (s->has_c && !s->stopping && s->rec.addr)
-			json_array_append_new(json_object_get(app, "backends"),
-					      json_string(s->rec.addr));
-	}
-	snprintf(ver, sizeof(ver), "%lld.%llu", (long long)time(NULL), ++version);
-	table = json_pack("{s:s, s:s, s:o}", "version", ver, "domain", domain, "apps", apps);
-	if (mkdir_p(dir, 0755, &err) < 0 || json_file_save(path, table, &err) < 0)
+	b.v = v;
+	b.n = n;
+	/* Every app's vhosts (domains:*) and http port (ports:*), these backends. */
+	if (routes_write(&b, &err) < 0)
 		sink_warn(d->sink, "router table: %s", err.msg);
-	else
-		signal_router();
-	json_decref(table);
+	free(v);
 }

@@ -117,6 +117,32 @@ static void watch_pid(struct daemon *d, struct slot *s)
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, s->c.pidfd, &e);
 }
 
+/* A web process listens where the router sends the app's requests: its http
+ * port map's container port (ports:*, default 5000), unless the app's config
+ * sets PORT. *port stays empty when release_spec()'s PORT stands. */
+static int web_port(struct daemon *d, const char *app, char port[16], struct berr *err)
+{
+	struct app_settings as;
+	struct strv config = { 0 };
+	const char *colon = strrchr(d->net.http_addr, ':');
+	unsigned p;
+
+	if (config_load_merged(app, &config, err) < 0)
+		return -1;
+	if (strv_getenv(&config, "PORT")) {
+		strv_free(&config);
+		return 0;
+	}
+	strv_free(&config);
+	if (app_settings_load(app, &as, err) < 0)
+		return -1;
+	p = routes_app_port(&as, colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 80);
+	app_settings_free(&as);
+	if (p)
+		snprintf(port, 16, "%u", p);
+	return 0;
+}
+
 /* The spec of a slot's container; the parts other commands share come from
  * release_spec() and process_argv(). */
 static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel,
@@ -124,7 +150,7 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 {
 	const char *command = proctypes_get(&rel->procs, s->rec.type);
 	struct strv cmd = { 0 };
-	char dyno[128], addr[16];
+	char dyno[128], addr[16], port[16] = "";
 
 	if (!command)
 		return berr_fail(err, "App %s release v%u has no %s process", s->rec.app,
@@ -136,6 +162,10 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 	strv_push(&cmd, command);
 	process_argv(&spec->argv, &cmd);
 	strv_free(&cmd);
+	if (!strcmp(s->rec.type, "web") && web_port(d, s->rec.app, port, err) < 0)
+		return -1;
+	if (port[0])
+		strv_setenv(&spec->env, "PORT", port);
 	spec->hostname = s->rec.app;
 	spec->quiet_limits = true;
 	spec->die_with_creator = false;

@@ -14,8 +14,9 @@ deploy_web() {
 router_log_has() { grep -q "$1" "$BERTH_ROOT/logs/router.log"; }
 
 test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() {
-	export BERTH_DOMAIN=berth.test BERTH_ROUTER=on
+	export BERTH_ROUTER=on
 	deploy_web hello
+	berth domains:set-global berth.test >/dev/null
 	daemon_start
 	wait_for test -s "$BERTH_RUN/router/router.pid" || fail "no router: $(cat "$TEST_TMP/daemon.log")"
 	track "$(cat "$BERTH_RUN/router/router.pid")"
@@ -26,6 +27,11 @@ test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() 
 	# the container's own address answers too (no router)
 	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/hello/web.1.json")
 	assert_contains "$(curl -s -m 2 "http://$addr/cgi-bin/dyno")" "web.1"
+	# the app's own domains, and ports:* choose PORT
+	berth domains:add hello www.hello.example >/dev/null
+	wait_for sh -c "curl -s -m 2 -H 'Host: www.hello.example' http://$ROUTER/ | grep -q hello" ||
+		fail "domains:add not routed: $(cat "$BERTH_RUN/router/table.json")"
+	assert_contains "$addr" ":5000"
 	p1=$(pid_of hello web 1) p2=$(pid_of hello web 2)
 	rpid=$(cat "$BERTH_RUN/router/router.pid")
 	client loop hello.berth.test "$TEST_TMP/stop" fresh >"$TEST_TMP/loop.out" &
@@ -47,4 +53,15 @@ test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() 
 	wait "$loop"
 	cat "$TEST_TMP/loop.out"
 	assert_contains "$(cat "$TEST_TMP/loop.out")" "failed=0 refused=0" "request loop"
+}
+
+test_a_web_process_listens_on_the_apps_http_port() {
+	deploy_web pp
+	berth ports:set pp http:80:8080 >/dev/null
+	daemon_start
+	wait_for running_is pp 1 || fail "not running: $(berth ps:report pp)"
+	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/pp/web.1.json")
+	assert_contains "$addr" ":8080"
+	assert_contains "$(curl -s -m 5 "http://$addr/")" "hello"
+	assert_contains "$(jq -c .apps.pp.backends "$BERTH_RUN/router/table.json")" "$addr"
 }
