@@ -149,6 +149,9 @@ int cmd_images_verify(int argc, char **argv);
 int cmd_images_commit(int argc, char **argv);
 int cmd_net_report(int argc, char **argv);
 int cmd_net_teardown(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+/* berth's own executable, the lean one when this is berth-full (NULL if unknown). */
+char *cmd_self_path(void);
 int cmd_net_bridge_attach(struct runtime_spec *spec, void **handle, struct berr *err);
 void cmd_net_bridge_release(void *handle);
 int cmd_router(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +93,20 @@ static int command_prefix(char **out, struct berr *err)
 	return 0;
 }
 
+/* The file stays the berth user's (berth init made its directory the user's):
+ * sshd reads it as that user. */
+static void keep_owner(const char *path)
+{
+	autofree char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (stat(dir, &st) == 0 && st.st_uid != 0 && chown(path, st.st_uid, st.st_gid) < 0)
+		ui_warn("could not give %s to uid %u", path, (unsigned)st.st_uid);
+}
+
 int cmd_ssh_keys_add(int argc, char **argv)
 {
 	autofree char *path = authorized_keys_path();
@@ -125,6 +140,8 @@ int cmd_ssh_keys_add(int argc, char **argv)
 	if (r == 0)
 		r = gitd_authkeys_save(path, &ak, &err);
 	if (r == 0)
+		keep_owner(path);
+	if (r == 0)
 		ui_step("Added key %s (%s)%s", argv[1], ak.v[ak.n - 1].key.fingerprint,
 			admin ? " as an admin key" : "");
 	gitd_authkeys_free(&ak);
@@ -146,6 +163,8 @@ int cmd_ssh_keys_remove(int argc, char **argv)
 	r = gitd_authkeys_remove(&ak, argv[1], &err);
 	if (r == 0)
 		r = gitd_authkeys_save(path, &ak, &err);
+	if (r == 0)
+		keep_owner(path);
 	gitd_authkeys_free(&ak);
 	if (r < 0)
 		return cmd_fail("%s", err.msg);

@@ -7,6 +7,7 @@
  * ever sees it, so `;`, `|`, `$(...)` are plain characters of an argument.
  * Keys manage apps; commands that change the host itself or touch its files
  * (stacks, images, ssh-keys, runtime:run, events) need an admin key. */
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -139,6 +140,18 @@ int cmd_ssh_serve(int argc, char **argv)
 	const char *key, *bad;
 	int status;
 
+	/* Logged in as the berth user (berth init): berth runs as root through the
+	 * sudo rule init wrote, which keeps SSH_ORIGINAL_COMMAND and BERTH_*. */
+	if (geteuid() != 0 && argc <= 3) {
+		autofree char *self = cmd_self_path();
+		char *sudo[] = { "sudo", "-n", "--", self, "ssh:serve", argv[1], argc > 2 ? argv[2] : NULL, NULL };
+
+		if (self && argc > 1) {
+			fflush(stdout);
+			execvp("sudo", sudo);
+			return cmd_fail("ssh:serve runs as root; sudo: %s (run berth init)", strerror(errno));
+		}
+	}
 	if (argc > 1 && !strcmp(argv[1], "--admin")) {
 		admin = true;
 		argc--;

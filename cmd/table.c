@@ -39,6 +39,7 @@ const struct topic berth_topics[] = {
 	{ "git", "Manage app deploys via git" },
 	{ "help", "Print the list of commands" },
 	{ "images", "Manage the layer store (berth)" },
+	{ "init", "Prepare this host for berth: user, network, stack, daemon (berth)" },
 	{ "logs", "Manage log integration for an app" },
 	{ "net", "Manage the container network: bridge, NAT, leases (berth)" },
 	{ "ports", "Manage ports for an app" },
@@ -58,6 +59,8 @@ const struct topic berth_topics[] = {
 const struct command berth_commands[] = {
 	{ "help", cmd_help, "[<command>|--all]", "Print the list of commands", 0 },
 	{ "version", cmd_version, "", "Print berth's version", 0 },
+	{ "init", HEAVY(cmd_init), "[--user NAME] [--background] [--no-daemon]",
+	  "Prepare this host: berth user and keys, network, busybox stack, daemon and router", 0 },
 	{ "doctor", cmd_doctor, "", "Check what this host's kernel offers berth", 0 },
 	{ "runtime:run", cmd_runtime_run, "[OPTIONS] -- CMD [ARGS...]",
 	  "Run one command in a new isolated container (plumbing)", 0 },
