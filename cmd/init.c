@@ -53,8 +53,9 @@ static bool user_name_ok(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-/* Run argv (argv[0] a path or a name on PATH); quiet: its output to /dev/null. */
-static int run(char *const argv[], bool quiet)
+/* Run argv (argv[0] a path or a name on PATH); its output to the file out
+ * (appended) when given: a daemon must not hold our stdout open. */
+static int run(char *const argv[], const char *out)
 {
 	pid_t pid = fork();
 	int status;
@@ -62,8 +63,8 @@ static int run(char *const argv[], bool quiet)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY);
+		if (out) {
+			int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
 			if (fd >= 0) {
 				dup2(fd, 1);
@@ -86,9 +87,11 @@ static int ensure_user(const char *user, struct passwd *out, struct berr *err)
 	if (!pw) {
 		char *argv[] = { "useradd", "--system", "--home-dir", (char *)berth_root(),
 				 "--no-create-home", "--shell", "/bin/sh", "--comment", "berth",
+				 /* no password, yet not locked: sshd refuses locked accounts */
+				 "--password", "*",
 				 (char *)user, NULL };
 
-		if (run(argv, false) != 0)
+		if (run(argv, NULL) != 0)
 			return berr_fail(err, "useradd %s failed", user);
 		pw = getpwnam(user);
 		if (!pw)
@@ -207,15 +210,19 @@ static int ensure_daemon(bool background, struct berr *err)
 	    !getenv("BERTH_ROOT") && !getenv("BERTH_RUN") && !getenv("BERTH_CGROUP")) {
 		char *argv[] = { "systemctl", "enable", "--now", "berth", NULL };
 
-		if (run(argv, false) != 0)
+		if (run(argv, NULL) != 0)
 			return berr_fail(err, "systemctl enable --now berth failed");
 		ui_step("Started berth.service (systemctl enable --now berth)");
 		return 0;
 	}
 	char *argv[] = { self, "daemon", "--background", NULL };
+	autofree char *logs = xasprintf("%s/logs", berth_root());
+	autofree char *log = xasprintf("%s/daemon.log", logs);
 
-	if (!self || run(argv, false) != 0)
-		return berr_fail(err, "berth daemon --background failed");
+	if (mkdir_p(logs, 0755, err) < 0)
+		return -1;
+	if (!self || run(argv, log) != 0)
+		return berr_fail(err, "berth daemon --background failed (see %s)", log);
 	ui_step("Started the daemon in the background (pid file %s/daemon/daemon.pid)", berth_run());
 	return 0;
 }
@@ -228,11 +235,11 @@ static int ensure_stack(struct berr *err)
 
 	if (!self)
 		return berr_sys(err, "find berth's own executable");
-	if (run(report, true) == 0) {
+	if (run(report, "/dev/null") == 0) {
 		ui_step("Stack busybox exists");
 		return 0;
 	}
-	if (run(create, false) != 0)
+	if (run(create, NULL) != 0)
 		return berr_fail(err, "stacks:create busybox failed");
 	return 0;
 }

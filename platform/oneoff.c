@@ -63,7 +63,7 @@ int oneoff_setup(struct daemon *d, struct berr *err)
 	struct epoll_event e = { .events = EPOLLIN };
 	struct strv ids = { 0 };
 
-	if (mkdir_p(dir, 0700, err) < 0)
+	if (mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	d->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (d->inotify < 0 ||
