@@ -134,6 +134,7 @@ install: bin/berth bin/berth-full bin/berth-daemon
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth
 	install -m 0755 bin/berth $(DESTDIR)$(PREFIX)/bin/berth
 	install -m 0755 bin/berth-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full
+	install -m 0755 bin/berth-daemon $(DESTDIR)$(PREFIX)/lib/berth/berth-daemon
 	if [ -d build/buildpacks ]; then cp -r build/buildpacks $(DESTDIR)$(PREFIX)/lib/berth/; fi
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/berth
 	sed 's|/usr/local/|$(PREFIX)/|g' dist/berth.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/berth.service
