@@ -193,11 +193,7 @@ static int run_build_container(const struct build_request *req, const char *work
 		goto out;
 	strv_push_owned(&spec.layers, layer_path(req->source_layer));
 	strv_push(&spec.layers, scaffold);
-	for (size_t i = 0; i < sc.env.n; i++)
-		strv_push(&spec.env, sc.env.v[i]);
-	if (!strv_getenv(&spec.env, "PATH"))
-		strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	strv_setenv(&spec.env, "HOME", "/app");
+	stack_env_apply(&sc, &spec.env, "/app", NULL);
 	strv_setenv(&spec.env, "STACK", req->stack);
 	strv_setenv(&spec.env, "SOURCE_VERSION", req->source_version ? req->source_version : "");
 	strv_setenv(&spec.env, "HOSTNAME", req->app);

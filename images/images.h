@@ -71,6 +71,17 @@ int stack_layer_dirs(const char *name, struct strv *dirs, struct berr *err);
 int stack_config_load(const char *name, struct stack_config *cfg, struct berr *err);
 void stack_config_release(struct stack_config *cfg);
 
+/* PATH in a container whose stack does not set one (Docker's default). */
+#define STACK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* The environment a container on a stack gets, in one place for runtime:run,
+ * builds and app processes: the stack's Env (sc may be NULL) under what env
+ * already sets, PATH's default where neither sets it, and HOME: home over
+ * anything when given (apps and builds: "/app"), else "/" where unset. When
+ * workdir is given and *workdir is NULL, it gets the stack's WorkingDir
+ * (borrowed from sc; may stay NULL: the runtime's "/"). */
+void stack_env_apply(const struct stack_config *sc, struct strv *env, const char *home,
+		     const char **workdir);
+
 /* ---- Beyond the first contract: what the commands (cmd/stacks.c, cmd/images.c)
  * and, later, platform/ use. ---- */
 

@@ -66,8 +66,14 @@ static int release_phase(const char *app, const struct release *rel, struct berr
 		return 0;
 	ui_step("Releasing %s (release phase): %s", app, command);
 	runtime_spec_init(&spec);
-	if (release_spec(app, rel, &spec, err) < 0)
+	struct app a;
+	if (app_open(app, 0, &a, err) < 0)
 		goto out;
+	r = release_spec(&a, rel, &spec, err);
+	app_close(&a);
+	if (r < 0)
+		goto out;
+	r = -1;
 	strv_setenv(&spec.env, "DYNO", "release.1");
 	strv_push(&argv, command);
 	process_argv(&spec.argv, &argv);

@@ -8,7 +8,7 @@
 /* argv for an app process: the .profile.d wrapper around command. */
 void process_argv(struct strv *argv, const struct strv *command);
 /* Layers, environment, user and id range of a release's containers. */
-int release_spec(const char *app, const struct release *rel, struct runtime_spec *spec,
+int release_spec(const struct app *app, const struct release *rel, struct runtime_spec *spec,
 		 struct berr *err);
 
 /* Open (creating) name in dirfd and take an exclusive flock on it, waiting. */

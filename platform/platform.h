@@ -173,8 +173,9 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 /* Export the active release as an OCI image archive: its layers, the stack's
  * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */
 int app_image_export(const char *app, const char *dest, struct berr *err);
-/* The environment app processes get: stack env, PATH/HOME defaults, config. */
-int app_process_env(const char *app, const struct release *rel, struct strv *env,
+/* The environment app processes get: the stack's (stack_env_apply() with
+ * HOME=/app), STACK, and the merged config vars over them. */
+int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err);
 
 #endif

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/ui.h"
 #include "images/images.h"
 #include "platform/internal.h"
 #include "runtime/runtime.h"
@@ -28,7 +27,7 @@ void process_argv(struct strv *argv, const struct strv *command)
 		strv_push(argv, command->v[i]);
 }
 
-int app_process_env(const char *app, const struct release *rel, struct strv *env,
+int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err)
 {
 	struct stack_config sc = { 0 };
@@ -36,14 +35,10 @@ int app_process_env(const char *app, const struct release *rel, struct strv *env
 
 	if (stack_config_load(rel->stack, &sc, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sc.env.n; i++)
-		strv_push(env, sc.env.v[i]);
+	stack_env_apply(&sc, env, "/app", NULL);
 	stack_config_release(&sc);
-	if (!strv_getenv(env, "PATH"))
-		strv_setenv(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	strv_setenv(env, "HOME", "/app");
 	strv_setenv(env, "STACK", rel->stack);
-	if (config_load_merged(app, &config, err) < 0)
+	if (config_load_merged(app->name, &config, err) < 0)
 		return -1;
 	for (size_t i = 0; i < config.n; i++) {
 		const char *eq = strchr(config.v[i], '=');
@@ -55,19 +50,14 @@ int app_process_env(const char *app, const struct release *rel, struct strv *env
 	return 0;
 }
 
-int release_spec(const char *app, const struct release *rel, struct runtime_spec *spec,
+int release_spec(const struct app *app, const struct release *rel, struct runtime_spec *spec,
 		 struct berr *err)
 {
-	struct app_settings s;
-
-	if (app_settings_load(app, &s, err) < 0)
-		return -1;
-	spec->host_id_base = app_host_id_base(&s);
-	app_settings_free(&s);
+	spec->host_id_base = app_host_id_base(&app->settings);
 	for (size_t i = 0; i < rel->layers.n; i++) {
 		if (!layer_exists(rel->layers.v[i]))
 			return berr_fail(err, "App %s release v%u: layer %.12s is missing from the store",
-					 app, rel->version, rel->layers.v[i]);
+					 app->name, rel->version, rel->layers.v[i]);
 		strv_push_owned(&spec->layers, layer_path(rel->layers.v[i]));
 	}
 	if (app_process_env(app, rel, &spec->env, err) < 0)
@@ -77,20 +67,26 @@ int release_spec(const char *app, const struct release *rel, struct runtime_spec
 	return 0;
 }
 
-int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *extra_env,
+int app_run_oneoff(const char *name, const struct strv *argv, const struct strv *extra_env,
 		   int *status, struct berr *err)
 {
-	struct release rel;
+	struct app a;
+	const char *app = name;
+	struct release rel = { 0 };
 	struct runtime_spec spec;
 	autofree char *leaf = NULL;
 	int r = -1;
 
-	if (app_require(app, err) < 0 || release_current(app, &rel, err) < 0)
+	if (app_open(name, 0, &a, err) < 0)
 		return -1;
-	if (rel.version == 0)
-		return berr_fail(err, "App %s has not been deployed", app);
 	runtime_spec_init(&spec);
-	if (release_spec(app, &rel, &spec, err) < 0)
+	if (release_current(app, &rel, err) < 0)
+		goto out;
+	if (rel.version == 0) {
+		berr_fail(err, "App %s has not been deployed", app);
+		goto out;
+	}
+	if (release_spec(&a, &rel, &spec, err) < 0)
 		goto out;
 	strv_setenv(&spec.env, "DYNO", "run.1");
 	if (!strv_getenv(&spec.env, "PORT"))
@@ -114,6 +110,7 @@ int app_run_oneoff(const char *app, const struct strv *argv, const struct strv *
 out:
 	runtime_spec_release(&spec);
 	release_free(&rel);
+	app_close(&a);
 	return r;
 }
 
@@ -121,7 +118,7 @@ int app_image_export(const char *app, const char *dest, struct berr *err)
 {
 	struct release rel;
 	struct stack_config cfg = { 0 };
-	struct strv cmd = { 0 }, web = { 0 };
+	struct strv cmd = { 0 }, web = { 0 }, env = { 0 };
 	const char *command;
 	int r = -1;
 
@@ -133,7 +130,9 @@ int app_image_export(const char *app, const char *dest, struct berr *err)
 	 * config vars: they may be secrets, and stay with berth. */
 	if (stack_config_load(rel.stack, &cfg, err) < 0)
 		goto out;
-	strv_setenv(&cfg.env, "HOME", "/app");
+	stack_env_apply(&cfg, &env, "/app", NULL);
+	strv_free(&cfg.env);
+	cfg.env = env;
 	strv_setenv(&cfg.env, "STACK", rel.stack);
 	strv_setenv(&cfg.env, "PORT", "5000");
 	free(cfg.workdir);
