@@ -55,11 +55,15 @@ static char *hook_deploy_branch(void *ctx, const char *app)
 	return branch;
 }
 
-static int hook_deploy(void *ctx, const char *app, int archive_fd, const char *commit,
-		       struct berr *err)
+static int hook_deploy(void *ctx, const char *app, const char *commit,
+		       int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
+		       void *tree_ctx, const struct sink *sink, struct berr *err)
 {
+	struct deploy_source src = { .kind = DEPLOY_TREE, .write_tree = write_tree,
+				     .ctx = tree_ctx, .version = commit };
+
 	(void)ctx;
-	return deploy_archive(app, archive_fd, commit, err);
+	return deploy_source(app, &src, sink, err);
 }
 
 static const struct gitd_hooks hooks = {
@@ -207,7 +211,7 @@ int cmd_git_sync(int argc, char **argv)
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
 	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && deploy_archive(argv[1], fd, commit, &err) < 0)
+	if (build && deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -1,110 +1,124 @@
 /* deploy.c - run the deploy hook while the git client waits.
  *
- * The deploy prints its progress on stdout and stderr, and a buildpack's output
- * goes the same way. Our stdout is the git protocol, so the deploy runs in a
- * child whose stdout and stderr are a pipe; each chunk read from it becomes a
- * side-band 2 packet (shown by the client as "remote: ..."), and a keepalive
- * packet goes out when the deploy stays silent, so that ssh and proxies do not
- * drop a long build. The child's exit status is the deploy's outcome. */
+ * The deploy runs in this process and reports through a sink: each line it
+ * reports (progress, warnings, a buildpack's own output) becomes a side-band 2
+ * packet at once (the client shows it as "remote: ..."), or goes to err_fd when
+ * the client asked for no side-band. A keepalive thread sends an empty band-1
+ * packet when the deploy stays silent for keepalive_seconds, so that ssh and
+ * proxies do not drop a long build. The two writers share one lock. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "gitd/internal.h"
 
-static void deploy_child(const struct gitd_options *o, int out, const char *app, int archive_fd,
-			 const char *commit)
-{
-	struct berr err;
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+struct band_sink {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct pkt_writer *w;
+	int err_fd;
+	unsigned interval;       /* seconds */
+	struct timespec last;    /* CLOCK_MONOTONIC of the last packet */
+	bool stop;
+};
 
-	signal(SIGPIPE, SIG_DFL);  /* the receiver ignores it; buildpacks expect it */
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-	    dup2(out, STDERR_FILENO) < 0)
-		_exit(125);
-	if (o->hooks->deploy(o->hooks->ctx, app, archive_fd, commit, &err) < 0) {
-		fprintf(stderr, " !     %s\n", err.msg);
-		fflush(stderr);
-		_exit(1);
+static void band_line(void *ctx, enum sink_kind kind, const char *text)
+{
+	struct band_sink *b = ctx;
+	autofree char *line = xasprintf("%s%s\n", sink_prefix(kind), text);
+
+	pthread_mutex_lock(&b->lock);
+	/* A client that went away does not stop the deploy: it runs to its end,
+	 * and the ref moves only if it succeeded (pkt_writer drops the rest). */
+	if (b->w->sideband) {
+		pkt_band(b->w, 2, line, strlen(line));
+	} else {
+		struct berr ignored;
+
+		write_all(b->err_fd, line, strlen(line), "the deploy's output", &ignored);
 	}
-	fflush(stdout);
-	fflush(stderr);
-	_exit(0);
+	clock_gettime(CLOCK_MONOTONIC, &b->last);
+	pthread_mutex_unlock(&b->lock);
 }
 
-int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const char *app,
-		    int archive_fd, const char *commit, struct berr *err)
+static void *keepalive(void *arg)
 {
-	int p[2], status = 0;
-	bool exited = false;
-	char buf[8192];
-	pid_t pid;
-	int timeout = (int)(o->keepalive_seconds ? o->keepalive_seconds : 5) * 1000;
+	struct band_sink *b = arg;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return berr_sys(err, "pipe for the deploy's output");
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return berr_sys(err, "start the deploy of %s", app);
-	}
-	if (pid == 0) {
-		close(p[0]);
-		deploy_child(o, p[1], app, archive_fd, commit);
-	}
-	close(p[1]);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		int n = poll(&pfd, 1, timeout);
-		ssize_t got;
+	pthread_mutex_lock(&b->lock);
+	while (!b->stop) {
+		struct timespec now, due = b->last;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0) {
+		due.tv_sec += b->interval;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > due.tv_sec || (now.tv_sec == due.tv_sec && now.tv_nsec >= due.tv_nsec)) {
 			/* An empty band-1 packet: git's own receive-pack keepalive. */
-			if (w->sideband)
-				pkt_band(w, 1, "", 0);
-			/* Something the deploy started may hold the pipe open after
-			 * the deploy itself ended: its end is what counts. */
-			if (waitpid(pid, &status, WNOHANG) == pid) {
-				exited = true;
-				break;
-			}
+			pkt_band(b->w, 1, "", 0);
+			b->last = now;
 			continue;
 		}
-		got = read(p[0], buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		/* A client that went away does not stop the deploy: it runs to its
-		 * end, and the ref moves only if it succeeded. */
-		if (w->sideband) {
-			pkt_band(w, 2, buf, (size_t)got);
-		} else {
-			struct berr ignored;
-
-			write_all(o->err_fd, buf, (size_t)got, "the deploy's output", &ignored);
-		}
+		pthread_cond_timedwait(&b->wake, &b->lock, &due);
 	}
-	close(p[0]);
-	while (!exited && waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return berr_sys(err, "wait for the deploy of %s", app);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFSIGNALED(status))
-		return berr_fail(err, "the deploy of %s was killed by signal %d", app,
-				 WTERMSIG(status));
-	return berr_fail(err, "the deploy of %s failed", app);
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+struct tree_source {
+	git_repository *repo;
+	const git_oid *commit;
+};
+
+static int write_tree(void *ctx, const char *dir, struct berr *err)
+{
+	struct tree_source *t = ctx;
+
+	return gitd_checkout(t->repo, t->commit, dir, err);
+}
+
+int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
+		    const char *app, const git_oid *commit, struct berr *err)
+{
+	struct band_sink b = { .w = w, .err_fd = o->err_fd,
+			       .interval = o->keepalive_seconds ? o->keepalive_seconds : 5 };
+	struct sink sink = { .line = band_line, .ctx = &b };
+	struct tree_source t = { .repo = repo, .commit = commit };
+	char sha[GIT_OID_HEXSZ + 1];
+	pthread_condattr_t ca;
+	pthread_t thread;
+	bool ticking = false;
+	int r;
+
+	git_oid_tostr(sha, sizeof(sha), commit);
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b.wake, &ca);
+	pthread_condattr_destroy(&ca);
+	clock_gettime(CLOCK_MONOTONIC, &b.last);
+	/* Keepalives exist only inside side-band; without it, nothing to send. */
+	if (w->sideband) {
+		errno = pthread_create(&thread, NULL, keepalive, &b);
+		if (errno) {
+			berr_sys(err, "start the keepalive of the deploy of %s", app);
+			pthread_cond_destroy(&b.wake);
+			pthread_mutex_destroy(&b.lock);
+			return -1;
+		}
+		ticking = true;
+	}
+	r = o->hooks->deploy(o->hooks->ctx, app, sha, write_tree, &t, &sink, err);
+	if (ticking) {
+		pthread_mutex_lock(&b.lock);
+		b.stop = true;
+		pthread_cond_signal(&b.wake);
+		pthread_mutex_unlock(&b.lock);
+		pthread_join(thread, NULL);
+	}
+	pthread_cond_destroy(&b.wake);
+	pthread_mutex_destroy(&b.lock);
+	return r;
 }

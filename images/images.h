@@ -182,6 +182,9 @@ int image_export(const struct image_spec *spec, const char *dest, struct berr *e
  * content. */
 int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entries,
 			  struct berr *err);
+/* Those bounds of an app's source (bytes in all, bytes per file), for a source
+ * that comes in other than as an archive (gitd's checkout of a commit). */
+int images_source_limits(uint64_t *max_total, uint64_t *max_file, struct berr *err);
 
 enum images_tree_flags {
 	TREE_OWN = 2,       /* chown every entry to uid:gid first */

@@ -11,6 +11,22 @@ void process_argv(struct strv *argv, const struct strv *command);
 int release_spec(const struct app *app, const struct release *rel, struct runtime_spec *spec,
 		 struct berr *err);
 
+/* One deploy (deploy.c): the app opened once, its deploy lock, the image-store
+ * lease holding what it makes until a release names it, where it reports. */
+struct deploy {
+	struct app app;
+	int lock;
+	struct images_lease *lease;
+	const struct sink *sink;
+};
+int deploy_begin(const char *app, const struct sink *sink, struct deploy *d, struct berr *err);
+void deploy_end(struct deploy *d);
+/* Build source_layer into a release and make it live. */
+int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,
+		 const char *description, struct berr *err);
+/* The active release was built from version with the app's current config and stack. */
+bool deploy_source_unchanged(const struct app *app, const char *version);
+
 /* Open (creating) name in dirfd and take an exclusive flock on it, waiting. */
 int platform_flock_at(int dirfd, const char *name, int *fd, struct berr *err);
 

@@ -19,6 +19,7 @@
 
 #include "build/build.h"
 #include "common/err.h"
+#include "common/sink.h"
 #include "common/util.h"
 
 /* Dokku's rule, ^[a-z0-9][a-z0-9.-]*$ (lowercase letters, digits, dots and
@@ -160,11 +161,35 @@ int release_activate(const char *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
 int release_discard(const char *app, unsigned version, struct berr *err);
 
-/* Deploys (deploy.c). Each takes the app's deploy lock, builds, records a
- * release, runs the `release` process type if there is one, and activates the
- * release only when all of that succeeded; otherwise the active one stays. */
-int deploy_archive(const char *app, int fd, const char *source_version, struct berr *err);
-int deploy_rebuild(const char *app, struct berr *err);
+/* Deploys (deploy.c, source.c). Each opens the app once, takes its deploy
+ * lock, builds, records a release, runs the `release` process type if there
+ * is one, and activates the release only when all of that succeeded; otherwise
+ * the active one stays. Progress, warnings and the buildpacks' own output (as
+ * SINK_OUTPUT lines, while they run) go to sink; nothing is printed. */
+enum deploy_source_kind {
+	DEPLOY_ARCHIVE,   /* fd: a tar (any compression) or zip, read to its end */
+	DEPLOY_URL,       /* url: such an archive over http(s) */
+	DEPLOY_TREE,      /* write_tree writes the source into dir (an empty
+			   * directory that becomes /app), e.g. gitd's checkout */
+};
+struct deploy_source {
+	enum deploy_source_kind kind;
+	int fd;
+	const char *url;
+	int (*write_tree)(void *ctx, const char *dir, struct berr *err);
+	void *ctx;
+	const char *version;   /* SOURCE_VERSION, e.g. the commit; NULL: the
+				* archive's sha256 (the source layer's id for a tree) */
+	bool skip_unchanged;   /* Dokku's git:from-archive: nothing to do (two
+				* warnings) when the source, config and stack are
+				* the active release's */
+};
+int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
+		  struct berr *err);
+/* deploy_source() of an archive on fd. */
+int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
+		   struct berr *err);
+int deploy_rebuild(const char *app, const struct sink *sink, struct berr *err);
 
 /* One-off containers of the active release (run.c). argv with one element is a
  * shell command string; more are a command and its arguments. */
