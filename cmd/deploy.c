@@ -9,8 +9,6 @@
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
-#include "common/download.h"
-#include "common/sha256.h"
 #include "common/ui.h"
 #include "platform/platform.h"
 

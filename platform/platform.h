@@ -35,7 +35,9 @@ int app_create(const char *app, struct berr *err);
 int app_list(struct strv *apps, struct berr *err);
 
 struct app_settings {
-	unsigned id_slot;         /* host ids RUNTIME_ID_BASE + (slot+1) * 65536 ... */
+	unsigned id_slot;         /* 1.. (0 is runtime:run's): host ids from
+				   * runtime_id_slot_base(slot), that is
+				   * RUNTIME_ID_BASE + slot * RUNTIME_ID_RANGE */
 	char *stack;              /* NULL: the global default */
 	struct strv buildpacks;   /* buildpacks:set/add; empty: .buildpacks or detect */
 	char *deploy_branch;      /* NULL: main */
