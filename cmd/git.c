@@ -122,9 +122,19 @@ int cmd_git_upload_pack(int argc, char **argv)
 	return transport(argc, argv, gitd_upload_pack);
 }
 
+static int set_deploy_branch(struct app_settings *s, void *ctx, struct berr *err)
+{
+	const char *branch = ctx;
+
+	(void)err;
+	free(s->deploy_branch);
+	s->deploy_branch = branch ? xstrdup(branch) : NULL;
+	return 0;
+}
+
 int cmd_git_set(int argc, char **argv)
 {
-	struct app_settings s;
+	struct app app;
 	struct berr err;
 	const char *branch = argc == 4 && argv[3][0] ? argv[3] : NULL;
 	int r;
@@ -135,12 +145,10 @@ int cmd_git_set(int argc, char **argv)
 		return cmd_fail("git:set: unknown property %s; berth knows deploy-branch", argv[2]);
 	if (app_require(argv[1], &err) < 0 || (branch && gitd_branch_check(branch, &err) < 0))
 		return cmd_fail("%s", err.msg);
-	if (app_settings_load(argv[1], &s, &err) < 0)
+	if (app_open(argv[1], 0, &app, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	free(s.deploy_branch);
-	s.deploy_branch = branch ? xstrdup(branch) : NULL;
-	r = app_settings_save(argv[1], &s, &err);
-	app_settings_free(&s);
+	r = app_settings_edit(&app, set_deploy_branch, (void *)branch, &err);
+	app_close(&app);
 	if (r < 0 || gitd_set_head(&hooks, argv[1], branch, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (branch)
