@@ -1,70 +1,36 @@
 /* deploy.c - run the deploy hook while the git client waits.
  *
- * The deploy runs in this process and reports through a sink: each line it
- * reports (progress, warnings, a buildpack's own output) becomes a side-band 2
- * packet at once (the client shows it as "remote: ..."), or goes to err_fd when
- * the client asked for no side-band. A keepalive thread sends an empty band-1
- * packet when the deploy stays silent for keepalive_seconds, so that ssh and
- * proxies do not drop a long build. The two writers share one lock. */
+ * The deploy reports through a sink (progress, warnings, a buildpack's own
+ * output) and never prints. It runs in a child process whose sink writes each
+ * line, with its Dokku prefix, into a pipe; this process is the only writer of
+ * the git stream: each chunk read from the pipe becomes a side-band 2 packet at
+ * once (shown by the client as "remote: ..."), or goes to err_fd when the client
+ * asked for no side-band, and a keepalive packet goes out when the deploy stays
+ * silent, so that ssh and proxies do not drop a long build. A child rather than a
+ * thread: the runtime creates containers by cloning the calling thread, which a
+ * second thread in the process makes unsafe, and a crashing deploy takes only
+ * itself down. The child's exit status is the deploy's outcome. */
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "gitd/internal.h"
 
-struct band_sink {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct pkt_writer *w;
-	int err_fd;
-	unsigned interval;       /* seconds */
-	struct timespec last;    /* CLOCK_MONOTONIC of the last packet */
-	bool stop;
-};
-
-static void band_line(void *ctx, enum sink_kind kind, const char *text)
+/* The child's sink: one line, prefixed, into the pipe to the receiver. */
+static void pipe_line(void *ctx, enum sink_kind kind, const char *text)
 {
-	struct band_sink *b = ctx;
+	int fd = *(int *)ctx;
 	autofree char *line = xasprintf("%s%s\n", sink_prefix(kind), text);
+	struct berr ignored;
 
-	pthread_mutex_lock(&b->lock);
-	/* A client that went away does not stop the deploy: it runs to its end,
-	 * and the ref moves only if it succeeded (pkt_writer drops the rest). */
-	if (b->w->sideband) {
-		pkt_band(b->w, 2, line, strlen(line));
-	} else {
-		struct berr ignored;
-
-		write_all(b->err_fd, line, strlen(line), "the deploy's output", &ignored);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &b->last);
-	pthread_mutex_unlock(&b->lock);
-}
-
-static void *keepalive(void *arg)
-{
-	struct band_sink *b = arg;
-
-	pthread_mutex_lock(&b->lock);
-	while (!b->stop) {
-		struct timespec now, due = b->last;
-
-		due.tv_sec += b->interval;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > due.tv_sec || (now.tv_sec == due.tv_sec && now.tv_nsec >= due.tv_nsec)) {
-			/* An empty band-1 packet: git's own receive-pack keepalive. */
-			pkt_band(b->w, 1, "", 0);
-			b->last = now;
-			continue;
-		}
-		pthread_cond_timedwait(&b->wake, &b->lock, &due);
-	}
-	pthread_mutex_unlock(&b->lock);
-	return NULL;
+	write_all(fd, line, strlen(line), "the deploy's output", &ignored);
 }
 
 struct tree_source {
@@ -79,46 +45,94 @@ static int write_tree(void *ctx, const char *dir, struct berr *err)
 	return gitd_checkout(t->repo, t->commit, dir, err);
 }
 
+static void deploy_child(const struct gitd_options *o, int out, git_repository *repo,
+			 const char *app, const git_oid *commit)
+{
+	struct tree_source t = { .repo = repo, .commit = commit };
+	struct sink sink = { .line = pipe_line, .ctx = &out };
+	char sha[GIT_OID_HEXSZ + 1];
+	struct berr err;
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	/* Nothing should print; what would still goes to the pusher, never into
+	 * the protocol stream. */
+	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(out, STDERR_FILENO) < 0)
+		_exit(125);
+	git_oid_tostr(sha, sizeof(sha), commit);
+	if (o->hooks->deploy(o->hooks->ctx, app, sha, write_tree, &t, &sink, &err) < 0) {
+		sink_error(&sink, "%s", err.msg);
+		_exit(1);
+	}
+	_exit(0);
+}
+
 int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
 		    const char *app, const git_oid *commit, struct berr *err)
 {
-	struct band_sink b = { .w = w, .err_fd = o->err_fd,
-			       .interval = o->keepalive_seconds ? o->keepalive_seconds : 5 };
-	struct sink sink = { .line = band_line, .ctx = &b };
-	struct tree_source t = { .repo = repo, .commit = commit };
-	char sha[GIT_OID_HEXSZ + 1];
-	pthread_condattr_t ca;
-	pthread_t thread;
-	bool ticking = false;
-	int r;
+	int p[2], status = 0;
+	bool exited = false;
+	char buf[8192];
+	pid_t pid;
+	int timeout = (int)(o->keepalive_seconds ? o->keepalive_seconds : 5) * 1000;
 
-	git_oid_tostr(sha, sizeof(sha), commit);
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&b.wake, &ca);
-	pthread_condattr_destroy(&ca);
-	clock_gettime(CLOCK_MONOTONIC, &b.last);
-	/* Keepalives exist only inside side-band; without it, nothing to send. */
-	if (w->sideband) {
-		errno = pthread_create(&thread, NULL, keepalive, &b);
-		if (errno) {
-			berr_sys(err, "start the keepalive of the deploy of %s", app);
-			pthread_cond_destroy(&b.wake);
-			pthread_mutex_destroy(&b.lock);
-			return -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return berr_sys(err, "pipe for the deploy's output");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return berr_sys(err, "start the deploy of %s", app);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		deploy_child(o, p[1], repo, app, commit);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		int n = poll(&pfd, 1, timeout);
+		ssize_t got;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			/* An empty band-1 packet: git's own receive-pack keepalive. */
+			if (w->sideband)
+				pkt_band(w, 1, "", 0);
+			/* Something the deploy started may hold the pipe open after
+			 * the deploy itself ended: its end is what counts. */
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				exited = true;
+				break;
+			}
+			continue;
 		}
-		ticking = true;
+		got = read(p[0], buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		/* A client that went away does not stop the deploy: it runs to its
+		 * end, and the ref moves only if it succeeded. */
+		if (w->sideband) {
+			pkt_band(w, 2, buf, (size_t)got);
+		} else {
+			struct berr ignored;
+
+			write_all(o->err_fd, buf, (size_t)got, "the deploy's output", &ignored);
+		}
 	}
-	r = o->hooks->deploy(o->hooks->ctx, app, sha, write_tree, &t, &sink, err);
-	if (ticking) {
-		pthread_mutex_lock(&b.lock);
-		b.stop = true;
-		pthread_cond_signal(&b.wake);
-		pthread_mutex_unlock(&b.lock);
-		pthread_join(thread, NULL);
-	}
-	pthread_cond_destroy(&b.wake);
-	pthread_mutex_destroy(&b.lock);
-	return r;
+	close(p[0]);
+	while (!exited && waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return berr_sys(err, "wait for the deploy of %s", app);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		return berr_fail(err, "the deploy of %s was killed by signal %d", app,
+				 WTERMSIG(status));
+	return berr_fail(err, "the deploy of %s failed", app);
 }

@@ -33,9 +33,9 @@ struct gitd_hooks {
 	char *(*deploy_branch)(void *ctx, const char *app);
 	/* Deploy commit: write_tree(tree_ctx, dir, err) writes its tree into
 	 * dir (an empty directory, the source's /app; gitd checks it out there).
-	 * What the deploy reports goes to sink, which streams it to the pusher
-	 * (side-band 2); nothing may be printed. Returns 0 only when the new
-	 * release is live. */
+	 * Runs in a child process; what the deploy reports goes to sink, which
+	 * streams it to the pusher (side-band 2); nothing may be printed.
+	 * Returns 0 only when the new release is live. */
 	int (*deploy)(void *ctx, const char *app, const char *commit,
 		      int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
 		      void *tree_ctx, const struct sink *sink, struct berr *err);

@@ -89,8 +89,8 @@ int gitd_tree_tar(git_repository *repo, const git_oid *commit, int *fd, struct b
  * an unpacked source archive is (checkout.c). */
 int gitd_checkout(git_repository *repo, const git_oid *commit, const char *dir,
 		  struct berr *err);
-/* Run the deploy hook of commit with a sink that streams its lines to w's band
- * 2 (or err_fd without side-band), keepalives in between. */
+/* Run the deploy hook of commit in a child with a sink whose lines stream to w's
+ * band 2 (or err_fd without side-band), keepalives in between. */
 int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
 		    const char *app, const git_oid *commit, struct berr *err);
 

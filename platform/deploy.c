@@ -163,15 +163,15 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 			  app);
 	for (size_t i = 0; i < rel.procs.n; i++)
 		sink_detail(d->sink, "%s: %s", rel.procs.v[i].name, rel.procs.v[i].command);
-	if (release_create(app, &rel, err) < 0)
+	if (release_create(&d->app, &rel, err) < 0)
 		goto out;
 	if (release_phase(d, &rel, err) < 0) {
 		struct berr ignored = { 0 };
 
-		release_discard(app, rel.version, &ignored);
+		release_discard(&d->app, rel.version, &ignored);
 		goto out;
 	}
-	if (release_activate(app, rel.version, err) < 0 ||
+	if (release_activate(&d->app, rel.version, err) < 0 ||
 	    app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0)
 		goto out;
 	sink_header(d->sink, "Application deployed: %s v%u", app, rel.version);

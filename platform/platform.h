@@ -157,11 +157,12 @@ void release_free(struct release *r);
 /* The active release; r->version == 0 when the app has none yet. */
 int release_current(const char *app, struct release *r, struct berr *err);
 int release_load(const char *app, unsigned version, struct release *r, struct berr *err);
-/* Record r as the next version (sets r->version and r->created); not yet active. */
-int release_create(const char *app, struct release *r, struct berr *err);
-int release_activate(const char *app, unsigned version, struct berr *err);
+/* Record r as the next version (sets r->version and r->created); not yet active.
+ * The writers take the open app (a deploy's) and work beneath its directory. */
+int release_create(const struct app *app, struct release *r, struct berr *err);
+int release_activate(const struct app *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
-int release_discard(const char *app, unsigned version, struct berr *err);
+int release_discard(const struct app *app, unsigned version, struct berr *err);
 
 /* Deploys (deploy.c, source.c). Each opens the app once, takes its deploy
  * lock, builds, records a release, runs the `release` process type if there

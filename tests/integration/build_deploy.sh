@@ -203,17 +203,19 @@ test_a_settings_edit_during_the_deploys_formation_write_loses_nothing() {
 	local dir=$BERTH_ROOT/apps/race
 	mkfifo "$TEST_TMP/release"
 	# The concurrent editor: takes the state lock, reads the settings...
-	flock "$dir/state.lock" sh -c "cp '$dir/settings.json' '$TEST_TMP/read.json'; touch '$TEST_TMP/held'; cat '$TEST_TMP/release' >/dev/null; python3 -c '
+	flock "$dir/state.lock" sh -c "cp '$dir/settings.json' '$TEST_TMP/read.json'; touch '$TEST_TMP/held'; timeout 60 cat '$TEST_TMP/release' >/dev/null; python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
 s[\"deploy_branch\"] = \"edited\"
 json.dump(s, open(sys.argv[2] + \".tmp\", \"w\"))
 ' '$TEST_TMP/read.json' '$dir/settings.json'; mv '$dir/settings.json.tmp' '$dir/settings.json'" &
 	local editor=$!
+	echo "$editor" >>"$TEST_TMP/pids"
 	wait_for test -e "$TEST_TMP/held" || fail "the editor did not get the lock"
 	tar -C "$TEST_TMP/src" -cf "$TEST_TMP/src.tar" .
 	"$BERTH_BIN" git:from-archive race - <"$TEST_TMP/src.tar" >"$TEST_TMP/out" 2>&1 &
 	local deploy=$!
+	echo "$deploy" >>"$TEST_TMP/pids"
 	# ...while the deploy activates its release and comes to the formation: it
 	# either waits for the lock (a waiter in /proc/locks) or, were it not to
 	# take it, writes and ends.
