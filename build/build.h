@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "common/sink.h"
 #include "common/util.h"
 #include "images/images.h"
 
@@ -55,9 +56,17 @@ bool env_name_valid(const char *name);
 #define BUILD_UID 1000u
 
 /* Unpack a source archive (any tar compression, or zip) read from fd into a new
- * layer holding /app, owned by the build user. Hostile entries are refused. */
-int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1],
-		       struct berr *err);
+ * layer holding /app, owned by the build user, held by lease (NULL: the
+ * process's own). Hostile entries are refused. */
+int build_source_layer(int fd, const char *origin, struct images_lease *lease,
+		       char id[LAYER_ID_HEX + 1], struct berr *err);
+/* The same from a tree that write_tree writes into dir (an empty directory that
+ * becomes /app), e.g. a git commit's checkout; then owned by the build user and
+ * committed. Bounded and checked as an archive's entries are by write_tree. */
+typedef int (*build_tree_writer)(void *ctx, const char *dir, struct berr *err);
+int build_source_layer_from_tree(build_tree_writer write_tree, void *ctx, const char *origin,
+				 struct images_lease *lease, char id[LAYER_ID_HEX + 1],
+				 struct berr *err);
 
 struct build_request {
 	const char *app;
@@ -70,6 +79,8 @@ struct build_request {
 	const char *cache_dir;        /* the app's build cache, kept between builds */
 	uid_t host_id_base;           /* the app's host id range */
 	const char *reuse_key;        /* build key of the active release, or NULL */
+	const struct sink *sink;      /* progress and the buildpacks' own output */
+	struct images_lease *lease;   /* holds the build layer until a release names it */
 };
 
 struct build_result {
@@ -83,5 +94,13 @@ struct build_result {
  * streaming their output, and commit the result as a layer. */
 int build_run(const struct build_request *req, struct build_result *res, struct berr *err);
 void build_result_free(struct build_result *res);
+
+/* Run spec's command in a container to completion (it dies with the calling
+ * thread), stdin /dev/null, its stdout and stderr one pipe whose lines go to
+ * sink as SINK_OUTPUT while it runs, in the order written. For builds and the
+ * release phase, whose output belongs to whoever asked for the deploy. */
+struct runtime_spec;
+int build_container_run(const struct runtime_spec *spec, const struct sink *sink, int *status,
+			struct berr *err);
 
 #endif

@@ -29,7 +29,6 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
-#include "common/ui.h"
 #include "runtime/runtime.h"
 
 /* Bump when the build's shape changes, so a rebuild cannot reuse older output. */
@@ -52,7 +51,19 @@ static int make_work_dir(const char *what, char **out, int *lock, struct berr *e
 	return workdir_create(base, what, out, lock, err);
 }
 
-int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1], struct berr *err)
+struct archive_source {
+	int fd;
+};
+
+static int write_archive(void *ctx, const char *dir, struct berr *err)
+{
+	struct archive_source *a = ctx;
+
+	return source_extract(a->fd, dir, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err);
+}
+
+static int source_layer(build_tree_writer write_tree, void *ctx, bool own, const char *origin,
+			struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err)
 {
 	autofree char *work = NULL;
 	autofree char *app = NULL;
@@ -63,18 +74,37 @@ int build_source_layer(int fd, const char *origin, char id[LAYER_ID_HEX + 1], st
 	if (make_work_dir("source", &work, &lock, err) < 0)
 		return -1;
 	app = xasprintf("%s/app", work);
-	if (source_extract(fd, app, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err) < 0)
+	if (write_tree(ctx, app, err) < 0)
+		goto out;
+	/* What a tree writer made is the build user's now, as unpacked entries are. */
+	if (own && tree_own_and_hash(app, BUILD_UID, BUILD_UID, NULL, false, err) < 0)
 		goto out;
 	/* The layer's own modes: the work dir (its root) becomes the layer root. */
 	if (chmod(app, 0755) < 0 || chmod(work, 0755) < 0) {
 		berr_sys(err, "set the mode of %s", app);
 		goto out;
 	}
-	r = layer_commit_dir(work, origin, id, err);
+	r = lease ? layer_commit_dir_leased(work, origin, lease, id, err)
+		  : layer_commit_dir(work, origin, id, err);
 out:
 	if (r < 0)
 		rm_rf(work, &ignored);
 	return r;
+}
+
+int build_source_layer(int fd, const char *origin, struct images_lease *lease,
+		       char id[LAYER_ID_HEX + 1], struct berr *err)
+{
+	struct archive_source a = { .fd = fd };
+
+	return source_layer(write_archive, &a, false, origin, lease, id, err);
+}
+
+int build_source_layer_from_tree(build_tree_writer write_tree, void *ctx, const char *origin,
+				 struct images_lease *lease, char id[LAYER_ID_HEX + 1],
+				 struct berr *err)
+{
+	return source_layer(write_tree, ctx, true, origin, lease, id, err);
 }
 
 static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err)
@@ -121,7 +151,8 @@ static int write_env_dir(const char *dir, const struct strv *config, struct berr
 /* Fetch each buildpack into <work>/buildpacks/NN-name, owned by the build user,
  * and fold its content into the build key. */
 static int fetch_buildpacks(const struct strv *specs, bool detect, const char *dir,
-			    struct strv *names, struct sha256 *key, struct berr *err)
+			    struct strv *names, struct sha256 *key, const struct sink *sink,
+			    struct berr *err)
 {
 	if (mkdir_owned(dir, 0755, BUILD_UID, err) < 0)
 		return -1;
@@ -131,7 +162,7 @@ static int fetch_buildpacks(const struct strv *specs, bool detect, const char *d
 		autofree char *dest = xasprintf("%s/%s", dir, name);
 
 		if (!detect)
-			ui_step("Fetching buildpack %s", specs->v[i]);
+			sink_step(sink, "Fetching buildpack %s", specs->v[i]);
 		if (buildpack_fetch(specs->v[i], dest, err) < 0 ||
 		    tree_own_and_hash(dest, BUILD_UID, BUILD_UID, key, true, err) < 0)
 			return -1;
@@ -193,11 +224,7 @@ static int run_build_container(const struct build_request *req, const char *work
 		goto out;
 	strv_push_owned(&spec.layers, layer_path(req->source_layer));
 	strv_push(&spec.layers, scaffold);
-	for (size_t i = 0; i < sc.env.n; i++)
-		strv_push(&spec.env, sc.env.v[i]);
-	if (!strv_getenv(&spec.env, "PATH"))
-		strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	strv_setenv(&spec.env, "HOME", "/app");
+	stack_env_apply(&sc, &spec.env, "/app", NULL);
 	strv_setenv(&spec.env, "STACK", req->stack);
 	strv_setenv(&spec.env, "SOURCE_VERSION", req->source_version ? req->source_version : "");
 	strv_setenv(&spec.env, "HOSTNAME", req->app);
@@ -214,7 +241,8 @@ static int run_build_container(const struct build_request *req, const char *work
 	spec.keep_upper = upper;
 	spec.name = leaf;
 	spec.quiet_limits = true;
-	if (runtime_spawn_wait(&spec, &status, err) < 0) {
+	spec.sink = req->sink;
+	if (build_container_run(&spec, req->sink, &status, err) < 0) {
 		berr_prefix(err, "build container");
 		goto out;
 	}
@@ -343,7 +371,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	sha256_update_str(&key, detect ? "detect" : "explicit");
 	key_add_config(&key, &req->config);
 	bps = xasprintf("%s/buildpacks", work);
-	if (fetch_buildpacks(&specs, detect, bps, &dirs, &key, err) < 0)
+	if (fetch_buildpacks(&specs, detect, bps, &dirs, &key, req->sink, err) < 0)
 		goto out;
 	sha256_final_hex(&key, res->build_key);
 	if (req->reuse_key && !strcmp(req->reuse_key, res->build_key)) {
@@ -367,7 +395,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	if (run_build_container(req, work, err) < 0)
 		goto out;
 	if (read_outputs(work, dirs.n, &rel, &res->procs, err) < 0 ||
-	    slug_commit(upper, work, &rel.config_vars, build_layer, err) < 0)
+	    slug_commit(upper, work, &rel.config_vars, req->lease, build_layer, err) < 0)
 		goto out;
 	for (size_t i = 0; i < stack_ids.n; i++)
 		strv_push(&res->layers, stack_ids.v[i]);

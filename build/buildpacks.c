@@ -8,8 +8,6 @@
  * Who may name what: the operator (buildpacks:set/add on the host) anything; the
  * app's owner (.buildpacks, BUILDPACK_URL) only URLs and shipped names, since a
  * local path would be copied by root into the owner's build container. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -53,6 +53,6 @@ char *build_script(const struct strv *dirs, bool detect);
 
 /* slug.c: turn the build container's kept upper into the build layer. */
 int slug_commit(const char *upper, const char *work, const struct strv *config_vars,
-		char id[LAYER_ID_HEX + 1], struct berr *err);
+		struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err);
 
 #endif

@@ -106,7 +106,7 @@ static int write_config_vars(int appfd, const struct strv *vars, struct berr *er
 }
 
 int slug_commit(const char *upper, const char *work, const struct strv *config_vars,
-		char id[LAYER_ID_HEX + 1], struct berr *err)
+		struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err)
 {
 	autofree char *commit = xasprintf("%s/commit", work);
 	autofree char *from = xasprintf("%s/app", upper);
@@ -130,5 +130,6 @@ int slug_commit(const char *upper, const char *work, const struct strv *config_v
 		if (appfd < 0 || write_config_vars(appfd, config_vars, err) < 0)
 			return -1;
 	}
-	return layer_commit_dir(commit, "build", id, err);
+	return lease ? layer_commit_dir_leased(commit, "build", lease, id, err)
+		     : layer_commit_dir(commit, "build", id, err);
 }

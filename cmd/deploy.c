@@ -9,96 +9,15 @@
 
 #include "cmd/commands.h"
 #include "common/cleanup.h"
-#include "common/download.h"
-#include "common/sha256.h"
 #include "common/ui.h"
 #include "platform/daemon.h"
 #include "platform/platform.h"
-
-/* Copy the archive (stdin, a file or a URL) into an anonymous temp file, hashing
- * it on the way: the digest is the deploy's SOURCE_VERSION. */
-static int spool_archive(const char *where, int *out, char digest[SHA256_HEX_LEN + 1],
-			 struct berr *err)
-{
-	autoclose int tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	autoclose int in = -1;
-	struct sha256 h;
-	char buf[65536];
-	ssize_t n;
-
-	if (tmp < 0)
-		return berr_sys(err, "temporary file for the archive");
-	if (str_has_prefix(where, "http://") || str_has_prefix(where, "https://")) {
-		if (download_to_fd(where, tmp, err) < 0)
-			return -1;
-		in = dup(tmp);
-		if (in < 0 || lseek(in, 0, SEEK_SET) < 0)
-			return berr_sys(err, "rewind the download");
-		/* Hash what was downloaded. */
-		sha256_init(&h);
-		while ((n = read(in, buf, sizeof(buf))) > 0)
-			sha256_update(&h, buf, (size_t)n);
-		sha256_final_hex(&h, digest);
-	} else {
-		in = strcmp(where, "-") ? open(where, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
-		if (in < 0)
-			return berr_sys(err, "open %s", where);
-		sha256_init(&h);
-		while ((n = read(in, buf, sizeof(buf))) > 0) {
-			sha256_update(&h, buf, (size_t)n);
-			if (write(tmp, buf, (size_t)n) != n) {
-				sha256_free(&h);
-				return berr_sys(err, "spool the archive");
-			}
-		}
-		if (n < 0) {
-			sha256_free(&h);
-			return berr_sys(err, "read %s", where);
-		}
-		sha256_final_hex(&h, digest);
-	}
-	if (lseek(tmp, 0, SEEK_SET) < 0)
-		return berr_sys(err, "rewind the archive");
-	*out = steal_fd(&tmp);
-	return 0;
-}
-
-/* Dokku's "no changes" answer: the archive is the active release's source and
- * the config vars and stack it was built with are still the app's. (Dokku
- * looks at the source alone; berth also rebuilds for a config var set with
- * --no-restart. A buildpack change needs ps:rebuild, as in Dokku.) */
-static bool source_unchanged(const char *app, const char *digest)
-{
-	struct release cur;
-	struct app_settings s;
-	struct strv config = { 0 };
-	autofree char *stack = NULL;
-	struct berr ignored;
-	bool same;
-
-	if (release_current(app, &cur, &ignored) < 0)
-		return false;
-	strv_sort(&cur.config);
-	same = cur.version && cur.source_version && !strcmp(cur.source_version, digest) &&
-	       config_load_merged(app, &config, &ignored) == 0 && config.n == cur.config.n;
-	for (size_t i = 0; same && i < config.n; i++)
-		same = !strcmp(config.v[i], cur.config.v[i]);
-	if (same && app_settings_load(app, &s, &ignored) == 0) {
-		same = app_stack(&s, &stack, &ignored) == 0 && cur.stack && !strcmp(stack, cur.stack);
-		app_settings_free(&s);
-	} else {
-		same = false;
-	}
-	strv_free(&config);
-	release_free(&cur);
-	return same;
-}
 
 int cmd_git_from_archive(int argc, char **argv)
 {
 	const char *type = "tar";
 	const struct opt opts[] = { { "--archive-type", OPT_STR, &type }, { NULL, 0, NULL } };
-	char digest[SHA256_HEX_LEN + 1];
+	struct deploy_source src = { .kind = DEPLOY_ARCHIVE };
 	autoclose int fd = -1;
 	struct berr err;
 	const char *where;
@@ -122,18 +41,21 @@ int cmd_git_from_archive(int argc, char **argv)
 	if (n > 4)
 		return cmd_fail("Unexpected argument(s): %s", pos[4]);
 	where = !strcmp(pos[1], "--") ? "-" : pos[1];
-	if (!strcmp(where, "-"))
+	src.skip_unchanged = true;
+	if (!strcmp(where, "-")) {
 		ui_step("Fetching %s file from stdin", type);
-	else if (str_has_prefix(where, "http://") || str_has_prefix(where, "https://"))
+		src.fd = STDIN_FILENO;
+	} else if (str_has_prefix(where, "http://") || str_has_prefix(where, "https://")) {
 		ui_step("Downloading %s file from %s", type, where);
-	if (spool_archive(where, &fd, digest, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	if (source_unchanged(pos[0], digest)) {
-		ui_warn("No changes detected, skipping git commit");
-		ui_warn("Call 'ps:rebuild' on app to rebuild the app from existing source");
-		return 0;
+		src.kind = DEPLOY_URL;
+		src.url = where;
+	} else {
+		fd = open(where, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cmd_fail("open %s: %s", where, strerror(errno));
+		src.fd = fd;
 	}
-	if (deploy_archive(pos[0], fd, digest, &err) < 0)
+	if (deploy_source(pos[0], &src, ui_sink(), &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	if (daemon_notify(pos[0], false, &err) < 0)
 		return cmd_fail("%s", err.msg);
@@ -178,7 +100,7 @@ static int rebuild_all(size_t parallel)
 			continue;
 		}
 		if (pid == 0) {
-			int r = deploy_rebuild(apps.v[i], &err) < 0 ||
+			int r = deploy_rebuild(apps.v[i], ui_sink(), &err) < 0 ||
 					daemon_notify(apps.v[i], true, &err) < 0
 				? cmd_fail("%s", err.msg) : 0;
 
@@ -223,7 +145,7 @@ int cmd_ps_rebuild(int argc, char **argv)
 	}
 	if (n != 1)
 		return cmd_fail("Please specify an app to run the command on");
-	if (deploy_rebuild(pos[0], &err) < 0)
+	if (deploy_rebuild(pos[0], ui_sink(), &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	if (daemon_notify(pos[0], true, &err) < 0)
 		return cmd_fail("%s", err.msg);

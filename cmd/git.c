@@ -56,11 +56,15 @@ static char *hook_deploy_branch(void *ctx, const char *app)
 	return branch;
 }
 
-static int hook_deploy(void *ctx, const char *app, int archive_fd, const char *commit,
-		       struct berr *err)
+static int hook_deploy(void *ctx, const char *app, const char *commit,
+		       int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
+		       void *tree_ctx, const struct sink *sink, struct berr *err)
 {
+	struct deploy_source src = { .kind = DEPLOY_TREE, .write_tree = write_tree,
+				     .ctx = tree_ctx, .version = commit };
+
 	(void)ctx;
-	if (deploy_archive(app, archive_fd, commit, err) < 0)
+	if (deploy_source(app, &src, sink, err) < 0)
 		return -1;
 	return daemon_notify(app, false, err);
 }
@@ -121,9 +125,19 @@ int cmd_git_upload_pack(int argc, char **argv)
 	return transport(argc, argv, gitd_upload_pack);
 }
 
+static int set_deploy_branch(struct app_settings *s, void *ctx, struct berr *err)
+{
+	const char *branch = ctx;
+
+	(void)err;
+	free(s->deploy_branch);
+	s->deploy_branch = branch ? xstrdup(branch) : NULL;
+	return 0;
+}
+
 int cmd_git_set(int argc, char **argv)
 {
-	struct app_settings s;
+	struct app app;
 	struct berr err;
 	const char *branch = argc == 4 && argv[3][0] ? argv[3] : NULL;
 	int r;
@@ -134,12 +148,10 @@ int cmd_git_set(int argc, char **argv)
 		return cmd_fail("git:set: unknown property %s; berth knows deploy-branch", argv[2]);
 	if (app_require(argv[1], &err) < 0 || (branch && gitd_branch_check(branch, &err) < 0))
 		return cmd_fail("%s", err.msg);
-	if (app_settings_load(argv[1], &s, &err) < 0)
+	if (app_open(argv[1], 0, &app, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	free(s.deploy_branch);
-	s.deploy_branch = branch ? xstrdup(branch) : NULL;
-	r = app_settings_save(argv[1], &s, &err);
-	app_settings_free(&s);
+	r = app_settings_edit(&app, set_deploy_branch, (void *)branch, &err);
+	app_close(&app);
 	if (r < 0 || gitd_set_head(&hooks, argv[1], branch, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (branch)
@@ -210,7 +222,7 @@ int cmd_git_sync(int argc, char **argv)
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
 	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && (deploy_archive(argv[1], fd, commit, &err) < 0 ||
+	if (build && (deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0 ||
 		      daemon_notify(argv[1], false, &err) < 0))
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)

@@ -150,14 +150,6 @@ static int apply_stack(const char *name, struct runtime_spec *spec, struct stack
 		strv_push(&layers, spec->layers.v[i]);
 	strv_free(&spec->layers);
 	spec->layers = layers;
-	for (size_t i = 0; i < cfg->env.n; i++) {
-		autofree char *key = xstrndup(cfg->env.v[i], strcspn(cfg->env.v[i], "="));
-
-		if (!strv_getenv(&spec->env, key))
-			strv_setenv(&spec->env, key, cfg->env.v[i] + strlen(key) + 1);
-	}
-	if (!spec->workdir)
-		spec->workdir = cfg->workdir;
 	return 0;
 }
 
@@ -274,14 +266,11 @@ int cmd_runtime_run(int argc, char **argv)
 		strv_push(&spec.argv, argv[i]);
 	if (stack && apply_stack(stack, &spec, &stack_cfg, &err) < 0)
 		goto fail;
-	if (!strv_getenv(&spec.env, "PATH"))
-		strv_setenv(&spec.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	stack_env_apply(stack ? &stack_cfg : NULL, &spec.env, NULL, &spec.workdir);
 	if (!spec.hostname)
 		spec.hostname = "berth";
 	if (!strv_getenv(&spec.env, "HOSTNAME"))
 		strv_setenv(&spec.env, "HOSTNAME", spec.hostname);
-	if (!strv_getenv(&spec.env, "HOME"))
-		strv_setenv(&spec.env, "HOME", "/");
 	if (bridge && !cmd_net_bridge) {
 		/* argv is main()'s argv + 1: the whole command line is argv - 1. */
 		runtime_spec_release(&spec);

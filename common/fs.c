@@ -117,21 +117,22 @@ int rm_rf(const char *path, struct berr *err)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+static int fsync_parent_at(int dirfd, const char *path)
 {
 	autofree char *copy = xstrdup(path);
-	autoclose int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	autoclose int fd = openat(dirfd, dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
 	return fsync(fd);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct berr *err)
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			 struct berr *err)
 {
 	autofree char *tmp = xasprintf("%s.tmp.%d", path, getpid());
-	autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	autoclose int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+				  mode);
 	const char *p = data;
 
 	if (fd < 0)
@@ -143,7 +144,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 			continue;
 		if (n < 0) {
 			berr_sys(err, "write %s", path);
-			unlink(tmp);
+			unlinkat(dirfd, tmp, 0);
 			return -1;
 		}
 		p += n;
@@ -151,17 +152,23 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		berr_sys(err, "write %s", path);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
-	if (rename(tmp, path) < 0) {
+	if (renameat(dirfd, tmp, dirfd, path) < 0) {
 		berr_sys(err, "rename %s to %s", tmp, path);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
-	if (fsync_parent(path) < 0)
+	if (fsync_parent_at(dirfd, path) < 0)
 		return berr_sys(err, "sync directory of %s", path);
 	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct berr *err)
+{
+	return write_file_atomic_at(AT_FDCWD, path, data, len, mode, err);
 }
 
 int write_all(int fd, const void *data, size_t len, const char *what, struct berr *err)

@@ -20,6 +20,9 @@ int rm_rf_at(int dirfd, const char *name, struct berr *err);
  * fsync of the directory. Readers see the old or the new content, never a part. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct berr *err);
+/* The same, path relative to dirfd (which may be O_PATH). */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			 struct berr *err);
 
 /* Write all of data to fd (retrying short writes); errors name what. */
 int write_all(int fd, const void *data, size_t len, const char *what, struct berr *err);

@@ -2,6 +2,7 @@
 #include "common/jsonfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,11 @@ int json_file_load(const char *path, json_t **out, struct berr *err)
 
 int json_file_save(const char *path, const json_t *obj, struct berr *err)
 {
+	return json_file_save_at(AT_FDCWD, path, obj, err);
+}
+
+int json_file_save_at(int dirfd, const char *path, const json_t *obj, struct berr *err)
+{
 	autofree char *text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	size_t len;
 
@@ -37,7 +43,7 @@ int json_file_save(const char *path, const json_t *obj, struct berr *err)
 	text[len] = '\n';
 	text[len + 1] = '\0';
 	/* State files (config vars are secrets) are root's alone. */
-	return write_file_atomic(path, text, len + 1, 0600, err);
+	return write_file_atomic_at(dirfd, path, text, len + 1, 0600, err);
 }
 
 const char *json_get_str(const json_t *obj, const char *key)

@@ -10,6 +10,8 @@
 int json_file_load(const char *path, json_t **out, struct berr *err);
 /* Write obj to path atomically (temp file, fsync, rename), keys sorted. */
 int json_file_save(const char *path, const json_t *obj, struct berr *err);
+/* The same, path relative to dirfd (which may be O_PATH). */
+int json_file_save_at(int dirfd, const char *path, const json_t *obj, struct berr *err);
 
 /* Arrays of strings: strv -> new JSON array; JSON array (or null/missing) ->
  * appended to sv, -1 when it holds anything but strings. */

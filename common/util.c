@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-static void out_of_memory(size_t n)
+void xalloc_failed(size_t n)
 {
 	fprintf(stderr, " !     berth: out of memory allocating %zu bytes\n", n);
 	abort();
@@ -19,7 +19,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		out_of_memory(n);
+		xalloc_failed(n);
 	return p;
 }
 
@@ -28,7 +28,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		out_of_memory(n * size);
+		xalloc_failed(n * size);
 	return p;
 }
 
@@ -37,7 +37,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		out_of_memory(n);
+		xalloc_failed(n);
 	return q;
 }
 
@@ -46,7 +46,7 @@ char *xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		out_of_memory(strlen(s) + 1);
+		xalloc_failed(strlen(s) + 1);
 	return p;
 }
 
@@ -55,7 +55,7 @@ char *xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		out_of_memory(n + 1);
+		xalloc_failed(n + 1);
 	return p;
 }
 
@@ -69,7 +69,7 @@ char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		out_of_memory(strlen(fmt));
+		xalloc_failed(strlen(fmt));
 	return p;
 }
 

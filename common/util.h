@@ -11,6 +11,9 @@
 
 #include "common/err.h"
 
+/* Say " !     berth: out of memory" and abort: what x*alloc do when memory runs
+ * out, for allocators other than malloc (libarchive's). */
+void xalloc_failed(size_t n) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -1,11 +1,15 @@
 /* deploy.c - run the deploy hook while the git client waits.
  *
- * The deploy prints its progress on stdout and stderr, and a buildpack's output
- * goes the same way. Our stdout is the git protocol, so the deploy runs in a
- * child whose stdout and stderr are a pipe; each chunk read from it becomes a
- * side-band 2 packet (shown by the client as "remote: ..."), and a keepalive
- * packet goes out when the deploy stays silent, so that ssh and proxies do not
- * drop a long build. The child's exit status is the deploy's outcome. */
+ * The deploy reports through a sink (progress, warnings, a buildpack's own
+ * output) and never prints. It runs in a child process whose sink writes each
+ * line, with its Dokku prefix, into a pipe; this process is the only writer of
+ * the git stream: each chunk read from the pipe becomes a side-band 2 packet at
+ * once (shown by the client as "remote: ..."), or goes to err_fd when the client
+ * asked for no side-band, and a keepalive packet goes out when the deploy stays
+ * silent, so that ssh and proxies do not drop a long build. A child rather than a
+ * thread: the runtime creates containers by cloning the calling thread, which a
+ * second thread in the process makes unsafe, and a crashing deploy takes only
+ * itself down. The child's exit status is the deploy's outcome. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,28 +23,52 @@
 #include "common/fs.h"
 #include "gitd/internal.h"
 
-static void deploy_child(const struct gitd_options *o, int out, const char *app, int archive_fd,
-			 const char *commit)
+/* The child's sink: one line, prefixed, into the pipe to the receiver. */
+static void pipe_line(void *ctx, enum sink_kind kind, const char *text)
 {
+	int fd = *(int *)ctx;
+	autofree char *line = xasprintf("%s%s\n", sink_prefix(kind), text);
+	struct berr ignored;
+
+	write_all(fd, line, strlen(line), "the deploy's output", &ignored);
+}
+
+struct tree_source {
+	git_repository *repo;
+	const git_oid *commit;
+};
+
+static int write_tree(void *ctx, const char *dir, struct berr *err)
+{
+	struct tree_source *t = ctx;
+
+	return gitd_checkout(t->repo, t->commit, dir, err);
+}
+
+static void deploy_child(const struct gitd_options *o, int out, git_repository *repo,
+			 const char *app, const git_oid *commit)
+{
+	struct tree_source t = { .repo = repo, .commit = commit };
+	struct sink sink = { .line = pipe_line, .ctx = &out };
+	char sha[GIT_OID_HEXSZ + 1];
 	struct berr err;
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	signal(SIGPIPE, SIG_DFL);  /* the receiver ignores it; buildpacks expect it */
+	/* Nothing should print; what would still goes to the pusher, never into
+	 * the protocol stream. */
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(out, STDERR_FILENO) < 0)
 		_exit(125);
-	if (o->hooks->deploy(o->hooks->ctx, app, archive_fd, commit, &err) < 0) {
-		fprintf(stderr, " !     %s\n", err.msg);
-		fflush(stderr);
+	git_oid_tostr(sha, sizeof(sha), commit);
+	if (o->hooks->deploy(o->hooks->ctx, app, sha, write_tree, &t, &sink, &err) < 0) {
+		sink_error(&sink, "%s", err.msg);
 		_exit(1);
 	}
-	fflush(stdout);
-	fflush(stderr);
 	_exit(0);
 }
 
-int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const char *app,
-		    int archive_fd, const char *commit, struct berr *err)
+int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
+		    const char *app, const git_oid *commit, struct berr *err)
 {
 	int p[2], status = 0;
 	bool exited = false;
@@ -60,7 +88,7 @@ int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const ch
 	}
 	if (pid == 0) {
 		close(p[0]);
-		deploy_child(o, p[1], app, archive_fd, commit);
+		deploy_child(o, p[1], repo, app, commit);
 	}
 	close(p[1]);
 	for (;;) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/sink.h"
 #include "common/util.h"
 
 struct gitd_hooks {
@@ -30,11 +31,14 @@ struct gitd_hooks {
 	char *(*repo_path)(void *ctx, const char *app);
 	/* The branch whose pushes deploy; NULL means the default: main or master. */
 	char *(*deploy_branch)(void *ctx, const char *app);
-	/* Deploy archive_fd (a tar of the commit's tree) as commit. Runs in a
-	 * child process whose stdout and stderr stream to the pusher; returns 0
-	 * only when the new release is live. */
-	int (*deploy)(void *ctx, const char *app, int archive_fd, const char *commit,
-		      struct berr *err);
+	/* Deploy commit: write_tree(tree_ctx, dir, err) writes its tree into
+	 * dir (an empty directory, the source's /app; gitd checks it out there).
+	 * Runs in a child process; what the deploy reports goes to sink, which
+	 * streams it to the pusher (side-band 2); nothing may be printed.
+	 * Returns 0 only when the new release is live. */
+	int (*deploy)(void *ctx, const char *app, const char *commit,
+		      int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
+		      void *tree_ctx, const struct sink *sink, struct berr *err);
 };
 
 struct gitd_options {

@@ -85,9 +85,13 @@ int gitd_repo_open_or_init(const struct gitd_hooks *h, const char *app, const ch
 
 /* Write a tar of commit's tree to a new anonymous file, rewound. */
 int gitd_tree_tar(git_repository *repo, const git_oid *commit, int *fd, struct berr *err);
-/* Run the deploy hook in a child with stdout/stderr streamed to w's band 2 (or
- * err_fd without side-band), keepalives in between. */
-int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, const char *app,
-		    int archive_fd, const char *commit, struct berr *err);
+/* Write commit's tree into dir (created when missing), checked and bounded as
+ * an unpacked source archive is (checkout.c). */
+int gitd_checkout(git_repository *repo, const git_oid *commit, const char *dir,
+		  struct berr *err);
+/* Run the deploy hook of commit in a child with a sink whose lines stream to w's
+ * band 2 (or err_fd without side-band), keepalives in between. */
+int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
+		    const char *app, const git_oid *commit, struct berr *err);
 
 #endif

@@ -363,14 +363,12 @@ static bool any_error(const struct push *p)
 static void deploy(struct push *p, struct command *c)
 {
 	const char *branch = c->ref + strlen("refs/heads/");
-	autoclose int archive = -1;
 	struct berr err;
 	char sha[GIT_OID_HEXSZ + 1];
 
 	git_oid_tostr(sha, sizeof(sha), &c->new);
 	pkt_bandf(&p->w, 2, "-----> Deploying %s (%.12s) to %s\n", branch, sha, p->app);
-	if (gitd_tree_tar(p->repo, &c->new, &archive, &err) < 0 ||
-	    gitd_run_deploy(p->o, &p->w, p->app, archive, sha, &err) < 0) {
+	if (gitd_run_deploy(p->o, &p->w, p->repo, p->app, &c->new, &err) < 0) {
 		pkt_bandf(&p->w, 2, " !     %s; %s still runs its previous release\n", err.msg, p->app);
 		cmd_refuse(c, "deploy failed");
 	}

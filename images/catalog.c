@@ -231,6 +231,27 @@ int stack_config_load(const char *name, struct stack_config *cfg, struct berr *e
 	return 0;
 }
 
+void stack_env_apply(const struct stack_config *sc, struct strv *env, const char *home,
+		     const char **workdir)
+{
+	for (size_t i = 0; sc && i < sc->env.n; i++) {
+		const char *kv = sc->env.v[i];
+		const char *eq = strchr(kv, '=');
+		autofree char *key = eq ? xstrndup(kv, eq - kv) : NULL;
+
+		if (key && !strv_getenv(env, key))
+			strv_setenv(env, key, eq + 1);
+	}
+	if (!strv_getenv(env, "PATH"))
+		strv_setenv(env, "PATH", STACK_DEFAULT_PATH);
+	if (home)
+		strv_setenv(env, "HOME", home);
+	else if (!strv_getenv(env, "HOME"))
+		strv_setenv(env, "HOME", "/");
+	if (workdir && !*workdir && sc)
+		*workdir = sc->workdir;
+}
+
 int stack_list(struct strv *names, struct berr *err)
 {
 	autofree char *dir = store_path("stacks");

@@ -172,7 +172,7 @@ int stack_create_debian(const char *name, const struct debian_options *opts,
 		goto out;
 	rec.name = (char *)name;
 	strv_push(&rec.layers, id);
-	strv_setenv(&rec.config.env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	strv_setenv(&rec.config.env, "PATH", STACK_DEFAULT_PATH);
 	rec.created = now_rfc3339();
 	rec.origin = origin;
 	r = stack_save(&rec, err);

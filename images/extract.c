@@ -78,10 +78,8 @@ struct archive *layer_reader_new(void)
 {
 	struct archive *a = archive_read_new();
 
-	if (!a) {
-		fputs(" !     berth: out of memory\n", stderr);
-		abort();
-	}
+	if (!a)
+		xalloc_failed(0);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_empty(a);
@@ -726,6 +724,14 @@ static int limit_from_env(const char *name, uint64_t def, uint64_t *out, struct 
 	return 0;
 }
 
+int images_source_limits(uint64_t *max_total, uint64_t *max_file, struct berr *err)
+{
+	if (limit_from_env("BERTH_SOURCE_MAX_BYTES", SOURCE_MAX_BYTES, max_total, err) < 0 ||
+	    limit_from_env("BERTH_SOURCE_MAX_FILE_BYTES", SOURCE_MAX_FILE_BYTES, max_file, err) < 0)
+		return -1;
+	return 0;
+}
+
 int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entries,
 			  struct berr *err)
 {
@@ -733,16 +739,13 @@ int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entri
 	struct extractor x;
 	int r = -1;
 
-	if (!in) {
-		fputs(" !     berth: out of memory\n", stderr);
-		abort();
-	}
+	if (!in)
+		xalloc_failed(0);
 	extractor_init(&x, in, "source archive", dirfd, err);
 	x.source = true;
 	x.uid = uid;
 	x.gid = gid;
-	if (limit_from_env("BERTH_SOURCE_MAX_BYTES", SOURCE_MAX_BYTES, &x.max_total, err) < 0 ||
-	    limit_from_env("BERTH_SOURCE_MAX_FILE_BYTES", SOURCE_MAX_FILE_BYTES, &x.max_file, err) < 0)
+	if (images_source_limits(&x.max_total, &x.max_file, err) < 0)
 		goto out;
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);

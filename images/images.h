@@ -71,6 +71,17 @@ int stack_layer_dirs(const char *name, struct strv *dirs, struct berr *err);
 int stack_config_load(const char *name, struct stack_config *cfg, struct berr *err);
 void stack_config_release(struct stack_config *cfg);
 
+/* PATH in a container whose stack does not set one (Docker's default). */
+#define STACK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* The environment a container on a stack gets, in one place for runtime:run,
+ * builds and app processes: the stack's Env (sc may be NULL) under what env
+ * already sets, PATH's default where neither sets it, and HOME: home over
+ * anything when given (apps and builds: "/app"), else "/" where unset. When
+ * workdir is given and *workdir is NULL, it gets the stack's WorkingDir
+ * (borrowed from sc; may stay NULL: the runtime's "/"). */
+void stack_env_apply(const struct stack_config *sc, struct strv *env, const char *home,
+		     const char **workdir);
+
 /* ---- Beyond the first contract: what the commands (cmd/stacks.c, cmd/images.c)
  * and, later, platform/ use. ---- */
 
@@ -171,6 +182,9 @@ int image_export(const struct image_spec *spec, const char *dest, struct berr *e
  * content. */
 int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entries,
 			  struct berr *err);
+/* Those bounds of an app's source (bytes in all, bytes per file), for a source
+ * that comes in other than as an archive (gitd's checkout of a commit). */
+int images_source_limits(uint64_t *max_total, uint64_t *max_file, struct berr *err);
 
 enum images_tree_flags {
 	TREE_OWN = 2,       /* chown every entry to uid:gid first */

@@ -19,6 +19,7 @@
 
 #include "build/build.h"
 #include "common/err.h"
+#include "common/sink.h"
 #include "common/util.h"
 #include "runtime/runtime.h"
 
@@ -35,7 +36,9 @@ int app_create(const char *app, struct berr *err);
 int app_list(struct strv *apps, struct berr *err);
 
 struct app_settings {
-	unsigned id_slot;         /* host ids RUNTIME_ID_BASE + (slot+1) * 65536 ... */
+	unsigned id_slot;         /* 1.. (0 is runtime:run's): host ids from
+				   * runtime_id_slot_base(slot), that is
+				   * RUNTIME_ID_BASE + slot * RUNTIME_ID_RANGE */
 	char *stack;              /* NULL: the global default */
 	struct strv buildpacks;   /* buildpacks:set/add; empty: .buildpacks or detect */
 	char *deploy_branch;      /* NULL: main */
@@ -161,17 +164,42 @@ void release_free(struct release *r);
 /* The active release; r->version == 0 when the app has none yet. */
 int release_current(const char *app, struct release *r, struct berr *err);
 int release_load(const char *app, unsigned version, struct release *r, struct berr *err);
-/* Record r as the next version (sets r->version and r->created); not yet active. */
-int release_create(const char *app, struct release *r, struct berr *err);
-int release_activate(const char *app, unsigned version, struct berr *err);
+/* Record r as the next version (sets r->version and r->created); not yet active.
+ * The writers take the open app (a deploy's) and work beneath its directory. */
+int release_create(const struct app *app, struct release *r, struct berr *err);
+int release_activate(const struct app *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
-int release_discard(const char *app, unsigned version, struct berr *err);
+int release_discard(const struct app *app, unsigned version, struct berr *err);
 
-/* Deploys (deploy.c). Each takes the app's deploy lock, builds, records a
- * release, runs the `release` process type if there is one, and activates the
- * release only when all of that succeeded; otherwise the active one stays. */
-int deploy_archive(const char *app, int fd, const char *source_version, struct berr *err);
-int deploy_rebuild(const char *app, struct berr *err);
+/* Deploys (deploy.c, source.c). Each opens the app once, takes its deploy
+ * lock, builds, records a release, runs the `release` process type if there
+ * is one, and activates the release only when all of that succeeded; otherwise
+ * the active one stays. Progress, warnings and the buildpacks' own output (as
+ * SINK_OUTPUT lines, while they run) go to sink; nothing is printed. */
+enum deploy_source_kind {
+	DEPLOY_ARCHIVE,   /* fd: a tar (any compression) or zip, read to its end */
+	DEPLOY_URL,       /* url: such an archive over http(s) */
+	DEPLOY_TREE,      /* write_tree writes the source into dir (an empty
+			   * directory that becomes /app), e.g. gitd's checkout */
+};
+struct deploy_source {
+	enum deploy_source_kind kind;
+	int fd;
+	const char *url;
+	int (*write_tree)(void *ctx, const char *dir, struct berr *err);
+	void *ctx;
+	const char *version;   /* SOURCE_VERSION, e.g. the commit; NULL: the
+				* archive's sha256 (the source layer's id for a tree) */
+	bool skip_unchanged;   /* Dokku's git:from-archive: nothing to do (two
+				* warnings) when the source, config and stack are
+				* the active release's */
+};
+int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
+		  struct berr *err);
+/* deploy_source() of an archive on fd. */
+int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
+		   struct berr *err);
+int deploy_rebuild(const char *app, const struct sink *sink, struct berr *err);
 
 /* One-off containers of the active release and commands in running ones
  * (run.c). argv with one element is a shell command string; more are a command
@@ -217,8 +245,9 @@ int storage_unmount(struct app *app, const char *spec, struct berr *err);
 /* Export the active release as an OCI image archive: its layers, the stack's
  * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */
 int app_image_export(const char *app, const char *dest, struct berr *err);
-/* The environment app processes get: stack env, PATH/HOME defaults, config. */
-int app_process_env(const char *app, const struct release *rel, struct strv *env,
+/* The environment app processes get: the stack's (stack_env_apply() with
+ * HOME=/app), STACK, and the merged config vars over them. */
+int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err);
 
 /* Domains (domains.c), Dokku's domains:*. A domain is "_" or matches

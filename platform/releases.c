@@ -6,6 +6,7 @@
  * layers as image references so that images:gc keeps them. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,15 +154,18 @@ int release_current(const char *app, struct release *r, struct berr *err)
 }
 
 /* The highest version recorded, active or not. */
-static int last_version(const char *app, unsigned *last, struct berr *err)
+static int last_version(const struct app *app, unsigned *last, struct berr *err)
 {
-	autofree char *dir = app_path(app, "releases");
-	autoclosedir DIR *d = opendir(dir);
+	int fd = openat(app->dirfd, "releases", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	autoclosedir DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 
 	*last = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : berr_sys(err, "list %s", dir);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : berr_sys(err, "list the releases of app %s", app->name);
+	}
 	while ((de = readdir(d))) {
 		unsigned v;
 		char tail[8];
@@ -172,9 +176,9 @@ static int last_version(const char *app, unsigned *last, struct berr *err)
 	return 0;
 }
 
-int release_create(const char *app, struct release *r, struct berr *err)
+int release_create(const struct app *app, struct release *r, struct berr *err)
 {
-	autofree char *path = NULL;
+	autofree char *name = NULL;
 	autofree char *ref = NULL;
 	char created[32];
 	time_t now = time(NULL);
@@ -191,36 +195,38 @@ int release_create(const char *app, struct release *r, struct berr *err)
 	free(r->created);
 	r->created = xstrdup(created);
 	/* Reference the layers first: a release must never name a collected layer. */
-	ref = ref_name(app, r->version);
+	ref = ref_name(app->name, r->version);
 	if (image_refs_set("release", ref, &r->layers, err) < 0)
 		return -1;
-	path = release_file(app, r->version);
+	name = xasprintf("releases/v%u.json", r->version);
 	obj = release_to_json(r);
-	rc = json_file_save(path, obj, err);
+	rc = json_file_save_at(app->dirfd, name, obj, err);
 	json_decref(obj);
 	if (rc < 0) {
 		struct berr ignored = { 0 };
 
+		berr_prefix(err, "app %s", app->name);
 		image_refs_drop("release", ref, &ignored);
 	}
 	return rc;
 }
 
-int release_activate(const char *app, unsigned version, struct berr *err)
+int release_activate(const struct app *app, unsigned version, struct berr *err)
 {
-	autofree char *path = app_path(app, "current");
 	char text[32];
 	int n = snprintf(text, sizeof(text), "%u\n", version);
 
-	return write_file_atomic(path, text, (size_t)n, 0600, err);
+	if (write_file_atomic_at(app->dirfd, "current", text, (size_t)n, 0600, err) < 0)
+		return berr_prefix(err, "app %s", app->name);
+	return 0;
 }
 
-int release_discard(const char *app, unsigned version, struct berr *err)
+int release_discard(const struct app *app, unsigned version, struct berr *err)
 {
-	autofree char *path = release_file(app, version);
-	autofree char *ref = ref_name(app, version);
+	autofree char *name = xasprintf("releases/v%u.json", version);
+	autofree char *ref = ref_name(app->name, version);
 
-	if (unlink(path) < 0 && errno != ENOENT)
-		return berr_sys(err, "remove %s", path);
+	if (unlinkat(app->dirfd, name, 0) < 0 && errno != ENOENT)
+		return berr_sys(err, "app %s: remove %s", app->name, name);
 	return image_refs_drop("release", ref, err);
 }

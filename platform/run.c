@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/ui.h"
 #include "images/images.h"
 #include "platform/internal.h"
 #include "runtime/runtime.h"
@@ -29,7 +28,7 @@ void process_argv(struct strv *argv, const struct strv *command)
 		strv_push(argv, command->v[i]);
 }
 
-int app_process_env(const char *app, const struct release *rel, struct strv *env,
+int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err)
 {
 	struct stack_config sc = { 0 };
@@ -37,14 +36,10 @@ int app_process_env(const char *app, const struct release *rel, struct strv *env
 
 	if (stack_config_load(rel->stack, &sc, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sc.env.n; i++)
-		strv_push(env, sc.env.v[i]);
+	stack_env_apply(&sc, env, "/app", NULL);
 	stack_config_release(&sc);
-	if (!strv_getenv(env, "PATH"))
-		strv_setenv(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	strv_setenv(env, "HOME", "/app");
 	strv_setenv(env, "STACK", rel->stack);
-	if (config_load_merged(app, &config, err) < 0)
+	if (config_load_merged(app->name, &config, err) < 0)
 		return -1;
 	for (size_t i = 0; i < config.n; i++) {
 		const char *eq = strchr(config.v[i], '=');
@@ -66,7 +61,7 @@ static char *dyno_type(const char *dyno)
 
 /* app_process_env() and Heroku's per-dyno variables: the port to listen on (the
  * app's PORT config wins), the dyno's name, the source revision. */
-static int dyno_env(const char *app, const struct release *rel, const char *dyno,
+static int dyno_env(const struct app *app, const struct release *rel, const char *dyno,
 		    struct strv *env, struct berr *err)
 {
 	if (app_process_env(app, rel, env, err) < 0)
@@ -79,26 +74,20 @@ static int dyno_env(const char *app, const struct release *rel, const char *dyno
 	return 0;
 }
 
-int release_spec(const char *app, const struct release *rel, const char *dyno,
+int release_spec(const struct app *app, const struct release *rel, const char *dyno,
 		 struct runtime_spec *spec, struct berr *err)
 {
-	struct app_settings s;
 	autofree char *type = dyno_type(dyno);
-	int r;
 
-	if (app_settings_load(app, &s, err) < 0)
+	spec->host_id_base = app_host_id_base(&app->settings);
+	if (resource_apply(&app->settings, type, spec, err) < 0)
 		return -1;
-	spec->host_id_base = app_host_id_base(&s);
-	r = resource_apply(&s, type, spec, err);
-	if (r == 0 && (r = storage_apply(&s, spec, err)) < 0)
-		berr_prefix(err, "App %s", app);
-	app_settings_free(&s);
-	if (r < 0)
-		return -1;
+	if (storage_apply(&app->settings, spec, err) < 0)
+		return berr_prefix(err, "App %s", app->name);
 	for (size_t i = 0; i < rel->layers.n; i++) {
 		if (!layer_exists(rel->layers.v[i]))
 			return berr_fail(err, "App %s release v%u: layer %.12s is missing from the store",
-					 app, rel->version, rel->layers.v[i]);
+					 app->name, rel->version, rel->layers.v[i]);
 		strv_push_owned(&spec->layers, layer_path(rel->layers.v[i]));
 	}
 	if (dyno_env(app, rel, dyno, &spec->env, err) < 0)
@@ -131,19 +120,19 @@ static unsigned next_run_number(const char *app)
 	return max + 1;
 }
 
-int app_run_start(const char *app, const struct strv *argv, const struct strv *extra_env,
+int app_run_start(const char *name, const struct strv *argv, const struct strv *extra_env,
 		  const struct run_opts *o, struct runtime_container *c, struct berr *err)
 {
-	struct release rel;
+	struct app a;
+	const char *app = name;
+	struct release rel = { 0 };
 	struct runtime_spec spec;
 	autofree char *leaf = NULL, *id = NULL, *dyno = NULL;
 	autoclose int null = -1;
 	int r = -1;
 
-	if (app_require(app, err) < 0 || release_current(app, &rel, err) < 0)
+	if (app_open(name, 0, &a, err) < 0)
 		return -1;
-	if (rel.version == 0)
-		return berr_fail(err, "App %s has not been deployed", app);
 	runtime_spec_init(&spec);
 	if (o->detached) {
 		/* Found again by name: <app>.run.N, as the daemon names <app>.web.N. */
@@ -168,7 +157,13 @@ int app_run_start(const char *app, const struct strv *argv, const struct strv *e
 			spec.stdio[i] = o->stdio[i];
 		spec.tty = o->tty;
 	}
-	if (release_spec(app, &rel, dyno, &spec, err) < 0)
+	if (release_current(app, &rel, err) < 0)
+		goto out;
+	if (rel.version == 0) {
+		berr_fail(err, "App %s has not been deployed", app);
+		goto out;
+	}
+	if (release_spec(&a, &rel, dyno, &spec, err) < 0)
 		goto out;
 	for (size_t i = 0; extra_env && i < extra_env->n; i++) {
 		const char *eq = strchr(extra_env->v[i], '=');
@@ -189,6 +184,7 @@ int app_run_start(const char *app, const struct strv *argv, const struct strv *e
 out:
 	runtime_spec_release(&spec);
 	release_free(&rel);
+	app_close(&a);
 	return r;
 }
 
@@ -199,23 +195,27 @@ int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 	struct runtime_container c;
 	struct runtime_spec spec;
 	struct release rel;
+	struct app a;
 	const char *dot = strrchr(dyno, '.');
 	int r = -1;
 
-	if (app_require(app, err) < 0)
-		return -1;
 	if (!dot || dot == dyno || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
 		return berr_fail(err, "Invalid process name '%s': use TYPE.N, e.g. web.1", dyno);
-	if (runtime_open(id, &c, err) < 0)
+	if (app_open(app, 0, &a, err) < 0)
+		return -1;
+	if (runtime_open(id, &c, err) < 0) {
+		app_close(&a);
 		return berr_fail(err, "No process %s of app %s is running", dyno, app);
+	}
 	if (release_current(app, &rel, err) < 0) {
 		runtime_release(&c);
+		app_close(&a);
 		return -1;
 	}
 	runtime_spec_init(&spec);
 	/* The environment the process got (it was started from the active
 	 * release); limits and binds are the container's already. */
-	if (rel.version && dyno_env(app, &rel, dyno, &spec.env, err) < 0)
+	if (rel.version && dyno_env(&a, &rel, dyno, &spec.env, err) < 0)
 		goto out;
 	for (int i = 0; i < 3; i++)
 		spec.stdio[i] = o->stdio[i];
@@ -234,6 +234,7 @@ out:
 	runtime_spec_release(&spec);
 	runtime_release(&c);
 	release_free(&rel);
+	app_close(&a);
 	return r;
 }
 
@@ -241,7 +242,7 @@ int app_image_export(const char *app, const char *dest, struct berr *err)
 {
 	struct release rel;
 	struct stack_config cfg = { 0 };
-	struct strv cmd = { 0 }, web = { 0 };
+	struct strv cmd = { 0 }, web = { 0 }, env = { 0 };
 	const char *command;
 	int r = -1;
 
@@ -253,7 +254,9 @@ int app_image_export(const char *app, const char *dest, struct berr *err)
 	 * config vars: they may be secrets, and stay with berth. */
 	if (stack_config_load(rel.stack, &cfg, err) < 0)
 		goto out;
-	strv_setenv(&cfg.env, "HOME", "/app");
+	stack_env_apply(&cfg, &env, "/app", NULL);
+	strv_free(&cfg.env);
+	cfg.env = env;
 	strv_setenv(&cfg.env, "STACK", rel.stack);
 	strv_setenv(&cfg.env, "PORT", "5000");
 	free(cfg.workdir);

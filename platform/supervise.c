@@ -151,13 +151,19 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 	const char *command = proctypes_get(&rel->procs, s->rec.type);
 	struct strv cmd = { 0 };
 	char dyno[128], addr[16], port[16] = "";
+	struct app a;
+	int r;
 
 	if (!command)
 		return berr_fail(err, "App %s release v%u has no %s process", s->rec.app,
 				 rel->version, s->rec.type);
 	snprintf(dyno, sizeof(dyno), "%s.%u", s->rec.type, s->rec.index);
 	/* Layers, env (PORT, DYNO, GIT_REV, config), limits, storage binds. */
-	if (release_spec(s->rec.app, rel, dyno, spec, err) < 0)
+	if (app_open(s->rec.app, 0, &a, err) < 0)
+		return -1;
+	r = release_spec(&a, rel, dyno, spec, err);
+	app_close(&a);
+	if (r < 0)
 		return -1;
 	strv_push(&cmd, command);
 	process_argv(&spec->argv, &cmd);

@@ -70,13 +70,13 @@ int creds_drop(const struct runtime_spec *spec, bool pids_rlimit, struct berr *e
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return berr_sys(err, "clear ambient capabilities");
-	if (setgroups(1, &spec->gid) < 0)
+	if (sys_setgroups(1, &spec->gid) < 0)
 		return berr_sys(err, "set groups to %u", (unsigned)spec->gid);
-	if (setresgid(spec->gid, spec->gid, spec->gid) < 0)
+	if (sys_setresgid(spec->gid, spec->gid, spec->gid) < 0)
 		return berr_sys(err, "set gid %u", (unsigned)spec->gid);
 	/* A change from uid 0 clears permitted and effective sets by itself; set them
 	 * explicitly anyway, for root (the kept subset) and everyone else (nothing). */
-	if (setresuid(spec->uid, spec->uid, spec->uid) < 0)
+	if (sys_setresuid(spec->uid, spec->uid, spec->uid) < 0)
 		return berr_sys(err, "set uid %u", (unsigned)spec->uid);
 	data[0].permitted = data[0].effective = (uint32_t)keep;
 	data[1].permitted = data[1].effective = (uint32_t)(keep >> 32);

@@ -239,7 +239,7 @@ void container_child(struct child_config *cfg)
 	if (r < 0)
 		_exit(RUNTIME_EXIT_ERROR);
 	cfg->pids_rlimit = r == 'n';
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
+	if (sys_setresgid(0, 0, 0) < 0 || sys_setresuid(0, 0, 0) < 0 || sys_setgroups(0, NULL) < 0) {
 		berr_sys(&err, "become root of the container's user namespace");
 		child_fail(cfg, &err);
 	}

@@ -4,7 +4,9 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "runtime/runtime.h"
 
@@ -149,6 +151,15 @@ int stage_setup(const struct child_config *cfg, const int *trees, struct berr *e
 /* rootfs.c: in the container child, build the root and pivot into it; joins the
  * network namespace on the way (before /sys). -2 as netns_join. */
 int rootfs_setup(const struct child_config *cfg, struct berr *err);
+
+/* Credential changes for the container's own processes. glibc's setres[ug]id()
+ * and setgroups() first make every thread of the process change too (a signal to
+ * each, then a wait): a child cloned from one thread of a threaded caller still
+ * believes in its parent's other threads and would wait forever. The raw system
+ * calls change the calling thread only, which is all there is. */
+static inline int sys_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+static inline int sys_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+static inline int sys_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
 
 /* creds.c: drop to the container user, all capabilities for non-root. */
 int creds_drop(const struct runtime_spec *spec, bool pids_rlimit, struct berr *err);

@@ -160,3 +160,81 @@ test_zip_archive_with_dokku_archive_type_flag_deploys() {
 	assert_eq 1 "$status"
 	assert_contains "$(cat "$TEST_TMP/err")" "Invalid archive type specified, valid archive types include: tar, tar.gz, zip"
 }
+
+test_buildpack_output_arrives_line_by_line_in_order_with_the_right_prefixes() {
+	setup_app chatty
+	local bp=$TEST_TMP/bp
+	mkdir -p "$bp/bin" "$TEST_TMP/src"
+	printf '#!/bin/sh\necho Chatty\n' >"$bp/bin/detect"
+	# stdout and stderr interleaved, a line written in two pieces, a long line.
+	cat >"$bp/bin/compile" <<-'SH'
+	#!/bin/sh
+	echo "out-1"
+	echo "err-2" >&2
+	printf 'out-3 in '
+	printf 'two pieces\n'
+	echo "err-4" >&2
+	head -c 5000 /dev/zero | tr '\0' x; echo
+	echo "       indented-5"
+	SH
+	chmod +x "$bp"/bin/*
+	printf 'web: true\n' >"$TEST_TMP/src/Procfile"
+	berth buildpacks:set chatty "$bp"
+	deploy_dir chatty "$TEST_TMP/src" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || {
+		cat "$TEST_TMP/out" "$TEST_TMP/err"; fail "deploy failed"; }
+	# The buildpack's lines verbatim on stdout, in the order written, between the
+	# deploy's own prefixed steps; nothing of them on stderr.
+	grep -v '^xxxx' "$TEST_TMP/out" | grep -E -- '^(-----> Building|out-|err-|       indented-|=====> Application deployed)' >"$TEST_TMP/seen"
+	printf '%s\n' "-----> Building chatty on stack busybox" out-1 err-2 "out-3 in two pieces" err-4 \
+		"       indented-5" "=====> Application deployed: chatty v1" >"$TEST_TMP/want"
+	diff -u "$TEST_TMP/want" "$TEST_TMP/seen" || fail "build output out of order or mangled"
+	# A 5000-byte line comes through whole, in pieces of berth's line size.
+	assert_eq 5000 "$(grep '^xxxx' "$TEST_TMP/out" | tr -d '\n' | wc -c)" "long line bytes"
+	assert_not_contains "$(cat "$TEST_TMP/err")" "err-2" "stderr"
+}
+
+# The deploy sets the first formation with a read-modify-write of settings.json
+# under the app's state lock, as every settings edit does: an edit that holds
+# the lock across its own read and write (config:set, buildpacks:add, git:set)
+# is never overwritten with what the deploy read before it, nor the reverse.
+test_a_settings_edit_during_the_deploys_formation_write_loses_nothing() {
+	setup_app race
+	procfile_app "$TEST_TMP/src" "web: echo web"
+	local dir=$BERTH_ROOT/apps/race
+	mkfifo "$TEST_TMP/release"
+	# The concurrent editor: takes the state lock, reads the settings...
+	flock "$dir/state.lock" sh -c "cp '$dir/settings.json' '$TEST_TMP/read.json'; touch '$TEST_TMP/held'; timeout 60 cat '$TEST_TMP/release' >/dev/null; python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+s[\"deploy_branch\"] = \"edited\"
+json.dump(s, open(sys.argv[2] + \".tmp\", \"w\"))
+' '$TEST_TMP/read.json' '$dir/settings.json'; mv '$dir/settings.json.tmp' '$dir/settings.json'" &
+	local editor=$!
+	echo "$editor" >>"$TEST_TMP/pids"
+	wait_for test -e "$TEST_TMP/held" || fail "the editor did not get the lock"
+	tar -C "$TEST_TMP/src" -cf "$TEST_TMP/src.tar" .
+	"$BERTH_BIN" git:from-archive race - <"$TEST_TMP/src.tar" >"$TEST_TMP/out" 2>&1 &
+	local deploy=$!
+	echo "$deploy" >>"$TEST_TMP/pids"
+	# ...while the deploy activates its release and comes to the formation: it
+	# either waits for the lock (a waiter in /proc/locks) or, were it not to
+	# take it, writes and ends.
+	blocked_or_done() {
+		! kill -0 "$deploy" 2>/dev/null || grep -q -- "-> FLOCK .* $deploy " /proc/locks
+	}
+	wait_for test -e "$dir/current" || fail "the deploy did not activate a release"
+	wait_for blocked_or_done || fail "the deploy neither waited nor ended"
+	# ...and writes what it read with its change.
+	echo go >"$TEST_TMP/release"
+	wait "$editor"
+	local status=0
+	wait "$deploy" || status=$?
+	[ "$status" = 0 ] || { cat "$TEST_TMP/out"; fail "deploy failed"; }
+	python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s.get("deploy_branch") == "edited", "the edit was lost: %r" % s
+f = s.get("formation")
+assert f in (["web=1"], {"web": 1}, {"web": "1"}), "the formation was lost: %r" % s
+' "$dir/settings.json" || fail "settings.json: $(cat "$dir/settings.json")"
+}

@@ -1,10 +1,13 @@
 /* Unit tests for gitd/: pkt-lines, pack framing, command splitting, ssh keys,
  * repository paths. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/fs.h"
 #include "gitd/internal.h"
 #include "tests/unit/unit.h"
 
@@ -243,4 +246,107 @@ TEST(authkeys_lines_read_back_and_refuse_duplicates)
 	CHECK(gitd_authkeys_remove(&ak, "nope", &err) < 0);
 	CHECK(gitd_authkeys_remove(&ak, "dev", &err) == 0 && ak.n == 0);
 	gitd_authkeys_free(&ak);
+}
+
+/* A raw tree object from entries "MODE NAME" -> oid, in the given order. */
+static void raw_tree(git_odb *odb, git_oid *out, const char *const *modes_names,
+		     const git_oid *const *ids, size_t n)
+{
+	char buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(modes_names[i]);
+
+		memcpy(buf + len, modes_names[i], l);
+		buf[len + l] = '\0';
+		len += l + 1;
+		memcpy(buf + len, ids[i]->id, GIT_OID_RAWSZ);
+		len += GIT_OID_RAWSZ;
+	}
+	if (git_odb_write(out, odb, buf, len, GIT_OBJECT_TREE) < 0)
+		abort();
+}
+
+static void commit_of(git_repository *repo, const git_oid *tree_id, git_oid *commit)
+{
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+
+	if (git_signature_new(&sig, "t", "t@example.com", 0, 0) < 0 ||
+	    git_tree_lookup(&tree, repo, tree_id) < 0 ||
+	    git_commit_create_v(commit, repo, NULL, sig, sig, NULL, "t", tree, 0) < 0)
+		abort();
+	git_tree_free(tree);
+	git_signature_free(sig);
+}
+
+TEST(checkout_writes_files_modes_links_and_refuses_hostile_names)
+{
+	char base[] = "/tmp/berth-checkout-XXXXXX";
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	git_oid hello, target, sub, root, bad, c1, c2;
+	struct berr err;
+	struct stat st;
+	char path[256], link[64];
+	ssize_t n;
+
+	gitd_libgit2_init();
+	if (!mkdtemp(base))
+		abort();
+	snprintf(path, sizeof(path), "%s/repo.git", base);
+	if (git_repository_init(&repo, path, 1) < 0 || git_repository_odb(&odb, repo) < 0)
+		abort();
+	if (git_odb_write(&hello, odb, "hello\n", 6, GIT_OBJECT_BLOB) < 0 ||
+	    git_odb_write(&target, odb, "a.txt", 5, GIT_OBJECT_BLOB) < 0)
+		abort();
+	{
+		const char *e[] = { "100644 b" };
+		const git_oid *ids[] = { &hello };
+
+		raw_tree(odb, &sub, e, ids, 1);
+	}
+	{
+		const char *e[] = { "100644 a.txt", "120000 link", "100755 run.sh", "40000 sub" };
+		const git_oid *ids[] = { &hello, &target, &hello, &sub };
+
+		raw_tree(odb, &root, e, ids, 4);
+	}
+	commit_of(repo, &root, &c1);
+	snprintf(path, sizeof(path), "%s/out", base);
+	CHECK(gitd_checkout(repo, &c1, path, &err) == 0);
+	snprintf(path, sizeof(path), "%s/out/a.txt", base);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644 && st.st_size == 6);
+	snprintf(path, sizeof(path), "%s/out/run.sh", base);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0755);
+	snprintf(path, sizeof(path), "%s/out/sub/b", base);
+	CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode));
+	snprintf(path, sizeof(path), "%s/out/link", base);
+	n = readlink(path, link, sizeof(link) - 1);
+	CHECK(n == 5 && !memcmp(link, "a.txt", 5));
+
+	/* ".." would write beside the checkout: refused, nothing written there. */
+	{
+		const char *e[] = { "40000 .." };
+		const git_oid *ids[] = { &sub };
+
+		raw_tree(odb, &bad, e, ids, 1);
+	}
+	commit_of(repo, &bad, &c2);
+	snprintf(path, sizeof(path), "%s/deep/out2", base);
+	snprintf(link, sizeof(link), "%s/deep", base);
+	mkdir(link, 0700);
+	CHECK(gitd_checkout(repo, &c2, path, &err) < 0);
+	CHECK(strstr(err.msg, "'..'") != NULL);
+	snprintf(path, sizeof(path), "%s/deep/b", base);
+	CHECK(access(path, F_OK) < 0);
+
+	git_odb_free(odb);
+	git_repository_free(repo);
+	{
+		struct berr ignored;
+
+		rm_rf(base, &ignored);
+	}
 }

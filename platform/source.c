@@ -1,0 +1,140 @@
+/* source.c - deploy_source(): every way a deploy's source comes in (an archive
+ * on a descriptor, an archive URL, a tree a caller writes such as gitd's
+ * checkout of a pushed commit), for git:from-archive, the git receiver and the
+ * daemon alike. */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/download.h"
+#include "common/sha256.h"
+#include "platform/internal.h"
+
+/* Copy fd (a pipe maybe) into an anonymous temp file, hashing it on the way:
+ * the digest names an archive that has no commit. */
+static int spool_fd(int in, int *out, char digest[SHA256_HEX_LEN + 1], struct berr *err)
+{
+	autoclose int tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	struct sha256 h;
+	char buf[65536];
+	ssize_t n;
+
+	if (tmp < 0)
+		return berr_sys(err, "temporary file for the archive");
+	sha256_init(&h);
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		sha256_update(&h, buf, (size_t)n);
+		if (write(tmp, buf, (size_t)n) != n) {
+			sha256_free(&h);
+			return berr_sys(err, "spool the archive");
+		}
+	}
+	if (n < 0) {
+		sha256_free(&h);
+		return berr_sys(err, "read the archive");
+	}
+	sha256_final_hex(&h, digest);
+	if (lseek(tmp, 0, SEEK_SET) < 0)
+		return berr_sys(err, "rewind the archive");
+	*out = steal_fd(&tmp);
+	return 0;
+}
+
+static int download_url(const char *url, int *out, char digest[SHA256_HEX_LEN + 1],
+			struct berr *err)
+{
+	autoclose int tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (tmp < 0)
+		return berr_sys(err, "temporary file for the archive");
+	if (download_to_fd(url, tmp, err) < 0)
+		return -1;
+	if (lseek(tmp, 0, SEEK_SET) < 0)
+		return berr_sys(err, "rewind the download");
+	/* The spool hashes what was downloaded; the download itself is dropped. */
+	return spool_fd(tmp, out, digest, err);
+}
+
+bool deploy_source_unchanged(const struct app *app, const char *version)
+{
+	struct release cur;
+	struct strv config = { 0 };
+	autofree char *stack = NULL;
+	struct berr ignored;
+	bool same;
+
+	if (release_current(app->name, &cur, &ignored) < 0)
+		return false;
+	strv_sort(&cur.config);
+	same = cur.version && cur.source_version && !strcmp(cur.source_version, version) &&
+	       config_load_merged(app->name, &config, &ignored) == 0 && config.n == cur.config.n;
+	for (size_t i = 0; same && i < config.n; i++)
+		same = !strcmp(config.v[i], cur.config.v[i]);
+	same = same && app_stack(&app->settings, &stack, &ignored) == 0 && cur.stack &&
+	       !strcmp(stack, cur.stack);
+	strv_free(&config);
+	release_free(&cur);
+	return same;
+}
+
+int deploy_source(const char *name, const struct deploy_source *src, const struct sink *sink,
+		  struct berr *err)
+{
+	struct deploy d;
+	char digest[SHA256_HEX_LEN + 1];
+	char layer[LAYER_ID_HEX + 1];
+	autoclose int spooled = -1;
+	autofree char *desc = NULL;
+	const char *version = src->version;
+	int fd = src->fd, r = -1;
+
+	if (deploy_begin(name, sink, &d, err) < 0)
+		return -1;
+	if (src->kind == DEPLOY_URL) {
+		if (download_url(src->url, &spooled, digest, err) < 0)
+			goto out;
+	} else if (src->kind == DEPLOY_ARCHIVE && !version) {
+		if (spool_fd(src->fd, &spooled, digest, err) < 0)
+			goto out;
+	}
+	if (spooled >= 0) {
+		fd = spooled;
+		if (!version)
+			version = digest;
+	}
+	/* Dokku's "no changes" answer (git:from-archive): the archive is the
+	 * active release's source and the config vars and stack it was built with
+	 * are still the app's. (Dokku looks at the source alone; berth also
+	 * rebuilds for a config var set with --no-restart. A buildpack change
+	 * needs ps:rebuild, as in Dokku.) */
+	if (src->skip_unchanged && version && deploy_source_unchanged(&d.app, version)) {
+		sink_warn(sink, "No changes detected, skipping git commit");
+		sink_warn(sink, "Call 'ps:rebuild' on app to rebuild the app from existing source");
+		r = 0;
+		goto out;
+	}
+	sink_step(sink, "Unpacking source");
+	if (src->kind == DEPLOY_TREE)
+		r = build_source_layer_from_tree(src->write_tree, src->ctx, "source", d.lease, layer,
+						 err);
+	else
+		r = build_source_layer(fd, "source", d.lease, layer, err);
+	if (r < 0)
+		goto out;
+	if (!version)
+		version = layer;
+	desc = xasprintf("Deploy %.12s", version);
+	r = deploy_build(&d, layer, version, desc, err);
+out:
+	deploy_end(&d);
+	return r;
+}
+
+int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
+		   struct berr *err)
+{
+	struct deploy_source src = { .kind = DEPLOY_ARCHIVE, .fd = fd, .version = source_version };
+
+	return deploy_source(app, &src, sink, err);
+}
