@@ -62,6 +62,7 @@ test_a_web_process_listens_on_the_apps_http_port() {
 	wait_for running_is pp 1 || fail "not running: $(berth ps:report pp)"
 	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/pp/web.1.json")
 	assert_contains "$addr" ":8080"
-	assert_contains "$(curl -s -m 5 "http://$addr/")" "hello"
+	# running: started, not yet listening (the Procfile line copies files first)
+	wait_for sh -c "curl -s -m 5 http://$addr/ | grep -q hello" || fail "$addr does not answer"
 	assert_contains "$(jq -c .apps.pp.backends "$BERTH_RUN/router/table.json")" "$addr"
 }
