@@ -27,7 +27,7 @@
 #define HEALTHY_RUN_MS 10000
 /* A web process leaves the router's table this long before its SIGTERM, so that
  * no new request is sent to it while it stops (the router reloads on SIGHUP). */
-#define WEB_DRAIN_MS 300
+#define WEB_DRAIN_MS 1000
 
 long long daemon_now_ms(void)
 {

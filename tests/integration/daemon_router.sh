@@ -20,6 +20,12 @@ test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() 
 	daemon_start
 	wait_for test -s "$BERTH_RUN/router/router.pid" || fail "no router: $(cat "$TEST_TMP/daemon.log")"
 	track "$(cat "$BERTH_RUN/router/router.pid")"
+	# The router outlives the daemon by design: end it here, pass or fail, before
+	# the test's clean-up (a router left on this slot's port would answer the
+	# next test that gets the slot).
+	trap 'kill -9 $(pgrep -P "$(cat "$BERTH_RUN/router/router.pid")") "$(cat "$BERTH_RUN/router/router.pid")" 2>/dev/null; cleanup' EXIT
+	# its supervisor listens first: wait for the worker that loads the table
+	wait_for router_log_has "worker" || fail "the router has no worker: $(cat "$BERTH_ROOT/logs/router.log")"
 	berth ps:scale hello web=2 >/dev/null
 	wait_for running_is hello 2 || fail "not running: $(berth ps:report hello)"
 	wait_for sh -c "curl -s -m 2 -H 'Host: hello.berth.test' http://$ROUTER/cgi-bin/dyno | grep -q web.2" ||
