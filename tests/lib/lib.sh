@@ -70,10 +70,12 @@ make_busybox_rootfs() {
 	chown 1000:1000 "$d/home/app"
 }
 
-# wait_for CMD... : retry CMD for up to 10 seconds.
+# wait_for CMD... : retry CMD for up to WAIT_FOR_SECONDS (30) seconds.
+# A busy host (parallel tests under ASan) can take seconds to start a container:
+# the bound is generous, and costs only a test that fails anyway.
 wait_for() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "$((${WAIT_FOR_SECONDS:-30} * 10))"); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
