@@ -241,34 +241,5 @@ static int apps_report_one(const char *name, const char *info_flag, const char *
 
 int cmd_apps_report(int argc, char **argv)
 {
-	const char *format = "stdout";
-	bool global = false;
-	const struct opt opts[] = {
-		{ "--format", OPT_STR, &format },
-		{ "--global", OPT_BOOL, &global },
-		{ NULL, 0, NULL },
-	};
-	const char *info_flag = NULL;
-	struct strv apps = { 0 };
-	struct berr err;
-	char *pos[argc + 1];
-	int n, r = 0;
-
-	if (report_split_flag(&argc, argv, &info_flag) != 0)
-		return 1;
-	n = args_parse(argc, argv, opts, 0, pos);
-	if (n < 0)
-		return 1;
-	if (n > 1)
-		return cmd_fail("Unexpected argument(s): %s", pos[1]);
-	if (global || n == 1)
-		return apps_report_one(global ? NULL : pos[0], info_flag, format);
-	if (app_list(&apps, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	if (apps.n == 0)
-		ui_warn("You haven't deployed any applications yet");
-	for (size_t i = 0; i < apps.n && r == 0; i++)
-		r = apps_report_one(apps.v[i], info_flag, format);
-	strv_free(&apps);
-	return r;
+	return report_command(argc, argv, true, apps_report_one);
 }

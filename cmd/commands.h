@@ -89,6 +89,11 @@ struct report_row {
 };
 /* Take a report's own --FLAG out of argv (it is not an option to parse). */
 int report_split_flag(int *argc, char **argv, const char **info_flag);
+/* One app's report (NULL: the global one), as `*:report [APP|--global] [--FLAG]
+ * [--format json]` prints it. */
+typedef int (*report_one_fn)(const char *app, const char *info_flag, const char *format);
+/* The whole `*:report` command: its arguments, then one app, --global, or every app. */
+int report_command(int argc, char **argv, bool global_allowed, report_one_fn one);
 int report_print(const char *name, const char *type, const struct report_row *rows, size_t n,
 		 const char *info_flag, const char *format);
 

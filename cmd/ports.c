@@ -174,29 +174,5 @@ static int report_one(const char *name, const char *info_flag, const char *forma
 
 int cmd_ports_report(int argc, char **argv)
 {
-	const char *format = "stdout";
-	const struct opt opts[] = { { "--format", OPT_STR, &format }, { NULL, 0, NULL } };
-	const char *info_flag = NULL;
-	struct strv apps = { 0 };
-	struct berr err;
-	char *pos[argc + 1];
-	int n, r = 0;
-
-	if (report_split_flag(&argc, argv, &info_flag) != 0)
-		return 1;
-	n = args_parse(argc, argv, opts, 0, pos);
-	if (n < 0)
-		return 1;
-	if (n > 1)
-		return cmd_fail("Unexpected argument(s): %s", pos[1]);
-	if (n == 1)
-		return report_one(pos[0], info_flag, format);
-	if (app_list(&apps, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	if (apps.n == 0)
-		ui_warn("You haven't deployed any applications yet");
-	for (size_t i = 0; i < apps.n && r == 0; i++)
-		r = report_one(apps.v[i], info_flag, format);
-	strv_free(&apps);
-	return r;
+	return report_command(argc, argv, false, report_one);
 }

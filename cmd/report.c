@@ -9,6 +9,7 @@
 #include "cmd/commands.h"
 #include "common/cleanup.h"
 #include "common/ui.h"
+#include "platform/platform.h"
 
 int report_split_flag(int *argc, char **argv, const char **info_flag)
 {
@@ -102,4 +103,38 @@ int report_print(const char *name, const char *type, const struct report_row *ro
 		printf("       %-*s%s\n", (int)width, label, sorted[i].value ? sorted[i].value : "");
 	}
 	return 0;
+}
+
+int report_command(int argc, char **argv, bool global_allowed, report_one_fn one)
+{
+	const char *format = "stdout";
+	bool global = false;
+	const struct opt opts[] = {
+		{ "--format", OPT_STR, &format },
+		{ global_allowed ? "--global" : NULL, OPT_BOOL, &global },
+		{ NULL, 0, NULL },
+	};
+	const char *info_flag = NULL;
+	struct strv apps = { 0 };
+	struct berr err = { 0 };
+	char *pos[argc + 1];
+	int n, r = 0;
+
+	if (report_split_flag(&argc, argv, &info_flag) != 0)
+		return 1;
+	n = args_parse(argc, argv, opts, 0, pos);
+	if (n < 0)
+		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (global || n == 1)
+		return one(global ? NULL : pos[0], info_flag, format);
+	if (app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (apps.n == 0)
+		ui_warn("You haven't deployed any applications yet");
+	for (size_t i = 0; i < apps.n && r == 0; i++)
+		r = one(apps.v[i], info_flag, format);
+	strv_free(&apps);
+	return r;
 }
