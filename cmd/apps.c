@@ -21,6 +21,17 @@ int cmd_fail_app(const char *app, const struct berr *err)
 	return 1;
 }
 
+int cmd_open_app(int n, char **pos, struct app *app)
+{
+	struct berr err = { 0 };
+
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (app_open(pos[0], 0, app, &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	return 0;
+}
+
 int cmd_apps_create(int argc, char **argv)
 {
 	struct berr err;

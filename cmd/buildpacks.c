@@ -24,18 +24,6 @@ static int parse_index(const char *text, size_t *index)
 	return 0;
 }
 
-/* Open the app named by pos[0]; exit status on failure. */
-static int open_app(int n, char **pos, struct app *app)
-{
-	struct berr err;
-
-	if (n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (app_open(pos[0], 0, app, &err) < 0)
-		return cmd_fail_app(pos[0], &err);
-	return 0;
-}
-
 static int add_or_set(int argc, char **argv, bool add)
 {
 	const char *index_text = NULL;
@@ -54,7 +42,7 @@ static int add_or_set(int argc, char **argv, bool add)
 
 	if (n < 0 || parse_index(index_text, &index) != 0)
 		return 1;
-	if ((r = open_app(n, pos, &app)) != 0)
+	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	if (replace && index_text)
 		r = cmd_fail("The --index flag cannot be used with --replace");
@@ -111,7 +99,7 @@ int cmd_buildpacks_remove(int argc, char **argv)
 
 	if (n < 0 || parse_index(index_text, &index) != 0)
 		return 1;
-	if ((r = open_app(n, pos, &app)) != 0)
+	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	if (n > 2 || (n == 2 && index_text))
 		r = cmd_fail("Please choose either index or Buildpack, but not both");
@@ -136,7 +124,7 @@ int cmd_buildpacks_clear(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
-	if ((r = open_app(n, pos, &app)) != 0)
+	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	if (buildpacks_clear(&app, &err) < 0)
 		r = cmd_fail("%s", err.msg);
@@ -152,7 +140,7 @@ int cmd_buildpacks_list(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
-	if ((r = open_app(n, pos, &app)) != 0)
+	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	ui_step_q("%s buildpack urls", app.name);
 	for (size_t i = 0; i < app.settings.buildpacks.n; i++)

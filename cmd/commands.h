@@ -56,6 +56,10 @@ int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fail on an error about app: exit 20 when the app does not exist (as Dokku
  * does), else 1. */
 int cmd_fail_app(const char *app, const struct berr *err);
+struct app;
+/* Open the app named by pos[0] of n positional arguments; 0, or the exit status
+ * after printing Dokku's message (no app given, or cmd_fail_app()). */
+int cmd_open_app(int n, char **pos, struct app *app);
 
 /* The name the user called us by: "dokku" when berth is installed under
  * Dokku's name (a symlink), else "berth"; help and errors say it. */

@@ -13,16 +13,10 @@
 
 static int open_app_args(int argc, char **argv, char **pos, int *n, struct app *app)
 {
-	struct berr err;
-
 	*n = args_parse(argc, argv, NULL, 0, pos);
 	if (*n < 0)
 		return 1;
-	if (*n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (app_open(pos[0], 0, app, &err) < 0)
-		return cmd_fail_app(pos[0], &err);
-	return 0;
+	return cmd_open_app(*n, pos, app);
 }
 
 static void refresh_router(void)

@@ -127,10 +127,8 @@ int cmd_resource_limit_clear(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
-	if (n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (app_open(pos[0], 0, &app, &err) < 0)
-		return cmd_fail_app(pos[0], &err);
+	if ((status = cmd_open_app(n, pos, &app)) != 0)
+		return status;
 	if (type && type_unknown(&app, type))
 		status = 1;
 	else if (resource_limit_clear(&app, type, &err) < 0)

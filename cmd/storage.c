@@ -18,10 +18,8 @@ static int storage_edit_cmd(int argc, char **argv, bool mount)
 
 	if (n < 0)
 		return 1;
-	if (n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (app_open(pos[0], 0, &app, &err) < 0)
-		return cmd_fail_app(pos[0], &err);
+	if ((status = cmd_open_app(n, pos, &app)) != 0)
+		return status;
 	if (n < 2)
 		status = cmd_fail("Please specify a HOST_PATH:CONTAINER_PATH[:ro] to %s", argv[0]);
 	else if (n > 2)
