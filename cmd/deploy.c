@@ -57,8 +57,6 @@ int cmd_git_from_archive(int argc, char **argv)
 	}
 	if (deploy_source(pos[0], &src, ui_sink(), &err) < 0)
 		return cmd_fail_app(pos[0], &err);
-	if (daemon_notify(pos[0], false, &err) < 0)
-		return cmd_fail("%s", err.msg);
 	return 0;
 }
 
@@ -100,8 +98,7 @@ static int rebuild_all(size_t parallel)
 			continue;
 		}
 		if (pid == 0) {
-			int r = deploy_rebuild(apps.v[i], ui_sink(), &err) < 0 ||
-					daemon_notify(apps.v[i], true, &err) < 0
+			int r = deploy_rebuild(apps.v[i], ui_sink(), &err) < 0
 				? cmd_fail("%s", err.msg) : 0;
 
 			if (parallel <= 1) {
@@ -147,7 +144,5 @@ int cmd_ps_rebuild(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (deploy_rebuild(pos[0], ui_sink(), &err) < 0)
 		return cmd_fail_app(pos[0], &err);
-	if (daemon_notify(pos[0], true, &err) < 0)
-		return cmd_fail("%s", err.msg);
 	return 0;
 }

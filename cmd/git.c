@@ -64,9 +64,7 @@ static int hook_deploy(void *ctx, const char *app, const char *commit,
 				     .ctx = tree_ctx, .version = commit };
 
 	(void)ctx;
-	if (deploy_source(app, &src, sink, err) < 0)
-		return -1;
-	return daemon_notify(app, false, err);
+	return deploy_source(app, &src, sink, err);
 }
 
 static const struct gitd_hooks hooks = {
@@ -222,8 +220,7 @@ int cmd_git_sync(int argc, char **argv)
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
 	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && (deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0 ||
-		      daemon_notify(argv[1], false, &err) < 0))
+	if (build && deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
+#include "platform/daemon.h"
 #include "platform/internal.h"
 
 /* Before a deploy: remove what killed deploys left in $BERTH_ROOT/tmp (their work
@@ -110,6 +111,17 @@ out:
 	return r;
 }
 
+/* The one way a release goes live (a deploy, a rebuild; later config changes and
+ * rollbacks): under the deploy lock, so one change per app runs at a time. With a
+ * daemon, the app's processes move to version (restart: also those that already
+ * run it); without one, version only becomes the active release. */
+int deploy_rollout(struct deploy *d, unsigned version, bool restart, struct berr *err)
+{
+	if (release_activate(&d->app, version, err) < 0)
+		return -1;
+	return daemon_notify(d->app.name, restart, err);
+}
+
 int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,
 		 const char *description, struct berr *err)
 {
@@ -143,7 +155,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		sink_step(d->sink,
 			  "No change since v%u (same source, stack, buildpacks and config): keeping its build",
 			  cur.version);
-		r = 0;
+		r = deploy_rollout(d, cur.version, d->restart, err);
 		goto out;
 	}
 	rel.stack = xstrdup(stack);
@@ -170,8 +182,8 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		release_discard(&d->app, rel.version, &ignored);
 		goto out;
 	}
-	if (release_activate(&d->app, rel.version, err) < 0 ||
-	    app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0)
+	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0 ||
+	    deploy_rollout(d, rel.version, false, err) < 0)
 		goto out;
 	sink_header(d->sink, "Application deployed: %s v%u", app, rel.version);
 	r = 0;
@@ -195,8 +207,10 @@ int deploy_rebuild(const char *name, const struct sink *sink, struct berr *err)
 		goto out;
 	if (cur.version == 0 || !cur.source_layer)
 		berr_fail(err, "App %s has not been deployed: there is no source to rebuild", name);
-	else
+	else {
+		d.restart = true;
 		r = deploy_build(&d, cur.source_layer, cur.source_version, "Rebuild", err);
+	}
 	release_free(&cur);
 out:
 	deploy_end(&d);

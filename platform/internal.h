@@ -27,10 +27,12 @@ struct deploy {
 	int lock;
 	struct images_lease *lease;
 	const struct sink *sink;
+	bool restart;      /* ps:rebuild: restart processes even without a new release */
 };
 int deploy_begin(const char *app, const struct sink *sink, struct deploy *d, struct berr *err);
 void deploy_end(struct deploy *d);
-/* Build source_layer into a release and make it live. */
+int deploy_rollout(struct deploy *d, unsigned version, bool restart, struct berr *err);
+/* Build source_layer into a release and make it live (deploy_rollout()). */
 int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,
 		 const char *description, struct berr *err);
 /* The active release was built from version with the app's current config and stack. */
