@@ -13,6 +13,17 @@ static char *scope_label(const char *type)
 	return strcmp(type, "_default") ? xasprintf("(%s)", type) : xstrdup("[defaults]");
 }
 
+/* Dokku names the defaults "_default_" in reports and --process-type. */
+static const char *report_type(const char *type)
+{
+	return strcmp(type, "_default") ? type : "_default_";
+}
+
+static const char *stored_type(const char *type)
+{
+	return type && !strcmp(type, "_default_") ? "_default" : type;
+}
+
 /* A type the deployed release does not have (its Procfile's, run, release) is a
  * typo; before the first deploy any well-formed type is taken. */
 static bool type_unknown(const struct app *app, const char *type)
@@ -59,8 +70,7 @@ int cmd_resource_limit(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (n > 1)
 		return cmd_fail("resource:limit takes one app; unexpected '%s'", pos[1]);
-	if (!type)
-		type = "_default";
+	type = type ? stored_type(type) : "_default";
 	if (app_open(pos[0], 0, &app, &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	if (type_unknown(&app, type)) {
@@ -129,6 +139,7 @@ int cmd_resource_limit_clear(int argc, char **argv)
 		return 1;
 	if ((status = cmd_open_app(n, pos, &app)) != 0)
 		return status;
+	type = stored_type(type);
 	if (type && type_unknown(&app, type))
 		status = 1;
 	else if (resource_limit_clear(&app, type, &err) < 0)
@@ -175,7 +186,8 @@ static int report_app(const char *name, const char *info_flag, const char *forma
 	rows = xcalloc(types.n * 3 + 3, sizeof(*rows));
 	for (size_t t = 0; t < types.n; t++)
 		for (int k = 0; resource_keys[k]; k++) {
-			strv_push_owned(&flags, xasprintf("--resource-%s.limit.%s", types.v[t], resource_keys[k]));
+			strv_push_owned(&flags, xasprintf("--resource-%s.limit.%s", report_type(types.v[t]),
+							  resource_keys[k]));
 			rows[n].flag = flags.v[flags.n - 1];
 			rows[n++].value = resource_get(&app.settings, types.v[t], resource_keys[k]);
 		}

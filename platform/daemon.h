@@ -34,6 +34,10 @@ struct ps_settings {
 	unsigned max_retries;        /* on-failure:N; 0: unlimited */
 	unsigned stop_timeout;       /* seconds between SIGTERM and SIGKILL */
 	bool stopped;                /* ps:stop: stays stopped, also after a reboot */
+	/* What ps:set stored for the app ("": unset, the global value or the
+	 * default applies); policy and stop_timeout above are the computed ones. */
+	char raw_policy[32];
+	char raw_stop_timeout[16];
 	char stopped_types[512];     /* ps:stop APP TYPE: space-separated types */
 };
 
@@ -43,8 +47,13 @@ int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *
 int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err);
 /* The policy as ps:report shows it ("on-failure:10"); buf of 32 bytes. */
 const char *ps_policy_text(const struct ps_settings *s, char *buf);
-/* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: default). */
+/* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: unset,
+ * the global value or the default applies). app NULL: the global value. */
 int ps_set(const char *app, const char *key, const char *value, struct berr *err);
+/* What an app that set nothing gets: the global values over the defaults. */
+void ps_settings_global(struct ps_settings *s);
+/* The global value of a ps property ("restart-policy"), NULL when unset. */
+char *ps_global_get(const char *key);
 /* ps:stop / ps:start of the whole app (type NULL) or of one process type. */
 int ps_set_stopped(const char *app, const char *type, bool stopped, struct berr *err);
 /* Is type stopped, by the app or by itself? */

@@ -38,8 +38,8 @@ int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err)
 		s->max_retries = (unsigned)n;
 		return 0;
 	}
-	return berr_fail(err, "Invalid restart policy '%s': use on-failure[:N], always, "
-			 "unless-stopped or no", text);
+	return berr_fail(err, "Invalid restart-policy specified: '%s' (use on-failure[:N], always, "
+			 "unless-stopped or no)", text);
 }
 
 const char *ps_policy_text(const struct ps_settings *s, char *buf)
@@ -58,6 +58,48 @@ static void ps_defaults(struct ps_settings *s)
 	s->stop_timeout = PS_DEFAULT_STOP_TIMEOUT;
 	s->stopped = false;
 	s->stopped_types[0] = 0;
+	s->raw_policy[0] = 0;
+	s->raw_stop_timeout[0] = 0;
+}
+
+/* Global ps properties live in $BERTH_ROOT/settings.json as "ps-KEY". */
+char *ps_global_get(const char *key)
+{
+	autofree char *name = xasprintf("ps-%s", key);
+	char *v = NULL;
+	struct berr err;
+
+	if (global_setting_get(name, &v, &err) < 0)
+		return NULL;
+	return v;
+}
+
+static int timeout_parse(const char *text, unsigned *out, struct berr *err)
+{
+	uint64_t n;
+
+	if (parse_uint(text, 86400, &n, err) < 0)
+		return berr_fail(err, "Invalid stop-timeout-seconds '%s': a number of seconds up to 86400",
+				 text);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* The global values under the app's: what the daemon applies. A global value
+ * that no longer parses is ignored (ps:set --global checked it when set). */
+static void ps_globals(struct ps_settings *s)
+{
+	autofree char *policy = ps_global_get("restart-policy");
+	autofree char *timeout = ps_global_get("stop-timeout-seconds");
+	struct ps_settings tmp = *s;
+	struct berr err;
+
+	if (policy && ps_policy_parse(policy, &tmp, &err) == 0) {
+		s->policy = tmp.policy;
+		s->max_retries = tmp.max_retries;
+	}
+	if (timeout)
+		(void)timeout_parse(timeout, &s->stop_timeout, &err);
 }
 
 bool ps_type_stopped(const struct ps_settings *s, const char *type)
@@ -110,6 +152,12 @@ out:
 	return r;
 }
 
+void ps_settings_global(struct ps_settings *s)
+{
+	ps_defaults(s);
+	ps_globals(s);
+}
+
 int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "ps.json");
@@ -117,14 +165,19 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 	const char *p;
 	int r = 0;
 
-	ps_defaults(s);
+	ps_settings_global(s);
 	if (json_file_load(path, &obj, err) < 0)
 		return -1;
 	if (!obj)
 		return 0;
-	if ((p = json_get_str(obj, "restart_policy")))
+	if ((p = json_get_str(obj, "restart_policy"))) {
 		r = ps_policy_parse(p, s, err);
-	s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
+		snprintf(s->raw_policy, sizeof(s->raw_policy), "%s", p);
+	}
+	if (json_object_get(obj, "stop_timeout")) {
+		s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
+		snprintf(s->raw_stop_timeout, sizeof(s->raw_stop_timeout), "%u", s->stop_timeout);
+	}
 	s->stopped = json_is_true(json_object_get(obj, "stopped"));
 	snprintf(s->stopped_types, sizeof(s->stopped_types), "%s",
 		 json_get_str(obj, "stopped_types") ? json_get_str(obj, "stopped_types") : "");
@@ -135,11 +188,15 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "ps.json");
-	char buf[32];
-	json_t *obj = json_pack("{s:s, s:I, s:b, s:s}", "restart_policy", ps_policy_text(s, buf),
-				"stop_timeout", (json_int_t)s->stop_timeout, "stopped", s->stopped,
-				"stopped_types", s->stopped_types);
-	int r = json_file_save(path, obj, err);
+	json_t *obj = json_pack("{s:b, s:s}", "stopped", s->stopped, "stopped_types", s->stopped_types);
+	int r;
+
+	/* Only what was set: an unset property follows the global value. */
+	if (s->raw_policy[0])
+		json_object_set_new(obj, "restart_policy", json_string(s->raw_policy));
+	if (s->raw_stop_timeout[0])
+		json_object_set_new(obj, "stop_timeout", json_integer(strtol(s->raw_stop_timeout, NULL, 10)));
+	r = json_file_save(path, obj, err);
 
 	json_decref(obj);
 	return r;
@@ -150,29 +207,28 @@ int ps_set(const char *app, const char *key, const char *value, struct berr *err
 	struct app a;
 	struct ps_settings s;
 	int r = -1;
+	bool policy = !strcmp(key, "restart-policy");
 
+	if (!policy && strcmp(key, "stop-timeout-seconds"))
+		return berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
+				 key);
+	ps_defaults(&s);
+	if (value && (policy ? ps_policy_parse(value, &s, err) : timeout_parse(value, &s.stop_timeout, err)) < 0)
+		return -1;
+	if (!app) {
+		autofree char *name = xasprintf("ps-%s", key);
+
+		return global_setting_set(name, value, err);
+	}
 	/* The app's state lock serialises this with the daemon's own edits. */
 	if (app_open(app, APP_LOCKED, &a, err) < 0)
 		return -1;
 	if (ps_settings_load(app, &s, err) < 0)
 		goto out;
-	if (!strcmp(key, "restart-policy")) {
-		if (ps_policy_parse(value ? value : PS_DEFAULT_POLICY, &s, err) < 0)
-			goto out;
-	} else if (!strcmp(key, "stop-timeout-seconds")) {
-		uint64_t n = PS_DEFAULT_STOP_TIMEOUT;
-
-		if (value && parse_uint(value, 86400, &n, err) < 0) {
-			berr_fail(err, "Invalid stop-timeout-seconds '%s': a number of seconds up to 86400",
-				  value);
-			goto out;
-		}
-		s.stop_timeout = (unsigned)n;
-	} else {
-		berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
-			  key);
-		goto out;
-	}
+	if (policy)
+		snprintf(s.raw_policy, sizeof(s.raw_policy), "%s", value ? value : "");
+	else
+		snprintf(s.raw_stop_timeout, sizeof(s.raw_stop_timeout), "%s", value ? value : "");
 	r = ps_settings_save(app, &s, err);
 out:
 	app_close(&a);

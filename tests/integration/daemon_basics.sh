@@ -38,9 +38,9 @@ test_ps_stop_start_restart_and_report() {
 	berth ps:start st >/dev/null
 	wait_for running_is st 1 || fail "did not start again"
 	assert_eq true "$(report_value st --running)"
-	assert_eq on-failure:10 "$(report_value st --ps-restart-policy)"
+	assert_eq on-failure:10 "$(report_value st --ps-computed-restart-policy)"
 	json=$(berth ps:report st --format json)
-	assert_contains "$json" '"ps-restart-policy":"on-failure:10"'
+	assert_contains "$json" '"ps-computed-restart-policy":"on-failure:10"'
 	# logs of exited processes remain
 	[ "$(berth logs st -q | grep -c '^started$')" -ge 3 ] || fail "logs lost: $(berth logs st)"
 }
@@ -111,10 +111,10 @@ test_ps_commands_refuse_bad_input() {
 	out=$(berth ps:restart bad nosuch 2>&1) && fail "unknown process type accepted"
 	assert_contains "$out" "nosuch is not a process type"
 	out=$(berth ps:set bad restart-policy sometimes 2>&1) && fail "bad policy accepted"
-	assert_contains "$out" "Invalid restart policy"
+	assert_contains "$out" "Invalid restart-policy specified"
 	out=$(berth ps:set bad stop-timeout-seconds -3 2>&1) && fail "bad timeout accepted"
 	assert_contains "$out" "Invalid stop-timeout-seconds"
-	assert_contains "$(berth ps:scale bad)" "web: 1"
+	assert_contains "$(berth ps:scale bad)" "web:  1"
 }
 
 test_daemon_background_writes_its_pid_file_and_sigterm_leaves_apps_running() {
