@@ -172,7 +172,7 @@ static int report_app(const char *name, const char *info_flag, const char *forma
 
 	if (app_open(name, 0, &app, &err) < 0)
 		return cmd_fail_app(name, &err);
-	add_type(&types, "_default");
+	/* As Dokku: the defaults' rows only once one is set. */
 	if (release_current(name, &rel, &err) == 0) {
 		for (size_t i = 0; i < rel.procs.n; i++)
 			add_type(&types, rel.procs.v[i].name);

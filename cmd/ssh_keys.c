@@ -253,7 +253,7 @@ int cmd_ssh_keys_list(int argc, char **argv)
 	} else if (n == 1 && !shown) {
 		json_decref(arr);
 		gitd_authkeys_free(&ak);
-		return cmd_fail("No public keys found for %s", pos[0]);
+		return 1;  /* as Dokku: no key of that name, silently (a query's answer) */
 	} else if (!shown && !any_key(&ak)) {
 		ui_warn("No public keys found.");
 	}

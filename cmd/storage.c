@@ -83,10 +83,45 @@ int cmd_storage_list(int argc, char **argv)
 		json_decref(list);
 		puts(text ? text : "[]");
 	} else {
-		ui_step("%s volume bind-mounts:", app.name);
+		/* --quiet: the mounts alone, one a line, as Dokku's. */
+		ui_step_q("%s volume bind-mounts:", app.name);
 		for (size_t i = 0; i < app.settings.storage.n; i++)
-			printf("       %s\n", app.settings.storage.v[i]);
+			printf("%s%s\n", ui_quiet ? "" : "       ", app.settings.storage.v[i]);
 	}
 	app_close(&app);
 	return 0;
+}
+
+/* storage:report: Dokku's build/deploy/run rows ("-v HOST:CONTAINER[:ro] ...");
+ * berth mounts at deploy and run, never into builds. */
+static int storage_report_one(const char *name, const char *info_flag, const char *format)
+{
+	struct app app;
+	struct berr err = { 0 };
+	autofree char *mounts = xstrdup("");
+	int r;
+
+	if (!name)
+		return cmd_fail("storage:report has no global settings");
+	if (app_open(name, 0, &app, &err) < 0)
+		return cmd_fail_app(name, &err);
+	for (size_t i = 0; i < app.settings.storage.n; i++) {
+		char *next = xasprintf("%s%s-v %s", mounts, i ? " " : "", app.settings.storage.v[i]);
+
+		free(mounts);
+		mounts = next;
+	}
+	const struct report_row rows[] = {
+		{ "--storage-build-mounts", "" },
+		{ "--storage-deploy-mounts", mounts },
+		{ "--storage-run-mounts", mounts },
+	};
+	r = report_print(app.name, "storage", rows, ARRAY_SIZE(rows), info_flag, format);
+	app_close(&app);
+	return r;
+}
+
+int cmd_storage_report(int argc, char **argv)
+{
+	return report_command(argc, argv, false, storage_report_one);
 }

@@ -146,6 +146,8 @@ const struct command berth_commands[] = {
 	  "List bind mounts for an app's containers", CMD_APP },
 	{ "storage:mount", HEAVY(cmd_storage_mount), "<app> <host-dir:container-dir[:ro]>",
 	  "Create a new bind mount (host paths under BERTH_STORAGE_ROOT only)", CMD_APP },
+	{ "storage:report", HEAVY(cmd_storage_report), "[<app>] [<flag>] [--format json]",
+	  "Displays a storage report for one or more apps", CMD_APP },
 	{ "storage:unmount", HEAVY(cmd_storage_unmount), "<app> <host-dir:container-dir[:ro]>",
 	  "Remove an existing bind mount", CMD_APP },
 	{ "buildpacks:add", HEAVY(cmd_buildpacks_add), "[--index 1] <app> <buildpack>",

@@ -1,0 +1,160 @@
+# Dokku parity of ps, ssh-keys, resource, storage and version: the exact text and
+# exit statuses Dokku's docs and unit tests (tests/unit/*.bats) give.
+. "$TEST_TOP/tests/lib/daemon.sh"
+
+test_version_v_and_dash_dash_version_print_dokkus_form() {
+	local want
+	want=$(berth version)
+	[[ $want =~ ^berth\ version\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "version: $want"
+	assert_eq "$want" "$(berth -v)"
+	assert_eq "$want" "$(berth --version)"
+	assert_eq "$want" "$(berth --quiet -v)"
+}
+
+test_ps_report_has_raw_global_and_computed_policy_and_timeout() {
+	berth apps:create p >/dev/null
+	assert_eq "" "$(berth ps:report p --ps-restart-policy)"
+	assert_eq "on-failure:10" "$(berth ps:report p --ps-computed-restart-policy)"
+	assert_eq "" "$(berth ps:report p --ps-global-restart-policy)"
+	assert_eq "30" "$(berth ps:report p --ps-computed-stop-timeout-seconds)"
+	assert_eq "-----> Setting restart-policy to always" "$(berth ps:set --global restart-policy always)"
+	assert_eq "always" "$(berth ps:report p --ps-global-restart-policy)"
+	assert_eq "always" "$(berth ps:report p --ps-computed-restart-policy)"
+	assert_eq "" "$(berth ps:report p --ps-restart-policy)"
+	berth ps:set p restart-policy on-failure >/dev/null
+	assert_eq "on-failure" "$(berth ps:report p --ps-restart-policy)"
+	assert_eq "on-failure" "$(berth ps:report p --ps-computed-restart-policy)"
+	assert_eq "-----> Unsetting restart-policy" "$(berth ps:set p restart-policy)"
+	assert_eq "always" "$(berth ps:report p --ps-computed-restart-policy)"
+	berth ps:set --global stop-timeout-seconds 90 >/dev/null
+	berth ps:set p stop-timeout-seconds 45 >/dev/null
+	local json
+	json=$(berth ps:report p --format json)
+	assert_eq "45 90 45 45" "$(jq -r '[."ps-stop-timeout-seconds", ."ps-global-stop-timeout-seconds", ."ps-computed-stop-timeout-seconds", ."stop-timeout-seconds"] | join(" ")' <<<"$json")"
+	json=$(berth ps:report --global --format json)
+	assert_eq "always 90" "$(jq -r '[."global-restart-policy", ."computed-stop-timeout-seconds"] | join(" ")' <<<"$json")"
+	berth ps:set --global restart-policy >/dev/null
+	assert_eq "" "$(berth ps:report --global --ps-global-restart-policy)"
+	assert_eq "on-failure:10" "$(berth ps:report --global --ps-computed-restart-policy)"
+}
+
+test_ps_set_refuses_a_bad_policy_with_dokkus_words_and_changes_nothing() {
+	berth apps:create p >/dev/null
+	berth ps:set p restart-policy no >/dev/null
+	local status
+	for bad in bogus "always;reboot" '$(id)' "on-failure:x"; do
+		run_status status berth ps:set p restart-policy "$bad" 2>"$TEST_TMP/err"
+		assert_eq 1 "$status" "policy $bad"
+		assert_contains "$(cat "$TEST_TMP/err")" " !     Invalid restart-policy specified"
+		assert_eq 1 "$(wc -l <"$TEST_TMP/err")" "one line"
+		run_status status berth ps:set --global restart-policy "$bad" 2>/dev/null
+		assert_eq 1 "$status" "global policy $bad"
+	done
+	assert_eq "no" "$(berth ps:report p --ps-restart-policy)"
+	assert_eq "" "$(berth ps:report --global --ps-global-restart-policy)"
+}
+
+test_a_global_restart_policy_reaches_the_daemon() {
+	deploy_app g 'web: exit 3\n'
+	berth ps:set --global restart-policy no >/dev/null
+	daemon_start
+	wait_for sh -c "'$BERTH_BIN' ps:report g --status-web-1 | grep -q '^exited\|^crashed'" ||
+		fail "web.1 was restarted under restart-policy no: $(berth ps:report g)"
+	assert_contains "$(berth ps:report g --status-web-1)" "restarts 0"
+}
+
+test_ps_scale_prints_dokkus_formation_and_json() {
+	deploy_app s 'web: sleep 1000\nworker: sleep 1000\n'
+	berth ps:scale s --skip-deploy web=2 worker=1 >/dev/null 2>&1 || true
+	local out
+	out=$(berth ps:scale s)
+	assert_eq $'-----> Scaling for s\nproctype: qty\n--------: ---' "$(head -3 <<<"$out")"
+	assert_contains "$out" "web:  "
+	assert_eq "$(berth --quiet ps:scale s | sed 's/ *[0-9]*$//')" $'web:\nworker:'
+	berth --quiet ps:scale s | grep -qx 'web:  [0-9]*' || fail "web row: $(berth --quiet ps:scale s)"
+	assert_eq '["web","worker"]' "$(berth ps:scale s --format json | jq -c '[.[].process_type]')"
+	assert_eq "number" "$(berth ps:scale s --format json | jq -r '.[0].quantity | type')"
+	local status
+	run_status status berth ps:scale s --format yaml 2>/dev/null
+	assert_eq 1 "$status"
+}
+
+keys_make() {
+	export BERTH_AUTHORIZED_KEYS=$TEST_TMP/home/.ssh/authorized_keys
+	mkdir -p "$TEST_TMP/keys"
+	ssh-keygen -q -t ed25519 -N '' -C one -f "$TEST_TMP/keys/one"
+	ssh-keygen -q -t ed25519 -N '' -C two -f "$TEST_TMP/keys/two"
+}
+
+test_ssh_keys_add_takes_one_key_and_list_filters_by_name() {
+	keys_make
+	cat "$TEST_TMP/keys/one.pub" "$TEST_TMP/keys/two.pub" >"$TEST_TMP/keys/double.pub"
+	local status
+	run_status status berth ssh-keys:add both "$TEST_TMP/keys/double.pub" 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_eq " !     Too many keys provided, set one per invocation of berth ssh-keys:add <NAME> <KEY_FILE>" "$(cat "$TEST_TMP/err")"
+	: >"$TEST_TMP/keys/empty.pub"
+	run_status status berth ssh-keys:add none "$TEST_TMP/keys/empty.pub" 2>"$TEST_TMP/err"
+	assert_eq " !     Empty key was specified" "$(cat "$TEST_TMP/err")"
+	printf '%s' "$(cat "$TEST_TMP/keys/one.pub")" | berth ssh-keys:add one >/dev/null
+	berth ssh-keys:add two "$TEST_TMP/keys/two.pub" >/dev/null
+	assert_eq 1 "$(berth ssh-keys:list one | wc -l)"
+	assert_contains "$(berth ssh-keys:list --format text one)" 'NAME="one"'
+	assert_eq '["two"]' "$(berth ssh-keys:list --format json two | jq -c '[.[].name]')"
+	assert_eq '[]' "$(berth ssh-keys:list --format json nobody)"
+	run_status status berth ssh-keys:list nobody >"$TEST_TMP/out" 2>&1
+	assert_eq "1 0" "$status $(wc -c <"$TEST_TMP/out")" "no key of that name: exit 1, silent"
+	run_status status berth ssh-keys:list --format yaml 2>"$TEST_TMP/err"
+	assert_eq " !     Invalid output format specified, supported formats: json, text" "$(cat "$TEST_TMP/err")"
+}
+
+test_ssh_keys_remove_by_fingerprint_and_twice_is_fine() {
+	keys_make
+	berth ssh-keys:add one "$TEST_TMP/keys/one.pub" >/dev/null
+	berth ssh-keys:add two "$TEST_TMP/keys/two.pub" >/dev/null
+	local fp status
+	fp=$(berth ssh-keys:list one | cut -d' ' -f1)
+	assert_eq "-----> Removed key $fp" "$(berth ssh-keys:remove --fingerprint "$fp")"
+	assert_eq 0 "$(berth ssh-keys:list one 2>/dev/null | wc -l)"
+	assert_eq 1 "$(berth ssh-keys:list | wc -l)"
+	run_status status berth ssh-keys:remove one 2>/dev/null
+	assert_eq 0 "$status" "removing an absent key"
+	run_status status berth ssh-keys:remove 2>"$TEST_TMP/err"
+	assert_eq " !     A name is required to remove a key, ie: berth ssh-keys:remove <name>" "$(cat "$TEST_TMP/err")"
+	run_status status berth ssh-keys:remove --fingerprint 2>/dev/null
+	assert_eq 1 "$status"
+	cp "$BERTH_AUTHORIZED_KEYS" "$TEST_TMP/before"
+	run_status status berth ssh-keys:remove "two; rm -rf /" 2>/dev/null
+	cmp -s "$BERTH_AUTHORIZED_KEYS" "$TEST_TMP/before" || fail "a hostile name changed the keys"
+}
+
+test_resource_report_names_the_defaults_as_dokku() {
+	berth apps:create r >/dev/null
+	local status
+	run_status status berth resource:report r --resource-_default_.limit.memory 2>/dev/null
+	assert_eq 1 "$status" "no defaults row before a default is set"
+	berth resource:limit --memory 512MB r >/dev/null 2>&1
+	assert_eq 512MB "$(berth resource:report r --resource-_default_.limit.memory)"
+	berth resource:limit --process-type _default_ --cpu 1 r >/dev/null 2>&1
+	assert_eq 1 "$(berth resource:report r --resource-_default_.limit.cpu)"
+	berth resource:limit --memory clear r >/dev/null
+	assert_eq "" "$(berth resource:report r --resource-_default_.limit.memory)"
+}
+
+test_storage_report_and_quiet_list_as_dokku() {
+	berth apps:create st >/dev/null
+	mkdir -p "$BERTH_ROOT/storage/st"
+	assert_eq "" "$(berth storage:report st --format json | jq -r '."storage-deploy-mounts"')"
+	berth storage:mount st "$BERTH_ROOT/storage/st:/data" >/dev/null
+	assert_eq "-v $BERTH_ROOT/storage/st:/data" "$(berth storage:report st --storage-deploy-mounts)"
+	assert_eq "-v $BERTH_ROOT/storage/st:/data" "$(berth storage:report st --format json | jq -r '."run-mounts"')"
+	assert_eq "" "$(berth storage:report st --storage-build-mounts)"
+	assert_eq "$BERTH_ROOT/storage/st:/data" "$(berth --quiet storage:list st)"
+}
+
+test_topic_help_pages_use_dokkus_descriptions() {
+	assert_contains "$(berth ssh-keys:help)" "Manage public ssh keys used for deployment"
+	assert_eq "$(berth ssh-keys:help)" "$(berth ssh-keys)"
+	assert_contains "$(berth events:help)" "Manage event logging"
+	assert_contains "$(berth enter:help)" "Enter running app containers"
+}
