@@ -140,6 +140,8 @@ int cmd_resource_report(int argc, char **argv);
 int cmd_storage_mount(int argc, char **argv);
 int cmd_storage_unmount(int argc, char **argv);
 int cmd_storage_report(int argc, char **argv);
+int cmd_logs_set(int argc, char **argv);
+int cmd_logs_report(int argc, char **argv);
 int cmd_storage_list(int argc, char **argv);
 int cmd_buildpacks_set(int argc, char **argv);
 int cmd_buildpacks_add(int argc, char **argv);

@@ -192,7 +192,8 @@ int cmd_ps_set(int argc, char **argv)
 	bool global = false;
 	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
 	char *pos[argc + 1];
-	int n = args_parse(argc, argv, opts, 0, pos);
+	/* options end at the app, so a value may start with '-' (and be refused) */
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
 	const char *app = global ? NULL : pos[0];
 	char **kv = global ? pos : pos + 1;
 	int nkv = global ? n : n - 1;

@@ -54,6 +54,14 @@ int ps_set(const char *app, const char *key, const char *value, struct berr *err
 void ps_settings_global(struct ps_settings *s);
 /* The global value of a ps property ("restart-policy"), NULL when unset. */
 char *ps_global_get(const char *key);
+/* logs:set (app NULL: --global) max-size VALUE|NULL: a size (10m, 1g, at least
+ * 4k) or "unlimited"; logs_setting_get returns the stored text or NULL;
+ * logs_max_bytes what applies to app (UINT64_MAX: unlimited, 0: the daemon's
+ * default). Read when a log file is opened: at a process's start or rotation. */
+int logs_max_size_parse(const char *value, uint64_t *bytes, struct berr *err);
+int logs_set(const char *app, const char *key, const char *value, struct berr *err);
+char *logs_setting_get(const char *app, const char *key);
+uint64_t logs_max_bytes(const char *app);
 /* ps:stop / ps:start of the whole app (type NULL) or of one process type. */
 int ps_set_stopped(const char *app, const char *type, bool stopped, struct berr *err);
 /* Is type stopped, by the app or by itself? */

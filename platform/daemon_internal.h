@@ -28,6 +28,7 @@ struct slot {
 	int log_fd;                  /* the pipe's read end (pid 1 holds a copy), or -1 */
 	int log_out;                 /* the log file, O_APPEND, or -1 */
 	uint64_t log_size;
+	uint64_t log_max;            /* logs:set max-size; 0: the daemon's log_max */
 	char *line;                  /* a partial line waiting for its end */
 	size_t nline;
 	struct net_attachment att;

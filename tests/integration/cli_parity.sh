@@ -158,3 +158,70 @@ test_topic_help_pages_use_dokkus_descriptions() {
 	assert_contains "$(berth events:help)" "Manage event logging"
 	assert_contains "$(berth enter:help)" "Enter running app containers"
 }
+
+test_logs_set_max_size_is_reported_and_rotates_the_apps_log_files() {
+	deploy_app lg 'web: while true; do echo 0123456789012345678901234567890123456789; done\n'
+	assert_eq "10m" "$(berth logs:report lg --logs-computed-max-size)"
+	assert_eq "-----> Setting max-size to 1g" "$(berth logs:set --global max-size 1g)"
+	assert_eq "1g" "$(berth logs:report lg --logs-computed-max-size)"
+	berth logs:set lg max-size 8k >/dev/null
+	assert_eq "8k 1g 8k" "$(berth logs:report lg --format json | jq -r '[."max-size", ."global-max-size", ."computed-max-size"] | join(" ")')"
+	daemon_start
+	wait_for test -e "$BERTH_ROOT/logs/lg/web.1.log.1" || fail "no rotation at 8k: $(ls -l "$BERTH_ROOT/logs/lg")"
+	local size
+	size=$(stat -c %s "$BERTH_ROOT/logs/lg/web.1.log.1")
+	[ "$size" -lt 16384 ] || fail "rotated file of $size bytes for max-size 8k"
+	assert_eq "-----> Unsetting max-size" "$(berth logs:set lg max-size)"
+	assert_eq "1g" "$(berth logs:report lg --logs-computed-max-size)"
+}
+
+test_logs_set_refuses_bad_input_and_changes_nothing() {
+	berth apps:create lb >/dev/null
+	berth logs:set lb max-size 20m >/dev/null
+	local status bad
+	for bad in 1k -5 10q '20m;id' '$(id)'; do
+		run_status status berth logs:set lb max-size "$bad" 2>"$TEST_TMP/err"
+		assert_eq 1 "$status" "max-size $bad"
+		assert_eq 1 "$(wc -l <"$TEST_TMP/err")" "one line for $bad"
+	done
+	run_status status berth logs:set lb vector-sink console:// 2>"$TEST_TMP/err"
+	assert_eq 1 "$status" "vector-sink"
+	run_status status berth logs:set 2>"$TEST_TMP/err"
+	assert_eq " !     Please specify an app to run the command on" "$(cat "$TEST_TMP/err")"
+	run_status status berth logs:set nosuch max-size 20m 2>/dev/null
+	assert_eq 20 "$status"
+	assert_eq "20m" "$(berth logs:report lb --logs-max-size)"
+	run_status status berth logs:report lb --logs-vector-sink 2>"$TEST_TMP/err"
+	assert_eq " !     Invalid flag passed, valid flags: --logs-computed-max-size, --logs-global-max-size, --logs-max-size" "$(cat "$TEST_TMP/err")"
+}
+
+test_git_report_and_a_global_deploy_branch_as_dokku() {
+	berth stacks:create busybox >/dev/null
+	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
+	berth apps:create gr >/dev/null
+	assert_eq "" "$(berth git:report gr --git-deploy-branch)"
+	assert_eq "master" "$(berth git:report gr --git-computed-deploy-branch)"
+	berth git:set gr deploy-branch main >/dev/null
+	assert_eq "main main" "$(berth git:report gr --format json | jq -r '[."deploy-branch", ."computed-deploy-branch"] | join(" ")')"
+	berth git:set gr deploy-branch >/dev/null
+	assert_eq "-----> Setting deploy-branch to prod" "$(berth git:set --global deploy-branch prod)"
+	assert_eq "prod" "$(berth git:report --global --git-global-deploy-branch)"
+	assert_eq "prod" "$(berth git:report gr --git-computed-deploy-branch)"
+	local status
+	run_status status berth git:report gr --git-invalid-flag 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_contains "$(cat "$TEST_TMP/err")" "Invalid flag passed"
+	run_status status berth git:set gr keep-git-dir true 2>/dev/null
+	assert_eq 1 "$status" "a property berth does not have"
+	# the global branch is the one a push deploys
+	mkdir -p "$TEST_TMP/src"
+	cp -r "$TEST_TOP/examples/hello/." "$TEST_TMP/src/"
+	git -C "$TEST_TMP/src" init -q -b main && git -C "$TEST_TMP/src" add -A && git -C "$TEST_TMP/src" commit -qm hello
+	git -C "$TEST_TMP/src" push --receive-pack="$BERTH_BIN git-receive-pack" /gr main >"$TEST_TMP/out" 2>&1
+	assert_contains "$(cat "$TEST_TMP/out")" "only prod deploys"
+	git -C "$TEST_TMP/src" push --receive-pack="$BERTH_BIN git-receive-pack" /gr main:prod >"$TEST_TMP/out" 2>&1
+	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: gr v1"
+	berth git:set --global deploy-branch >/dev/null
+	assert_eq "master" "$(berth git:report gr --git-computed-deploy-branch)"
+}

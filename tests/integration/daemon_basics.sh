@@ -10,7 +10,7 @@ test_daemon_runs_the_formation_and_ps_scale_changes_it() {
 	assert_contains "$(cat "$TEST_TMP/out")" "Scaling sc processes: web to 2"
 	wait_for running_is sc 3 || fail "not 3 processes: $(berth ps:report sc)"
 	out=$(berth ps:scale sc)
-	assert_contains "$out" "web: 2"
+	assert_contains "$out" "web:  2"
 	assert_contains "$out" "worker: 1"
 	wait_for sh -c "'$BERTH_BIN' logs sc -p web.2 | grep -q 'tick web.2 5000'" ||
 		fail "no log line of web.2: $(berth logs sc)"
