@@ -140,9 +140,17 @@ int cmd_ssh_keys_add(int argc, char **argv)
 		text[strlen(text) - 1] = '\0';
 	if (!*text)
 		return cmd_fail("Empty key was specified");
-	if (strchr(text, '\n'))
+	if (strchr(text, '\n')) {
+		/* a private key is many lines too: say what it is not */
+		autofree char *first = xstrndup(text, strcspn(text, "\n"));
+		struct gitd_ssh_key key = { 0 };
+
+		if (gitd_ssh_key_parse(first, &key, &err) < 0)
+			return cmd_fail("%s", err.msg);
+		gitd_ssh_key_free(&key);
 		return cmd_fail("Too many keys provided, set one per invocation of %s ssh-keys:add <NAME> <KEY_FILE>",
 				cmd_name);
+	}
 	if (command_prefix(&prefix, &err) < 0 || lock_keys(path, &lock, &err) < 0 ||
 	    gitd_authkeys_load(path, &ak, &err) < 0)
 		return cmd_fail("%s", err.msg);
