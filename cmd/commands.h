@@ -140,6 +140,7 @@ int cmd_resource_report(int argc, char **argv);
 int cmd_storage_mount(int argc, char **argv);
 int cmd_storage_unmount(int argc, char **argv);
 int cmd_storage_report(int argc, char **argv);
+int cmd_storage_ensure_directory(int argc, char **argv);
 int cmd_logs_set(int argc, char **argv);
 int cmd_logs_report(int argc, char **argv);
 int cmd_storage_list(int argc, char **argv);

@@ -146,6 +146,8 @@ const struct command berth_commands[] = {
 	  "Clear the resource limits of an app or one of its process types", CMD_APP },
 	{ "resource:report", HEAVY(cmd_resource_report), "[<app>] [<flag>] [--format json]",
 	  "Displays a resource report for one or more apps, with what this host enforces", CMD_APP },
+	{ "storage:ensure-directory", HEAVY(cmd_storage_ensure_directory), "[--chown option] <directory>",
+	  "Creates a persistent storage directory under the storage root (BERTH_STORAGE_ROOT)", 0 },
 	{ "storage:list", HEAVY(cmd_storage_list), "<app> [--format text|json]",
 	  "List bind mounts for an app's containers", CMD_APP },
 	{ "storage:mount", HEAVY(cmd_storage_mount), "<app> <host-dir:container-dir[:ro]>",

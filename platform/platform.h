@@ -241,6 +241,9 @@ char *storage_root(void);
 int storage_host_check(const char *host, struct berr *err);
 int storage_mount(struct app *app, const char *spec, struct berr *err);
 int storage_unmount(struct app *app, const char *spec, struct berr *err);
+/* storage:ensure-directory: storage_root()/name (name of [A-Za-z0-9_-]), made if
+ * missing, owned by owner:owner unless owner < 0; *path is its path. */
+int storage_ensure_directory(const char *name, long owner, char **path, struct berr *err);
 
 /* Export the active release as an OCI image archive: its layers, the stack's
  * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */

@@ -225,3 +225,27 @@ test_git_report_and_a_global_deploy_branch_as_dokku() {
 	berth git:set --global deploy-branch >/dev/null
 	assert_eq "master" "$(berth git:report gr --git-computed-deploy-branch)"
 }
+
+test_storage_ensure_directory_makes_an_owned_directory_under_the_root_only() {
+	mkdir -p "$BERTH_ROOT/storage"
+	local out status
+	out=$(berth storage:ensure-directory data)
+	assert_eq "-----> Ensuring $BERTH_ROOT/storage/data exists
+       Setting directory ownership to 1000:1000
+       Directory ready for mounting" "$out"
+	assert_eq "1000:1000" "$(stat -c %u:%g "$BERTH_ROOT/storage/data")"
+	berth storage:ensure-directory --chown herokuish data >/dev/null
+	assert_eq "32767:32767" "$(stat -c %u:%g "$BERTH_ROOT/storage/data")"
+	berth storage:ensure-directory --chown=false other >/dev/null
+	assert_eq "0:0" "$(stat -c %u:%g "$BERTH_ROOT/storage/other")"
+	ln -s /etc "$BERTH_ROOT/storage/evil"
+	for bad in ../x a/b '' '.' 'x;id' evil '$(id)'; do
+		run_status status berth storage:ensure-directory "$bad" 2>"$TEST_TMP/err"
+		assert_eq 1 "$status" "directory '$bad'"
+		assert_eq 1 "$(wc -l <"$TEST_TMP/err")" "one line for '$bad'"
+	done
+	assert_eq "0:0" "$(stat -c %u:%g /etc)" "/etc through the symlink"
+	run_status status berth storage:ensure-directory --chown 70000 big 2>"$TEST_TMP/err"
+	assert_contains "$(cat "$TEST_TMP/err")" "Unsupported chown permissions"
+	assert_eq "data evil other" "$(ls "$BERTH_ROOT/storage" | xargs)" "nothing else made"
+}
