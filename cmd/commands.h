@@ -103,6 +103,7 @@ int report_print(const char *name, const char *type, const struct report_row *ro
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_runtime_run(int argc, char **argv);
 int cmd_apps_create(int argc, char **argv);

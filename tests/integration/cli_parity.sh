@@ -249,3 +249,21 @@ test_storage_ensure_directory_makes_an_owned_directory_under_the_root_only() {
 	assert_contains "$(cat "$TEST_TMP/err")" "Unsupported chown permissions"
 	assert_eq "data evil other" "$(ls "$BERTH_ROOT/storage" | xargs)" "nothing else made"
 }
+
+test_report_prints_the_host_then_every_report_of_the_app() {
+	local out status
+	out=$(berth report 2>"$TEST_TMP/err")
+	assert_contains "$out" "-----> berth version: berth version "
+	assert_contains "$(cat "$TEST_TMP/err")" "You haven't deployed any applications yet"
+	berth apps:create rp >/dev/null
+	out=$(berth report rp)
+	for topic in app buildpacks domains git logs ports ps resource storage; do
+		assert_contains "$out" "=====> rp $topic information"
+	done
+	assert_contains "$(berth report)" "=====> rp ps information"
+	run_status status berth report nosuch 2>/dev/null
+	assert_eq 20 "$status"
+	run_status status berth report 'rp;id' 2>"$TEST_TMP/err"
+	assert_eq 1 "$status"
+	assert_eq 1 "$(wc -l <"$TEST_TMP/err")"
+}
