@@ -267,3 +267,13 @@ test_report_prints_the_host_then_every_report_of_the_app() {
 	assert_eq 1 "$status"
 	assert_eq 1 "$(wc -l <"$TEST_TMP/err")"
 }
+
+test_a_report_refuses_format_json_with_an_info_flag_as_dokku() {
+	berth apps:create fj >/dev/null
+	local status cmd
+	for cmd in apps:report ps:report git:report logs:report storage:report domains:report; do
+		run_status status berth "$cmd" fj --format json "--${cmd%%:*}-x" 2>"$TEST_TMP/err"
+		assert_eq 1 "$status" "$cmd"
+		assert_eq " !     --format flag cannot be specified when specifying an info flag" "$(cat "$TEST_TMP/err")"
+	done
+}
