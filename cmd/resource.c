@@ -137,6 +137,8 @@ int cmd_resource_limit_clear(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
 	if ((status = cmd_open_app(n, pos, &app)) != 0)
 		return status;
 	type = stored_type(type);
@@ -220,7 +222,9 @@ int cmd_resource_report(int argc, char **argv)
 	char *pos[argc + 1];
 	if ((n = args_parse(argc, argv, opts, 0, pos)) < 0)
 		return 1;
-	if (n >= 1)
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (n == 1)
 		return report_app(pos[0], info_flag, format);
 	if (app_list(&apps, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -185,6 +185,8 @@ int cmd_ssh_keys_remove(int argc, char **argv)
 		return cmd_fail(fingerprint ? "A fingerprint is required to remove a key, ie: %s ssh-keys:remove --fingerprint FINGERPRINT"
 					    : "A name is required to remove a key, ie: %s ssh-keys:remove <name>",
 				cmd_name);
+	if (!fingerprint && gitd_key_name_check(pos[0], &err) < 0)
+		return cmd_fail("%s", err.msg);
 	if (lock_keys(path, &lock, &err) < 0 || gitd_authkeys_load(path, &ak, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	name = pos[0];

@@ -56,6 +56,8 @@ int cmd_storage_list(int argc, char **argv)
 		return 1;
 	if (n < 1)
 		return cmd_fail("Please specify an app to run the command on");
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
 	if (format && strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "stdout"))
 		return cmd_fail("Invalid --format value specified: %s (text or json)", format);
 	if (app_open(pos[0], 0, &app, &err) < 0)
