@@ -160,7 +160,8 @@ test_topic_help_pages_use_dokkus_descriptions() {
 }
 
 test_logs_set_max_size_is_reported_and_rotates_the_apps_log_files() {
-	deploy_app lg 'web: while true; do echo 0123456789012345678901234567890123456789; done\n'
+	# bursts of 40 lines (1.6k), ten a second: a rotation at 8k within a second
+	deploy_app lg 'web: while true; do for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40; do echo 0123456789012345678901234567890123456789; done; sleep 0.1; done\n'
 	assert_eq "10m" "$(berth logs:report lg --logs-computed-max-size)"
 	assert_eq "-----> Setting max-size to 1g" "$(berth logs:set --global max-size 1g)"
 	assert_eq "1g" "$(berth logs:report lg --logs-computed-max-size)"
