@@ -45,20 +45,26 @@ LISTING='cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; d
 	else echo "$f $(stat -c %a "$f") $(md5sum <"$f" | cut -d" " -f1)"; fi
 done'
 
-# The merged tree of the app's source chain is the commit's tree, entry by entry.
-assert_source_is_commit() { # APP DIR
+# The merged tree of the app's source chain is the tree at DIR, entry by entry.
+assert_source_is_tree() { # APP DIR WHAT
 	local args=() id
 	for id in $(chain_of "$(source_layer "$1")"); do
 		args+=(--layer "$BERTH_ROOT/layers/$id/root")
 	done
+	sh -c "$LISTING" sh "$2" >"$TEST_TMP/want"
+	berth runtime:run --stack busybox "${args[@]}" -- sh -c "$LISTING" sh /app >"$TEST_TMP/got" ||
+		fail "listing the source chain failed"
+	[ -s "$TEST_TMP/got" ] || fail "the source chain of $1 lists nothing"
+	diff -u "$TEST_TMP/want" "$TEST_TMP/got" >"$TEST_TMP/diff" ||
+		fail "the source chain of $1 is not $3: $(cat "$TEST_TMP/diff")"
+}
+
+# ... is the commit checked out in DIR.
+assert_source_is_commit() { # APP DIR
 	rm -rf "$TEST_TMP/ref"
 	git clone -q "$2" "$TEST_TMP/ref"
 	rm -rf "$TEST_TMP/ref/.git"
-	sh -c "$LISTING" sh "$TEST_TMP/ref" >"$TEST_TMP/want"
-	berth runtime:run --stack busybox "${args[@]}" -- sh -c "$LISTING" sh /app >"$TEST_TMP/got" ||
-		fail "listing the source chain failed"
-	diff -u "$TEST_TMP/want" "$TEST_TMP/got" >"$TEST_TMP/diff" ||
-		fail "the source chain of $1 is not commit $(git -C "$2" rev-parse --short HEAD): $(cat "$TEST_TMP/diff")"
+	assert_source_is_tree "$1" "$TEST_TMP/ref" "commit $(git -C "$2" rev-parse --short HEAD)"
 }
 
 test_a_chain_of_pushes_gives_each_commits_tree_exactly() {
@@ -202,3 +208,4 @@ test_gc_keeps_every_layer_of_the_chains_releases_use() {
 		{ cat "$TEST_TMP/out"; fail "forced push"; }
 	assert_source_is_commit kept "$s"
 }
+
