@@ -209,3 +209,26 @@ test_gc_keeps_every_layer_of_the_chains_releases_use() {
 	assert_source_is_commit kept "$s"
 }
 
+
+test_the_source_size_bound_covers_the_whole_tree_of_a_push_not_only_its_changes() {
+	inc_setup
+	local s=$TEST_TMP/src st
+	mkdir -p "$s"
+	cp -r "$TEST_TOP/examples/hello/." "$s/"
+	head -c 200000 /dev/urandom >"$s/one"
+	git -C "$s" init -q
+	commit_all "$s" one
+	export BERTH_SOURCE_MAX_BYTES=300000
+	ipush "$s" bound
+	# 200 KB more: the change is small, the tree is over the bound.
+	head -c 200000 /dev/urandom >"$s/two"
+	commit_all "$s" two
+	run_status st git -C "$s" push --receive-pack="$BERTH_BIN git-receive-pack" /bound main >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$st" "push over the bound"
+	assert_contains "$(cat "$TEST_TMP/out")" "bigger than BERTH_SOURCE_MAX_BYTES allows"
+	# Without the first file the tree fits again: deletions count too.
+	git -C "$s" rm -q one
+	commit_all "$s" three
+	ipush "$s" bound
+	assert_source_is_commit bound "$s"
+}
