@@ -45,14 +45,14 @@ void build_result_free(struct build_result *res)
  * the build container's monitor) lives: a killed deploy's is found and removed by
  * the next deploy or images:gc (workdir_remove_stale). Containers reach into it
  * only through binds mounted by the monitor, as host root. */
-static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err);
-
 static int make_work_dir(const char *what, char **out, int *lock, struct berr *err)
 {
 	autofree char *base = xasprintf("%s/tmp", berth_root());
 
 	return workdir_create(base, what, out, lock, err);
 }
+
+static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err);
 
 /* An archive's tree: unpacked whole, owned by the build user by the extractor. */
 int build_source_layer(int fd, const char *origin, struct images_lease *lease,
