@@ -81,21 +81,30 @@ out:
 	return r;
 }
 
-/* What the writer may build on: base's label when its chain is short enough,
- * else NULL (the whole tree is written: a chain never grows without bound). */
-static char *source_base_label(const char *base)
+/* What the writer may build on: base's label, and the /app of each layer of its
+ * chain. A chain that is long enough is flattened: the whole tree is written
+ * (*whole), linking unchanged files from the chain (a chain never grows without
+ * bound, and flattening it costs little more than a push). */
+static char *source_base(const char *base, struct strv *dirs, bool *whole)
 {
 	struct strv chain = { 0 };
 	struct layer_info info;
 	struct berr ignored = { 0 };
 	char *label = NULL;
 
+	*whole = false;
 	if (!base || layer_chain(base, &chain, &ignored) < 0)
 		return NULL;
-	if (chain.n < BUILD_SOURCE_CHAIN_MAX && layer_info_load(base, &info, &ignored) == 0) {
+	if (layer_info_load(base, &info, &ignored) == 0) {
 		if (info.origin && *info.origin)
 			label = xstrdup(info.origin);
 		layer_info_release(&info);
+	}
+	*whole = chain.n >= BUILD_SOURCE_CHAIN_MAX;
+	for (size_t i = 0; label && i < chain.n; i++) {
+		autofree char *root = layer_path(chain.v[i]);
+
+		strv_push_owned(dirs, xasprintf("%s/app", root));
 	}
 	strv_free(&chain);
 	return label;
@@ -107,10 +116,13 @@ int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *
 {
 	autofree char *work = NULL;
 	autofree char *app = NULL;
-	autofree char *base_label = source_base_label(base);
+	struct strv dirs = { 0 };
+	bool whole;
+	autofree char *base_label = source_base(base, &dirs, &whole);
 	autoclose int lock = -1;
 	struct berr ignored = { 0 };
-	struct tree_request req = { .uid = BUILD_UID, .gid = BUILD_UID, .base = base_label };
+	struct tree_request req = { .uid = BUILD_UID, .gid = BUILD_UID, .base = base_label,
+				    .whole = whole, .base_dirs = &dirs };
 	int r = -1;
 
 	if (make_work_dir("source", &work, &lock, err) < 0)
@@ -125,18 +137,19 @@ int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *
 	req.dir = app;
 	if (write_tree(ctx, &req, err) < 0)
 		goto out;
-	if (req.same && base_label) {
+	if (req.same && base_label && !whole) {
 		/* Nothing changed: the running release's source is this one. */
 		snprintf(id, LAYER_ID_HEX + 1, "%s", base);
 		r = rm_rf(work, err);
 		goto out;
 	}
 	r = layer_commit_dir_on(work, req.label ? req.label : "source",
-				req.delta && base_label ? base : NULL, lease, id, err);
+				req.delta && base_label && !whole ? base : NULL, lease, id, err);
 out:
 	if (r < 0)
 		rm_rf(work, &ignored);
 	free(req.label);
+	strv_free(&dirs);
 	return r;
 }
 

@@ -18,7 +18,12 @@
  * by entry on their object ids, so an unchanged directory costs nothing however
  * big it is. The label of a checkout, "git tree <oid> bytes <n>", is what a
  * later push names as its base: the tree it holds and its size, which the
- * bound on the total needs. */
+ * bound on the total needs.
+ *
+ * A chain of such layers is flattened now and then (build/ asks for the whole
+ * tree): files the base tree has unchanged are then hard-linked from the base
+ * layers (found as overlayfs would) instead of written again, so flattening
+ * stores directories and changed files only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -48,6 +53,8 @@ struct checkout {
 	uint64_t total;            /* bytes of regular files in the new tree */
 	uint64_t written;          /* bytes written by this checkout */
 	uint64_t max_total, max_file;
+	size_t nlayers;            /* base layers to link unchanged files from */
+	size_t linked;             /* files linked instead of written */
 	struct berr *err;
 };
 
@@ -138,22 +145,96 @@ static int make_dir(struct checkout *co, int dirfd, const char *name, const char
 	return fd;
 }
 
-static int write_tree(struct checkout *co, const git_tree *tree, int dirfd, const char *prefix,
-		      unsigned depth);
+static int write_tree(struct checkout *co, const git_tree *tree, const git_tree *old,
+		      const int *lfds, int dirfd, const char *prefix, unsigned depth);
 
-static int write_subtree(struct checkout *co, const git_tree_entry *e, int dirfd, const char *path,
-			 unsigned depth, bool opaque)
+/* The directory name in each base layer (top first) as overlayfs would show
+ * it: -1 where a layer lacks it or something above hides it. */
+static int *sub_layers(struct checkout *co, const int *lfds, const char *name, const char *path)
+{
+	int *sub = xcalloc(co->nlayers, sizeof(int));
+	bool hidden = false;
+
+	for (size_t i = 0; i < co->nlayers; i++) {
+		struct stat st;
+		char v[2];
+
+		sub[i] = -1;
+		if (hidden || lfds[i] < 0 || fstatat(lfds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			hidden = true;
+			continue;
+		}
+		sub[i] = openat(lfds[i], name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub[i] < 0) {
+			berr_sys(co->err, "open %s in a base layer", path);
+			for (size_t k = 0; k < i; k++)
+				if (sub[k] >= 0)
+					close(sub[k]);
+			free(sub);
+			return NULL;
+		}
+		hidden = fgetxattr(sub[i], "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+	}
+	return sub;
+}
+
+static void close_layers(struct checkout *co, int *fds)
+{
+	for (size_t i = 0; fds && i < co->nlayers; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+/* An unchanged file (same blob and mode in the base tree): hard-link the base
+ * layers' copy instead of writing it again. 1 when linked, 0 when it has to be
+ * written after all. Layers are never modified, so sharing an inode is safe. */
+static int link_blob(struct checkout *co, const int *lfds, int dirfd, const char *name,
+		     git_filemode_t mode)
+{
+	for (size_t i = 0; i < co->nlayers; i++) {
+		struct stat st;
+
+		if (lfds[i] < 0 || fstatat(lfds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || st.st_uid != co->uid || st.st_gid != co->gid ||
+		    (st.st_mode & 07777) != (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755u : 0644u) ||
+		    linkat(lfds[i], name, dirfd, name, 0) < 0)
+			return 0;
+		co->total += (uint64_t)st.st_size;
+		co->linked++;
+		return 1;
+	}
+	return 0;
+}
+
+static int write_subtree(struct checkout *co, const git_tree_entry *e, const git_tree_entry *o,
+			 const int *lfds, int dirfd, const char *path, unsigned depth, bool opaque)
 {
 	autofree char *sub_prefix = xasprintf("%s/", path);
-	autoclose int sub = make_dir(co, dirfd, git_tree_entry_name(e), path, opaque);
-	git_tree *subtree = NULL;
-	int r;
+	const char *name = git_tree_entry_name(e);
+	autoclose int sub = make_dir(co, dirfd, name, path, opaque);
+	git_tree *subtree = NULL, *old = NULL;
+	int *sublfds = NULL;
+	int r = -1;
 
 	if (sub < 0)
 		return -1;
 	if (git_tree_lookup(&subtree, co->repo, git_tree_entry_id(e)) < 0)
 		return gitd_git_fail(co->err, "commit %.12s: read %s", co->commit, path);
-	r = write_tree(co, subtree, sub, sub_prefix, depth + 1);
+	/* Files to link from: where the base tree has this directory too. */
+	if (lfds && o && git_tree_entry_filemode(o) == GIT_FILEMODE_TREE &&
+	    git_tree_lookup(&old, co->repo, git_tree_entry_id(o)) == 0) {
+		sublfds = sub_layers(co, lfds, name, path);
+		if (!sublfds)
+			goto out;
+	}
+	r = write_tree(co, subtree, sublfds ? old : NULL, sublfds, sub, sub_prefix, depth + 1);
+out:
+	close_layers(co, sublfds);
+	git_tree_free(old);
 	git_tree_free(subtree);
 	return r;
 }
@@ -166,8 +247,10 @@ static int check_depth(struct checkout *co, const char *prefix, unsigned depth)
 	return 0;
 }
 
-static int write_tree(struct checkout *co, const git_tree *tree, int dirfd, const char *prefix,
-		      unsigned depth)
+/* The whole tree; with old and lfds (the base tree at this directory and the
+ * base layers' directories), unchanged files are linked from the base layers. */
+static int write_tree(struct checkout *co, const git_tree *tree, const git_tree *old,
+		      const int *lfds, int dirfd, const char *prefix, unsigned depth)
 {
 	size_t n = git_tree_entrycount(tree);
 
@@ -182,14 +265,20 @@ static int write_tree(struct checkout *co, const git_tree *tree, int dirfd, cons
 		if (!name_ok(name))
 			return berr_fail(co->err, "commit %.12s: '%s' is not a file name berth checks out",
 					 co->commit, path);
+		const git_tree_entry *o = old ? git_tree_entry_byname(old, name) : NULL;
+		int linked = 0;
+
 		if (mode == GIT_FILEMODE_COMMIT)
 			continue;
 		if (mode == GIT_FILEMODE_TREE) {
-			if (write_subtree(co, e, dirfd, path, depth, false) < 0)
+			if (write_subtree(co, e, o, lfds, dirfd, path, depth, false) < 0)
 				return -1;
 			continue;
 		}
-		if (write_blob(co, dirfd, name, path, e) < 0)
+		if (o && mode != GIT_FILEMODE_LINK && git_tree_entry_filemode(o) == mode &&
+		    git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(e)))
+			linked = link_blob(co, lfds, dirfd, name, mode);
+		if (!linked && write_blob(co, dirfd, name, path, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -312,7 +401,7 @@ static int diff_tree(struct checkout *co, const git_tree *old, const git_tree *n
 		}
 		if (is_tree(e)) {
 			/* New, or in place of a file: nothing below may show through. */
-			if (write_subtree(co, e, dirfd, path, depth, o != NULL) < 0)
+			if (write_subtree(co, e, NULL, NULL, dirfd, path, depth, o != NULL) < 0)
 				return -1;
 			continue;
 		}
@@ -339,6 +428,26 @@ static git_tree *base_tree(git_repository *repo, const char *label, uint64_t *by
 	return tree;
 }
 
+/* The base layers' directories, top first (NULL when one cannot be opened:
+ * then nothing is linked). */
+static int *base_layers(struct checkout *co, const struct strv *dirs)
+{
+	int *fds = xcalloc(dirs->n, sizeof(int));
+
+	co->nlayers = dirs->n;
+	for (size_t i = 0; i < dirs->n; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < dirs->n; i++) {
+		fds[i] = open(dirs->v[dirs->n - 1 - i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fds[i] < 0) {
+			close_layers(co, fds);
+			co->nlayers = 0;
+			return NULL;
+		}
+	}
+	return fds;
+}
+
 int gitd_checkout(git_repository *repo, const git_oid *commit_id, struct tree_request *req,
 		  struct berr *err)
 {
@@ -348,6 +457,7 @@ int gitd_checkout(git_repository *repo, const git_oid *commit_id, struct tree_re
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *base = NULL;
 	autoclose int dirfd = -1;
+	int *lfds = NULL;
 	int r = -1;
 
 	req->delta = req->same = false;
@@ -367,7 +477,19 @@ int gitd_checkout(git_repository *repo, const git_oid *commit_id, struct tree_re
 	}
 	git_oid_tostr(tree_hex, sizeof(tree_hex), git_tree_id(tree));
 	base = base_tree(repo, req->base, &co.total);
-	if (base && git_oid_equal(git_tree_id(base), git_tree_id(tree))) {
+	if (base && req->whole) {
+		/* Flatten: the whole tree, unchanged files linked from the layers. */
+		co.total = 0;
+		if (req->base_dirs && req->base_dirs->n)
+			lfds = base_layers(&co, req->base_dirs);
+		if (write_tree(&co, tree, lfds ? base : NULL, lfds, dirfd, "", 0) < 0)
+			goto out;
+		if (co.max_total && co.total > co.max_total) {
+			berr_fail(err, "commit %.12s: the source is bigger than BERTH_SOURCE_MAX_BYTES allows",
+				  sha);
+			goto out;
+		}
+	} else if (base && git_oid_equal(git_tree_id(base), git_tree_id(tree))) {
 		req->same = true;
 	} else if (base) {
 		if (git_repository_odb(&co.odb, repo) < 0) {
@@ -382,12 +504,13 @@ int gitd_checkout(git_repository *repo, const git_oid *commit_id, struct tree_re
 				  sha);
 			goto out;
 		}
-	} else if (write_tree(&co, tree, dirfd, "", 0) < 0) {
+	} else if (write_tree(&co, tree, NULL, NULL, dirfd, "", 0) < 0) {
 		goto out;
 	}
 	req->label = xasprintf("git tree %s bytes %" PRIu64, tree_hex, co.total);
 	r = 0;
 out:
+	close_layers(&co, lfds);
 	git_odb_free(co.odb);
 	git_tree_free(base);
 	git_tree_free(tree);

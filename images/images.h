@@ -213,6 +213,11 @@ struct tree_request {
 	uid_t uid;          /* every entry written is owned by uid:gid */
 	gid_t gid;
 	const char *base;   /* label of the tree below; NULL: write the whole tree */
+	bool whole;         /* write the whole tree even so (a chain is flattened) */
+	/* The directories that hold the tree below (base_dirs[i]/<dir's path in the
+	 * layer>, bottom first): a whole tree may hard-link an unchanged file from
+	 * them instead of writing it again. NULL: none. */
+	const struct strv *base_dirs;
 	/* Out: */
 	bool delta;         /* dir holds only the changes from base */
 	bool same;          /* the tree is base's: nothing was written */

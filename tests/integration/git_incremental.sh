@@ -155,22 +155,31 @@ test_a_one_file_push_stores_a_small_layer_and_the_app_serves_the_new_file() {
 
 test_source_chains_are_flattened_and_never_grow_past_eight_layers() {
 	inc_setup
-	local s=$TEST_TMP/src i n max=0
-	mkdir -p "$s"
+	local s=$TEST_TMP/src i n max=0 before grew=0
+	mkdir -p "$s/data"
 	cp -r "$TEST_TOP/examples/hello/." "$s/"
+	for i in $(seq 1 200); do head -c 10000 /dev/urandom >"$s/data/$i"; done
+	echo gone >"$s/data/old"
 	git -C "$s" init -q
 	for i in $(seq 1 10); do
 		echo "$i" >"$s/public/n.txt"
+		[ "$i" = 5 ] && git -C "$s" rm -q data/old
 		commit_all "$s" "c$i"
+		before=$(du -sB1 "$BERTH_ROOT/layers" | cut -f1)
 		ipush "$s" flat
+		[ "$i" = 9 ] && grew=$(($(du -sB1 "$BERTH_ROOT/layers" | cut -f1) - before))
 		n=$(chain_of "$(source_layer flat)" | wc -w)
 		[ "$n" -gt "$max" ] && max=$n
+		[ "$i" = 9 ] && assert_source_is_commit flat "$s"
 	done
 	assert_eq 8 "$max" "the longest source chain"
 	# Push 9 started a new chain: push 10 sits on it.
 	assert_eq 2 "$n" "layers in the last source chain"
+	# Flattening linked the 2 MB of unchanged files instead of writing them.
+	[ "$grew" -lt 500000 ] || fail "flattening added $grew bytes to the store"
 	assert_source_is_commit flat "$s"
 	assert_eq 10 "$(berth run flat cat /app/public/n.txt)"
+	berth images:verify >"$TEST_TMP/verify" 2>&1 || fail "images:verify: $(cat "$TEST_TMP/verify")"
 }
 
 test_gc_keeps_every_layer_of_the_chains_releases_use() {
