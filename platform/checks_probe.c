@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,12 @@ static void try_failed(struct daemon *d, struct slot *s, const char *fmt, ...)
 		}
 		slot_say(d, s, SINK_DETAIL, "Failure in %s", r->why);
 		finish(d, s, false, r->why);
+		return;
+	}
+	if (r->refused && r->kind == CHECK_STARTUP && now + LISTEN_RETRY_MS < r->started_ms + r->window_ms) {
+		/* Not listening yet: that is no failed try. */
+		r->refused = false;
+		schedule(r, now + LISTEN_RETRY_MS);
 		return;
 	}
 	r->tries++;
@@ -234,11 +241,13 @@ static void try_begin(struct daemon *d, struct slot *s)
 	sa.sin_addr.s_addr = htonl(r->addr);
 	sa.sin_port = htons(c->port ? c->port : r->port);
 	r->deadline_ms = now + (c->listening ? 1000LL : c->timeout * 1000LL);
+	r->refused = false;
 	if (connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		connected(d, s);
 		return;
 	}
 	if (errno != EINPROGRESS) {
+		r->refused = errno == ECONNREFUSED;
 		try_failed(d, s, "connect: %s", strerror(errno));
 		return;
 	}
@@ -273,6 +282,7 @@ void checks_event(struct daemon *d, struct slot *s, uint32_t events)
 	case PH_CONNECT:
 		getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		if (soerr) {
+			r->refused = soerr == ECONNREFUSED;
 			try_failed(d, s, "connect: %s", strerror(soerr));
 			return;
 		}
@@ -332,7 +342,16 @@ bool checks_due(struct daemon *d, struct slot *s, long long now)
 		break;
 	default: {
 		const struct check *c = &r->checks.v[r->i];
+		struct pollfd p = { .fd = r->fd, .events = r->phase == PH_READ ? POLLIN : POLLOUT };
 
+		/* The loop runs deadlines before it reads events: an answer that
+		 * came meanwhile is no timeout. */
+		if (r->fd >= 0 && poll(&p, 1, 0) > 0) {
+			checks_event(d, s, 0);
+			if (r->active && !r->deadline_ms && r->phase != PH_IDLE && r->phase != PH_SETTLE)
+				r->deadline_ms = now + 1000;  /* a second more for the rest */
+			break;
+		}
 		try_failed(d, s, "no answer within %u seconds", c->listening ? 1 : c->timeout);
 		break;
 	}
@@ -367,6 +386,7 @@ void checks_start(struct daemon *d, struct slot *s, enum check_kind kind)
 	r->ev = (struct ev){ EV_PROBE, s };
 	r->kind = kind;
 	r->started_ms = daemon_now_ms();
+	r->window_ms = checks_default_wait() * 1000LL;
 	slot_address(s, &r->addr, &r->port);
 	if (checks_settings_load(s->rec.app, &cs, &err) == 0) {
 		/* Disabled types have nothing to check either (Dokku). */

@@ -47,6 +47,9 @@ struct check_run {
 	char *buf;                   /* the response so far */
 	size_t nbuf;
 	bool connected;              /* the listening check: it accepted once */
+	bool refused;                /* this try's connection was refused */
+	long long window_ms;         /* refused connections are tried again until
+				      * this long after the start (default-wait) */
 	long long deadline_ms;       /* this try's timeout or the next try; 0: none */
 	long long started_ms;        /* the process's start */
 	uint32_t addr;               /* the container's bridge address, 0: none */

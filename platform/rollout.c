@@ -274,6 +274,8 @@ static void rollout_promote(struct daemon *d, struct rollout *ro)
 	/* Slots beyond the formation, and ones with no container yet. */
 	if (daemon_reconcile(d, ro->app, false, NULL, &err) < 0)
 		ro_line(ro, SINK_WARN, "%s", err.msg);
+	/* The router has the new table (and its SIGHUP) before the answer. */
+	router_feed(d);
 	ro_end(d, ro, NULL);
 }
 
