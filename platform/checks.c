@@ -427,7 +427,7 @@ static char *list_edit(const char *list, const char *word, bool add)
 
 	snprintf(copy, sizeof(copy), "%s", list ? list : "");
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(w, "_all_") || (!add && !strcmp(w, word)))
+		if ((add && !strcmp(w, "_all_")) || (!add && !strcmp(w, word)))
 			continue;
 		there |= !strcmp(w, word);
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", *buf ? "," : "", w);

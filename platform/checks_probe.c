@@ -195,11 +195,18 @@ static void connected(struct daemon *d, struct slot *s)
 		r->deadline_ms = at > now ? at : now;
 		return;
 	}
+	r->deadline_ms = now + c->timeout * 1000LL;
 	r->req = check_request(c, r->host);
 	r->req_len = strlen(r->req);
 	r->req_off = 0;
 	r->phase = PH_SEND;
 	watch(d, r, EPOLLOUT);
+}
+
+/* A process that is not listening yet, or whose network is still coming up. */
+static bool not_up(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == ETIMEDOUT;
 }
 
 /* Start one try of the current check. */
@@ -240,14 +247,15 @@ static void try_begin(struct daemon *d, struct slot *s)
 	}
 	sa.sin_addr.s_addr = htonl(r->addr);
 	sa.sin_port = htons(c->port ? c->port : r->port);
-	r->deadline_ms = now + (c->listening ? 1000LL : c->timeout * 1000LL);
+	/* Connecting takes a second at most; the answer gets the check's timeout. */
+	r->deadline_ms = now + (c->listening || c->timeout > 1 ? 1000LL : c->timeout * 1000LL);
 	r->refused = false;
 	if (connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		connected(d, s);
 		return;
 	}
 	if (errno != EINPROGRESS) {
-		r->refused = errno == ECONNREFUSED;
+		r->refused = not_up(errno);
 		try_failed(d, s, "connect: %s", strerror(errno));
 		return;
 	}
@@ -282,7 +290,7 @@ void checks_event(struct daemon *d, struct slot *s, uint32_t events)
 	case PH_CONNECT:
 		getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		if (soerr) {
-			r->refused = soerr == ECONNREFUSED;
+			r->refused = not_up(soerr);
 			try_failed(d, s, "connect: %s", strerror(soerr));
 			return;
 		}
