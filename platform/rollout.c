@@ -24,6 +24,10 @@
 #include "platform/daemon_internal.h"
 #include "platform/platform.h"
 
+/* The least an old web process stays out of the table, alive, before its
+ * SIGTERM (wait-to-retire 0): the router reloads and finishes what it sent it. */
+#define RETIRE_DRAIN_MS 2000
+
 static void ro_send(struct rollout *ro, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
@@ -250,7 +254,8 @@ static void rollout_promote(struct daemon *d, struct rollout *ro)
 		 * never neither (daemon_adopt). */
 		if (old) {
 			retired |= old->has_c;
-			slot_retire(d, old, ps.stop_timeout, ro->wait_to_retire * 1000LL);
+			slot_retire(d, old, ps.stop_timeout, ro->wait_to_retire * 1000LL > RETIRE_DRAIN_MS
+								? ro->wait_to_retire * 1000LL : RETIRE_DRAIN_MS);
 		}
 		c->ro = NULL;
 		c->want_release = 0;

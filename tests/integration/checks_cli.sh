@@ -136,6 +136,7 @@ test_the_checks_file_and_app_json_of_the_source_are_used() {
 	echo v5 >"$TEST_TMP/src/VERSION"
 	ck_deploy || { cat "$TEST_TMP/deploy.out"; fail "deploy with checks disabled"; }
 	assert_contains "$(cat "$TEST_TMP/deploy.out")" "Zero downtime is disabled, stopping currently running containers (web)"
-	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/ck/web.1.json")
-	wait_for sh -c "curl -s -m 1 http://$addr/ | grep -q 'ok v5'" || fail "v5 not running"
+	# (the new process starts once the old one has gone, at an address of its own)
+	wait_for sh -c "curl -s -m 1 http://\$(jq -r .addr '$BERTH_RUN/daemon/procs/ck/web.1.json')/ | grep -q 'ok v5'" ||
+		fail "v5 not running: $(berth ps:report ck)"
 }

@@ -37,7 +37,7 @@ zd_start() {
 	daemon_start
 	wait_for test -s "$BERTH_RUN/router/router.pid" || fail "no router: $(cat "$TEST_TMP/daemon.log")"
 	track "$(cat "$BERTH_RUN/router/router.pid")"
-	trap 'rc=$?; kill -9 $(pgrep -P "$(cat "$BERTH_RUN/router/router.pid")") "$(cat "$BERTH_RUN/router/router.pid")" 2>/dev/null; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; set +e; daemon_reap; kill -9 $(pgrep -P "$(cat "$BERTH_RUN/router/router.pid")") "$(cat "$BERTH_RUN/router/router.pid")" 2>/dev/null || true; (exit $rc); cleanup' EXIT
 	wait_for serves v1 || fail "v1 not served: $(served) $(cat "$BERTH_RUN/router/table.json") $(berth logs zd) $(berth ps:report zd) $(cat "$TEST_TMP/daemon.log")"
 }
 
