@@ -200,6 +200,13 @@ int cmd_ps_restart(int argc, char **argv);
 int cmd_ps_restore(int argc, char **argv);
 int cmd_ps_set(int argc, char **argv);
 int cmd_ps_report(int argc, char **argv);
+/* checks.c */
+int cmd_checks_disable(int argc, char **argv);
+int cmd_checks_enable(int argc, char **argv);
+int cmd_checks_skip(int argc, char **argv);
+int cmd_checks_set(int argc, char **argv);
+int cmd_checks_report(int argc, char **argv);
+int cmd_checks_run(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_logs_failed(int argc, char **argv);
 

@@ -172,9 +172,75 @@ int cmd_ps_stop(int argc, char **argv)
 	return ps_change(argc, argv, "stop", "Stopping");
 }
 
+/* ps:restart [--all|APP] [PROCESS]: a zero-downtime rollout of the active
+ * release (new processes, checks, switch, old ones retire) under the app's
+ * deploy lock, as a deploy. */
 int cmd_ps_restart(int argc, char **argv)
 {
-	return ps_change(argc, argv, "restart", "Restarting");
+	bool all = false;
+	const char *parallel = NULL;
+	const struct opt opts[] = {
+		{ "--all", OPT_BOOL, &all },
+		{ "--parallel", OPT_STR, &parallel },
+		{ NULL, 0, NULL },
+	};
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
+	struct strv apps = { 0 };
+	struct berr err = { 0 };
+	int r = 0;
+
+	if (n < 0)
+		return 1;
+	if (all && n > 1)
+		return cmd_fail("Specify either --all or an app, not both");
+	if (!all && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (n > (all ? 0 : 2))
+		return cmd_fail("Unexpected argument(s): %s", pos[all ? 0 : 2]);
+	if (!all && app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (!all && n == 2) {
+		struct release rel;
+		bool known;
+
+		if (release_current(pos[0], &rel, &err) < 0)
+			return cmd_fail_app(pos[0], &err);
+		known = proctypes_get(&rel.procs, pos[1]) != NULL;
+		release_free(&rel);
+		if (!known)
+			return cmd_fail("%s is not a process type of %s", pos[1], pos[0]);
+	}
+	if (!daemon_running())
+		return cmd_fail("berth daemon is not running (start it with `berth daemon` or "
+				"`systemctl start berth`)");
+	if (all) {
+		if (app_list(&apps, &err) < 0)
+			return cmd_fail("%s", err.msg);
+	} else {
+		strv_push(&apps, pos[0]);
+	}
+	for (size_t i = 0; i < apps.n; i++) {
+		struct release rel;
+		bool deployed = false;
+
+		if (all && release_current(apps.v[i], &rel, &err) == 0) {
+			deployed = rel.version != 0;
+			release_free(&rel);
+			if (!deployed)
+				continue;
+		}
+		ui_step("Restarting %s", apps.v[i]);
+		/* ps:start's effect too: a stopped app runs again. */
+		if ((!all && n == 2 ? 0 : ps_set_stopped(apps.v[i], NULL, false, &err)) < 0 ||
+		    app_restart(apps.v[i], !all && n == 2 ? pos[1] : NULL, ui_sink(), &err) < 0) {
+			r = all ? (ui_error("%s: %s", apps.v[i], err.msg), 1) : cmd_fail_app(apps.v[i], &err);
+			if (!all)
+				break;
+		}
+	}
+	strv_free(&apps);
+	return r;
 }
 
 int cmd_ps_restore(int argc, char **argv)

@@ -83,6 +83,9 @@ struct proc_record {
 	unsigned release;
 	char *addr;                  /* "10.88.0.5:5000" when on the bridge */
 	char *log_error;             /* why lines could not be written, e.g. a full disk */
+	bool extra;                  /* not the slot's current container (a deploy's
+				      * candidate, or an old one retiring): kept
+				      * under procs/<app>/extra/<id>.json */
 };
 
 void proc_record_free(struct proc_record *p);
@@ -92,6 +95,11 @@ void proc_record_remove(const struct proc_record *p);
 /* The records of an app's slots, sorted by type then index. */
 int proc_records_list(const char *app, struct proc_record **out, size_t *n, struct berr *err);
 void proc_records_free(struct proc_record *v, size_t n);
+/* The records of containers that are not a slot's current one (rec.extra). */
+int proc_records_extra(const char *app, struct proc_record **out, size_t *n, struct berr *err);
+/* The id of the container running as app's dyno ("web.1") by its slot record;
+ * NULL when there is none. The caller frees. */
+char *proc_container_id(const char *app, const char *dyno);
 
 /* The daemon: foreground unless background (then forks; the parent returns 1
  * once the child's socket answers, the child runs on and writes the pid file).
@@ -111,6 +119,17 @@ bool daemon_running(void);
  * restarts them all with restart). Nothing happens without a running daemon;
  * its error, if any, goes to *err and is returned. */
 int daemon_notify(const char *app, bool restart, struct berr *err);
+/* A zero-downtime rollout of app to version by the daemon (docs/daemon.md):
+ * new processes start next to the old ones, pass their checks, get the traffic
+ * and version becomes the active release; then the old ones retire. restart:
+ * also processes already on version (only those of type, unless NULL). The
+ * daemon's progress goes to sink as it comes. Fails with the reason (a failed
+ * check, a process that exited) with everything as it was. */
+int daemon_rollout(const char *app, unsigned version, bool restart, const char *type,
+		   const struct sink *sink, struct berr *err);
+/* ps:restart APP [TYPE]: a rollout of the active release under the app's
+ * deploy lock (deploy.c). */
+int app_restart(const char *app, const char *type, const struct sink *sink, struct berr *err);
 /* Before apps:destroy: stop the app's processes if a daemon runs. */
 int daemon_app_stop(const char *app, struct berr *err);
 

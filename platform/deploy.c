@@ -7,6 +7,7 @@
  * release changes only at the very end, when the build, the release record and
  * the release phase all succeeded: a failed deploy leaves the running release
  * untouched. Everything it has to say goes to the caller's sink. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
+#include "images/images.h"
+#include "platform/checks.h"
 #include "platform/daemon.h"
 #include "platform/internal.h"
 
@@ -111,15 +114,65 @@ out:
 	return r;
 }
 
-/* The one way a release goes live (a deploy, a rebuild; later config changes and
- * rollbacks): under the deploy lock, so one change per app runs at a time. With a
- * daemon, the app's processes move to version (restart: also those that already
- * run it); without one, version only becomes the active release. */
+/* The one way a release goes live (a deploy, a rebuild, a restart; config
+ * changes and rollbacks): under the deploy lock, so one change per app runs at a
+ * time. With a daemon, a zero-downtime rollout: the daemon starts the new
+ * processes, checks them, switches the router and activates version itself
+ * (restart: also processes that already run it); without one, version only
+ * becomes the active release. */
 int deploy_rollout(struct deploy *d, unsigned version, bool restart, struct berr *err)
 {
-	if (release_activate(&d->app, version, err) < 0)
+	if (!daemon_running())
+		return release_activate(&d->app, version, err);
+	return daemon_rollout(d->app.name, version, restart, NULL, d->sink, err);
+}
+
+/* A rollout of a new release failed: unless it went live after all (a daemon
+ * that died after the switch), it never will: remove it. */
+static void discard_unless_active(struct deploy *d, unsigned version)
+{
+	struct release cur;
+	struct berr ignored = { 0 };
+
+	if (release_current(d->app.name, &cur, &ignored) < 0)
+		return;
+	if (cur.version != version)
+		release_discard(&d->app, version, &ignored);
+	release_free(&cur);
+}
+
+/* app.json's healthchecks or the CHECKS file of the source, for the release. */
+static int source_checks(struct deploy *d, const char *source_layer, char **json,
+			 struct berr *err)
+{
+	autofree char *dir = layer_path(source_layer);
+	autofree char *app = xasprintf("%s/app", dir);
+	autoclose int fd = open(app, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	*json = NULL;
+	if (fd < 0)
+		return 0;
+	return checks_from_source(fd, d->sink, json, err);
+}
+
+int app_restart(const char *name, const char *type, const struct sink *sink, struct berr *err)
+{
+	struct deploy d;
+	struct release cur;
+	int r = -1;
+
+	if (deploy_begin(name, sink, &d, err) < 0)
 		return -1;
-	return daemon_notify(d->app.name, restart, err);
+	if (release_current(name, &cur, err) < 0)
+		goto out;
+	if (cur.version == 0)
+		berr_fail(err, "App %s has not been deployed", name);
+	else
+		r = daemon_rollout(name, cur.version, true, type, sink, err);
+	release_free(&cur);
+out:
+	deploy_end(&d);
+	return r;
 }
 
 int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,
@@ -169,6 +222,8 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	rel.description = xstrdup(description);
 	rel.config = req.config;
 	req.config = (struct strv){ 0 };
+	if (source_checks(d, source_layer, &rel.healthchecks, err) < 0)
+		goto out;
 	if (rel.procs.n == 0)
 		sink_warn(d->sink, "warning: no Procfile and no default process types: %s has no processes to run",
 			  app);
@@ -182,9 +237,12 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		release_discard(&d->app, rel.version, &ignored);
 		goto out;
 	}
-	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0 ||
-	    deploy_rollout(d, rel.version, false, err) < 0)
+	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0)
 		goto out;
+	if (deploy_rollout(d, rel.version, d->restart, err) < 0) {
+		discard_unless_active(d, rel.version);
+		goto out;
+	}
 	sink_header(d->sink, "Application deployed: %s v%u", app, rel.version);
 	r = 0;
 out:

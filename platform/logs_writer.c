@@ -100,6 +100,8 @@ static void log_line(struct daemon *d, struct slot *s, const char *source, const
 		     s->rec.type, s->rec.index, (int)len, text);
 	if (n < 0)
 		return;
+	/* A deploy shows a failing process's last lines. */
+	slot_tail_push(s, text, len);
 	if (write(s->log_out, line, n) != n) {
 		autofree char *path = log_path(s);
 

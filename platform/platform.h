@@ -158,6 +158,8 @@ struct release {
 	char *build_key;
 	struct proctypes procs;
 	struct strv config;        /* snapshot at release time */
+	char *healthchecks;        /* the source's checks (checks.h's normal form,
+				    * JSON text); NULL: none defined */
 };
 
 void release_free(struct release *r);

@@ -299,6 +299,13 @@ static char *record_path(const char *app, const char *type, unsigned index)
 	return xasprintf("%s/daemon/procs/%s/%s.%u.json", berth_run(), app, type, index);
 }
 
+static char *record_path_of(const struct proc_record *p)
+{
+	if (p->extra)
+		return xasprintf("%s/daemon/procs/%s/extra/%s.json", berth_run(), p->app, p->id);
+	return record_path(p->app, p->type, p->index);
+}
+
 void proc_record_free(struct proc_record *p)
 {
 	free(p->app);
@@ -338,6 +345,7 @@ int proc_record_load(const char *path, struct proc_record *p, struct berr *err)
 	p->release = (unsigned)json_get_int(obj, "release", 0);
 	p->addr = dup_or_null(json_get_str(obj, "addr"));
 	p->log_error = dup_or_null(json_get_str(obj, "log_error"));
+	p->extra = json_is_true(json_object_get(obj, "extra"));
 	json_decref(obj);
 	return 0;
 }
@@ -366,8 +374,9 @@ static int record_write(const char *path, const json_t *obj, struct berr *err)
 
 int proc_record_save(const struct proc_record *p, struct berr *err)
 {
-	autofree char *path = record_path(p->app, p->type, p->index);
-	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+	autofree char *path = NULL;
+	autofree char *dir = xasprintf("%s/daemon/procs/%s%s", berth_run(), p->app,
+				       p->extra ? "/extra" : "");
 	json_t *obj = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "app", p->app,
 				"type", p->type, "index", (json_int_t)p->index, "state", p->state,
 				"pid", (json_int_t)p->pid, "started", (json_int_t)p->started,
@@ -375,12 +384,19 @@ int proc_record_save(const struct proc_record *p, struct berr *err)
 				(json_int_t)p->exit_code, "release", (json_int_t)p->release);
 	int r;
 
+	if (p->extra && !p->id) {
+		json_decref(obj);
+		return 0;  /* no container: nothing to find again */
+	}
+	path = record_path_of(p);
 	if (p->id)
 		json_object_set_new(obj, "id", json_string(p->id));
 	if (p->addr)
 		json_object_set_new(obj, "addr", json_string(p->addr));
 	if (p->log_error)
 		json_object_set_new(obj, "log_error", json_string(p->log_error));
+	if (p->extra)
+		json_object_set_new(obj, "extra", json_true());
 	r = mkdir_p(dir, 0700, err) < 0 ? -1 : record_write(path, obj, err);
 	json_decref(obj);
 	return r;
@@ -388,10 +404,15 @@ int proc_record_save(const struct proc_record *p, struct berr *err)
 
 void proc_record_remove(const struct proc_record *p)
 {
-	autofree char *path = record_path(p->app, p->type, p->index);
+	autofree char *path = NULL;
 	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+	autofree char *extra = xasprintf("%s/extra", dir);
 
+	if (p->extra && !p->id)
+		return;
+	path = record_path_of(p);
 	unlink(path);
+	rmdir(extra);
 	rmdir(dir);  /* only when it is empty */
 }
 
@@ -403,9 +424,38 @@ static int record_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+static int records_in(const char *dir, struct proc_record **out, size_t *n, struct berr *err);
+
 int proc_records_list(const char *app, struct proc_record **out, size_t *n, struct berr *err)
 {
 	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), app);
+
+	return records_in(dir, out, n, err);
+}
+
+int proc_records_extra(const char *app, struct proc_record **out, size_t *n, struct berr *err)
+{
+	autofree char *dir = xasprintf("%s/daemon/procs/%s/extra", berth_run(), app);
+
+	return records_in(dir, out, n, err);
+}
+
+char *proc_container_id(const char *app, const char *dyno)
+{
+	autofree char *path = xasprintf("%s/daemon/procs/%s/%s.json", berth_run(), app, dyno);
+	struct proc_record p;
+	struct berr err;
+	char *id;
+
+	if (strchr(dyno, '/') || proc_record_load(path, &p, &err) < 0)
+		return NULL;
+	id = p.pid && p.id ? xstrdup(p.id) : NULL;
+	proc_record_free(&p);
+	return id;
+}
+
+static int records_in(const char *dir, struct proc_record **out, size_t *n, struct berr *err)
+{
 	autoclosedir DIR *d = opendir(dir);
 	struct dirent *e;
 

@@ -27,6 +27,7 @@ void release_free(struct release *r)
 	free(r->source_layer);
 	free(r->source_version);
 	free(r->build_key);
+	free(r->healthchecks);
 	strv_free(&r->layers);
 	strv_free(&r->config);
 	proctypes_free(&r->procs);
@@ -84,6 +85,12 @@ static json_t *release_to_json(const struct release *r)
 	json_object_set_new(obj, "layers", layers);
 	json_object_set_new(obj, "process_types", procs);
 	json_object_set_new(obj, "config", config);
+	if (r->healthchecks) {
+		json_t *hc = json_loads(r->healthchecks, 0, NULL);
+
+		if (hc)
+			json_object_set_new(obj, "healthchecks", hc);
+	}
 	return obj;
 }
 
@@ -115,6 +122,9 @@ int release_load(const char *app, unsigned version, struct release *r, struct be
 	json_object_foreach(json_object_get(obj, "config"), key, v)
 		if (json_is_string(v))
 			strv_setenv(&r->config, key, json_string_value(v));
+	if (json_is_object(json_object_get(obj, "healthchecks")))
+		r->healthchecks = json_dumps(json_object_get(obj, "healthchecks"),
+					     JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(obj);
 	if (r->version != version || r->layers.n == 0) {
 		release_free(r);

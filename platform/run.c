@@ -8,6 +8,7 @@
 
 #include "common/cleanup.h"
 #include "images/images.h"
+#include "platform/daemon.h"
 #include "platform/internal.h"
 #include "runtime/runtime.h"
 
@@ -191,7 +192,9 @@ out:
 int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 		    const struct run_opts *o, pid_t *pid, int *pidfd, struct berr *err)
 {
-	autofree char *id = xasprintf("%s.%s", app, dyno);
+	/* The slot record names its current container: after a zero-downtime
+	 * deploy that is not always <app>.<dyno>. */
+	autofree char *id = proc_container_id(app, dyno);
 	struct runtime_container c;
 	struct runtime_spec spec;
 	struct release rel;
@@ -203,6 +206,8 @@ int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 		return berr_fail(err, "Invalid process name '%s': use TYPE.N, e.g. web.1", dyno);
 	if (app_open(app, 0, &a, err) < 0)
 		return -1;
+	if (!id)
+		id = xasprintf("%s.%s", app, dyno);
 	if (runtime_open(id, &c, err) < 0) {
 		app_close(&a);
 		return berr_fail(err, "No process %s of app %s is running", dyno, app);
