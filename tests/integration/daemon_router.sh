@@ -70,5 +70,7 @@ test_a_web_process_listens_on_the_apps_http_port() {
 	assert_contains "$addr" ":8080"
 	# running: started, not yet listening (the Procfile line copies files first)
 	wait_for sh -c "curl -s -m 5 http://$addr/ | grep -q hello" || fail "$addr does not answer"
-	assert_contains "$(jq -c .apps.pp.backends "$BERTH_RUN/router/table.json")" "$addr"
+	# in the router's table once its checks passed (a moment after it answers)
+	wait_for sh -c "jq -c .apps.pp.backends '$BERTH_RUN/router/table.json' | grep -qF '$addr'" ||
+		fail "$addr not in the router's table: $(jq -c .apps.pp "$BERTH_RUN/router/table.json")"
 }
