@@ -114,6 +114,7 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
+	s->releases_keep = (unsigned)json_get_int(obj, "releases_keep", 0);
 	s->domains_set = json_is_array(json_object_get(obj, "domains"));
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
 	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0 ||
@@ -153,6 +154,8 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "domains", strv_to_json(&s->domains));
 	if (s->ports.n)
 		json_object_set_new(obj, "ports", strv_to_json(&s->ports));
+	if (s->releases_keep)
+		json_object_set_new(obj, "releases_keep", json_integer(s->releases_keep));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;
@@ -323,6 +326,14 @@ int global_setting_set(const char *key, const char *value, struct berr *err)
 
 #define DEPLOY_LOCKED_MARKER "deploy.locked"
 
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool app_deploy_locked(const char *app)
 {
 	autofree char *marker = app_path(app, DEPLOY_LOCKED_MARKER);
@@ -353,16 +364,32 @@ bool app_deploy_running(const char *app)
 
 int app_lock_deploy(const char *app, int *fd, struct berr *err)
 {
+	return app_lock_deploy_wait(app, 0, NULL, fd, err);
+}
+
+int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err)
+{
 	autofree char *path = app_path(app, "deploy.lock");
 	autoclose int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	long long deadline = monotonic_ms() + (long long)wait_s * 1000;
+	bool said = false;
 
 	if (lock < 0)
 		return berr_sys(err, "open %s", path);
-	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
+	while (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		const struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return berr_sys(err, "lock %s", path);
+		if (errno == EWOULDBLOCK && monotonic_ms() >= deadline)
 			return berr_fail(err, "App %s is being deployed by another push; try again when it has finished",
 					 app);
-		return berr_sys(err, "lock %s", path);
+		if (!said && sink)
+			sink_step(sink, "Waiting for the deploy of %s in progress to finish (at most %us)",
+				  app, wait_s);
+		said = true;
+		nanosleep(&tick, NULL);
 	}
 	/* Checked under the lock, so an apps:lock that lands before it is seen. */
 	if (app_deploy_locked(app))

@@ -50,6 +50,7 @@ struct app_settings {
 	bool domains_set;         /* domains:* changed the app's vhosts; else the default */
 	struct strv domains;      /* the app's vhosts when domains_set */
 	struct strv ports;        /* port maps "SCHEME:HOST-PORT:CONTAINER-PORT" (ports:*) */
+	unsigned releases_keep;   /* releases:set APP keep N; 0: the global setting */
 };
 
 int app_settings_load(const char *app, struct app_settings *s, struct berr *err);
@@ -99,6 +100,13 @@ int global_setting_set(const char *key, const char *value, struct berr *err);
  * another deploy holds it, or when the app is locked (apps:lock). *fd is the
  * lock; close it to release. */
 int app_lock_deploy(const char *app, int *fd, struct berr *err);
+/* The same, waiting up to wait_s seconds for a running deploy to end (saying so
+ * to sink, which may be NULL) before it gives up with that message. */
+int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err);
+/* The active release does not run with the app's config vars as config.json
+ * has them (config:set --no-restart since). */
+bool release_config_pending(const char *app);
 /* apps:lock / apps:unlock: a marker that refuses deploys until removed. */
 int app_set_deploy_locked(const char *app, bool locked, struct berr *err);
 bool app_deploy_locked(const char *app);   /* the marker is there */
@@ -157,7 +165,9 @@ struct release {
 	char *source_version;
 	char *build_key;
 	struct proctypes procs;
-	struct strv config;        /* snapshot at release time */
+	struct strv config;        /* the merged config vars its build saw */
+	struct strv app_config;    /* the app's own config vars it runs with (a
+				    * rollback restores them); see app_process_env() */
 };
 
 void release_free(struct release *r);
@@ -170,6 +180,21 @@ int release_create(const struct app *app, struct release *r, struct berr *err);
 int release_activate(const struct app *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
 int release_discard(const struct app *app, unsigned version, struct berr *err);
+/* dst = a copy of src's image (stack, layers, procs, source, build and its
+ * config): what a config release or a rollback starts from. */
+void release_copy_image(const struct release *src, struct release *dst);
+/* The versions recorded, newest first. */
+int release_versions(const char *app, unsigned **versions, size_t *n, struct berr *err);
+/* How many releases an app keeps (releases:set APP keep N, else the global
+ * releases:set --global keep N, else RELEASES_KEEP_DEFAULT). */
+#define RELEASES_KEEP_DEFAULT 5
+#define RELEASES_KEEP_MAX 1000
+unsigned releases_keep(const struct app *app);
+/* Drop the releases beyond the newest keep ones, never the active one nor one a
+ * process still runs (in_use, n_in_use); dropped gets "vN". Their layers stay
+ * until images_gc(). Only under the app's deploy lock. */
+int releases_prune(const struct app *app, unsigned keep, const unsigned *in_use, size_t n_in_use,
+		   struct strv *dropped, struct berr *err);
 
 /* Deploys (deploy.c, source.c). Each opens the app once, takes its deploy
  * lock, builds, records a release, runs the `release` process type if there
