@@ -104,6 +104,17 @@ int app_lock_deploy(const char *app, int *fd, struct berr *err);
  * to sink, which may be NULL) before it gives up with that message. */
 int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
 			 struct berr *err);
+/* A config change goes live: a release of the active one's image with the app's
+ * vars as config.json has them now (description: "Set KEY"), rolled out as a
+ * deploy is, after waiting for one in progress. *version 0: the app was never
+ * deployed, so nothing ran and its first deploy takes the vars. */
+int app_config_release(const char *app, const char *description, const struct sink *sink,
+		       unsigned *version, struct berr *err);
+/* releases:rollback: a new release *version of target's image and config vars
+ * ("Rollback to vN"), rolled out as a deploy; config.json becomes target's vars.
+ * target 0: the release before the active one. */
+int app_rollback(const char *app, unsigned target, const struct sink *sink, unsigned *version,
+		 struct berr *err);
 /* The active release does not run with the app's config vars as config.json
  * has them (config:set --no-restart since). */
 bool release_config_pending(const char *app);

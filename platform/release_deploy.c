@@ -165,3 +165,58 @@ void deploy_collect(const struct app *app, const struct sink *sink)
 	strv_free(&dropped);
 	strv_free(&freed);
 }
+
+int app_config_release(const char *app, const char *description, const struct sink *sink,
+		       unsigned *version, struct berr *err)
+{
+	struct deploy d;
+	int r;
+
+	*version = 0;
+	if (deploy_begin_wait(app, sink, &d, err) < 0)
+		return -1;
+	r = deploy_config_release(&d, description, version, err);
+	deploy_end(&d);
+	return r;
+}
+
+/* The newest release older than version, 0 when there is none. */
+static unsigned previous_version(const char *app, unsigned version)
+{
+	autofree unsigned *v = NULL;
+	struct berr ignored;
+	unsigned prev = 0;
+	size_t n;
+
+	if (release_versions(app, &v, &n, &ignored) == 0)
+		for (size_t i = 0; i < n && !prev; i++)
+			if (v[i] < version)
+				prev = v[i];
+	return prev;
+}
+
+int app_rollback(const char *app, unsigned target, const struct sink *sink, unsigned *version,
+		 struct berr *err)
+{
+	struct deploy d;
+	struct release cur;
+	int r = -1;
+
+	*version = 0;
+	if (deploy_begin_wait(app, sink, &d, err) < 0)
+		return -1;
+	if (release_current(app, &cur, err) < 0)
+		goto out;
+	if (cur.version == 0) {
+		berr_fail(err, "App %s has not been deployed: there is no release to roll back to", app);
+	} else if (target == 0 && (target = previous_version(app, cur.version)) == 0) {
+		berr_fail(err, "App %s has no release before v%u to roll back to", app, cur.version);
+	} else {
+		sink_step(sink, "Rolling back %s to v%u", app, target);
+		r = deploy_rollback(&d, target, version, err);
+	}
+	release_free(&cur);
+out:
+	deploy_end(&d);
+	return r;
+}
