@@ -106,6 +106,8 @@ int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_runtime_run(int argc, char **argv);
 int cmd_apps_create(int argc, char **argv);
+int cmd_apps_rename(int argc, char **argv);
+int cmd_apps_clone(int argc, char **argv);
 int cmd_releases(int argc, char **argv);
 int cmd_releases_info(int argc, char **argv);
 int cmd_releases_rollback(int argc, char **argv);

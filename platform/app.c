@@ -158,7 +158,7 @@ static void drop_release_refs_in(const char *appdir, const char *app)
 	}
 }
 
-int app_destroy(const char *name, struct berr *err)
+int app_remove_files(const char *name, struct berr *err)
 {
 	struct app app;
 	autoclose int deploy = -1;

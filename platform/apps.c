@@ -15,7 +15,7 @@
 #include "common/jsonfile.h"
 #include "common/paths.h"
 #include "images/images.h"
-#include "platform/platform.h"
+#include "platform/internal.h"
 #include "runtime/runtime.h"
 
 #define APP_NAME_MAX 63
@@ -213,25 +213,55 @@ static int app_write_initial(const char *dir, unsigned slot, struct berr *err)
 	return r;
 }
 
-int app_create(const char *app, struct berr *err)
+/* The lock apps:create and apps:rename take: one name, one app. */
+static int apps_create_lock(int *fd, struct berr *err)
 {
 	autofree char *apps_dir = xasprintf("%s/apps", berth_root());
 	autofree char *lock_path = xasprintf("%s/.create.lock", apps_dir);
+	int lock;
+
+	/* App state (config vars are secrets) is root's alone: 0700 directories. */
+	if (mkdir_p(apps_dir, 0700, err) < 0)
+		return -1;
+	if (chmod(apps_dir, 0700) < 0)
+		return berr_sys(err, "make %s root-only", apps_dir);
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		if (lock >= 0)
+			close(lock);
+		return berr_sys(err, "lock %s", lock_path);
+	}
+	*fd = lock;
+	return 0;
+}
+
+int app_move_dir(const char *old, const char *new_name, struct berr *err)
+{
+	autofree char *from = app_path(old, NULL);
+	autofree char *to = app_path(new_name, NULL);
+	autoclose int lock = -1;
+
+	if (app_name_check(new_name, err) < 0 || apps_create_lock(&lock, err) < 0)
+		return -1;
+	if (path_exists(to))
+		return berr_fail(err, "Name is already taken");
+	if (rename(from, to) < 0)
+		return berr_sys(err, "rename %s to %s", from, to);
+	return 0;
+}
+
+int app_create(const char *app, struct berr *err)
+{
+	autofree char *apps_dir = xasprintf("%s/apps", berth_root());
 	autofree char *dir = NULL;
 	autofree char *tmp = NULL;
 	autoclose int lock = -1;
 	struct berr ignored;
 	unsigned slot = 0;
 
-	/* App state (config vars are secrets) is root's alone: 0700 directories. */
-	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0700, err) < 0)
-		return -1;
-	if (chmod(apps_dir, 0700) < 0)
-		return berr_sys(err, "make %s root-only", apps_dir);
 	/* Serialise creations so two apps never take the same id range. */
-	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return berr_sys(err, "lock %s", lock_path);
+	if (app_name_check(app, err) < 0 || apps_create_lock(&lock, err) < 0)
+		return -1;
 	dir = app_path(app, NULL);
 	if (path_exists(dir))
 		return berr_fail(err, "Name is already taken");

@@ -64,6 +64,13 @@ bool env_equal(const struct strv *a, const struct strv *b);
 /* The active release was built from version with the app's current config and stack. */
 bool deploy_source_unchanged(const struct app *app, const char *version);
 
+/* app_destroy()'s files part: under the app's state and deploy locks, its
+ * directory renamed away, its release references dropped, then removed. */
+int app_remove_files(const char *name, struct berr *err);
+/* Rename $BERTH_ROOT/apps/old to new under the lock apps:create takes:
+ * "Name is already taken" when new exists. */
+int app_move_dir(const char *old, const char *new_name, struct berr *err);
+
 /* Open (creating) name in dirfd and take an exclusive flock on it, waiting. */
 int platform_flock_at(int dirfd, const char *name, int *fd, struct berr *err);
 

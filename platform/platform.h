@@ -88,9 +88,23 @@ int app_save(struct app *app, struct berr *err);
 int app_settings_edit(struct app *app,
 		      int (*edit)(struct app_settings *s, void *ctx, struct berr *err), void *ctx,
 		      struct berr *err);
-/* Remove an app: its directory and its releases' layer references (gc frees
- * the layers). Refused while a deploy of it runs. */
+/* Remove an app and everything of it (app_lifecycle.c): its processes (through
+ * the daemon if one runs, else their containers here) with their cgroups and
+ * address leases, its directory (config, releases, build cache, repository),
+ * logs, routes and forwarded ports, and the layers nothing else uses. Refused
+ * while a deploy of it runs. */
 int app_destroy(const char *name, struct berr *err);
+/* Stop and remove every process and container of app (apps:destroy|rename). */
+int app_processes_end(const char *app, struct berr *err);
+/* apps:rename: processes stopped, the app moved whole (releases, config,
+ * settings, logs) to new_name; with restart its processes start again under
+ * the new name when it was deployed. */
+int app_rename(const char *old, const char *new_name, bool restart, struct berr *err);
+/* apps:clone: a new app with old's settings (not its domains nor tcp/udp host
+ * ports), config vars and process settings; with deploy, old's active image as
+ * its first release ("Clone of OLD vN"), rolled out. */
+int app_clone(const char *old, const char *new_name, bool deploy, const struct sink *sink,
+	      struct berr *err);
 
 /* Global settings ($BERTH_ROOT/settings.json), e.g. the default stack. */
 int global_setting_get(const char *key, char **value, struct berr *err);

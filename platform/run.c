@@ -172,6 +172,11 @@ int app_run_start(const char *name, const struct strv *argv, const struct strv *
 		berr_fail(err, "App %s has not been deployed", app);
 		goto out;
 	}
+	/* A one-off process gets the app's vars as they are now, as Dokku's run
+	 * does (also those set with --no-restart); supervised ones their release's. */
+	strv_free(&rel.app_config);
+	if (config_load(app, &rel.app_config, err) < 0)
+		goto out;
 	if (release_spec(&a, &rel, dyno, &spec, err) < 0)
 		goto out;
 	for (size_t i = 0; extra_env && i < extra_env->n; i++) {
