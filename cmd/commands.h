@@ -109,6 +109,7 @@ int cmd_apps_create(int argc, char **argv);
 int cmd_apps_rename(int argc, char **argv);
 int cmd_apps_clone(int argc, char **argv);
 int cmd_releases(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_releases_info(int argc, char **argv);
 int cmd_releases_rollback(int argc, char **argv);
 int cmd_releases_set(int argc, char **argv);

@@ -300,6 +300,25 @@ int app_image_export(const char *app, const char *dest, struct berr *err);
 int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err);
 
+/* Disk use (disk.c, berth report). Bytes on disk (blocks) of files; layers by
+ * their recorded size. */
+struct app_disk {
+	uint64_t source;     /* repo.git */
+	uint64_t layers;     /* its releases' layers no stack has, each once */
+	size_t nlayers;
+	size_t releases;
+	uint64_t cache;      /* the build cache */
+	uint64_t logs;
+	uint64_t state;      /* the rest of its directory: releases, config, settings */
+};
+struct store_disk {
+	uint64_t layers, stacks, unused;   /* all; stacks' own; nothing uses them */
+	size_t nlayers, nstacks, nunused;
+};
+int app_disk_usage(const char *app, struct app_disk *u, struct berr *err);
+int store_disk_usage(struct store_disk *u, struct berr *err);
+uint64_t path_disk_bytes(const char *path);
+
 /* Domains (domains.c), Dokku's domains:*. A domain is "_" or matches
  * ^[a-z0-9.*-]*[a-z0-9*-]$ once lowercased: "D is invalid. exiting...". Each
  * edit checks every domain first (a bad one changes nothing); added/removed get
