@@ -124,6 +124,17 @@ static int ps_change(int argc, char **argv, const char *op, const char *verb)
 	if (!all && n == 2)
 		json_object_set_new(req, "type", json_string(pos[1]));
 	ui_step("%s %s", verb, all ? "all apps" : pos[0]);
+	/* Vars stored with config:set --no-restart go live with a restart of the
+	 * app: a release of them, whose rollout restarts its processes. */
+	if (!all && n == 1 && !strcmp(op, "restart") && release_config_pending(pos[0])) {
+		unsigned v;
+
+		fflush(stdout);
+		if (app_config_release(pos[0], NULL, ui_sink(), &v, &err) < 0) {
+			json_decref(req);
+			return cmd_fail_app(pos[0], &err);
+		}
+	}
 	return request(req, all ? NULL : pos[0]);
 }
 

@@ -119,7 +119,8 @@ int app_lock_deploy(const char *app, int *fd, struct berr *err);
 int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
 			 struct berr *err);
 /* A config change goes live: a release of the active one's image with the app's
- * vars as config.json has them now (description: "Set KEY"), rolled out as a
+ * vars as config.json has them now (description: "Set KEY"; NULL: what changed,
+ * "Set A, B; Unset C"), rolled out as a
  * deploy is, after waiting for one in progress. *version 0: the app was never
  * deployed, so nothing ran and its first deploy takes the vars. */
 int app_config_release(const char *app, const char *description, const struct sink *sink,

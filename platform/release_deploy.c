@@ -58,11 +58,45 @@ out:
 	return r;
 }
 
+/* "Set A, B; Unset C": what changes from the vars from to the vars to. */
+static char *config_change_text(const struct strv *from, const struct strv *to)
+{
+	char *set = xstrdup(""), *unset = xstrdup(""), *out;
+
+	for (size_t i = 0; i < to->n; i++) {
+		autofree char *key = xstrndup(to->v[i], strcspn(to->v[i], "="));
+		const char *was = strv_getenv(from, key);
+
+		if (!was || strcmp(was, to->v[i] + strlen(key) + 1)) {
+			char *next = xasprintf("%s%s%s", set, *set ? ", " : "", key);
+
+			free(set);
+			set = next;
+		}
+	}
+	for (size_t i = 0; i < from->n; i++) {
+		autofree char *key = xstrndup(from->v[i], strcspn(from->v[i], "="));
+
+		if (!strv_getenv(to, key)) {
+			char *next = xasprintf("%s%s%s", unset, *unset ? ", " : "", key);
+
+			free(unset);
+			unset = next;
+		}
+	}
+	out = xasprintf("%s%s%s%s%s", *set ? "Set " : "", set, *set && *unset ? "; " : "",
+			*unset ? "Unset " : "", unset);
+	free(set);
+	free(unset);
+	return out;
+}
+
 int deploy_config_release(struct deploy *d, const char *description, unsigned *version,
 			  struct berr *err)
 {
 	struct release cur;
 	struct strv config = { 0 };
+	autofree char *text = NULL;
 	int r;
 
 	*version = 0;
@@ -73,6 +107,8 @@ int deploy_config_release(struct deploy *d, const char *description, unsigned *v
 		return 0;  /* never deployed: its first deploy takes the config */
 	}
 	r = config_load(d->app.name, &config, err);
+	if (r == 0 && !description)
+		description = text = config_change_text(&cur.app_config, &config);
 	if (r == 0)
 		r = deploy_release_from(d, &cur, &config, description, version, err);
 	strv_free(&config);

@@ -81,21 +81,29 @@ test_config_set_restarts_on_a_new_release_and_no_restart_does_not() {
 	berth config:set --no-restart cr LATER=1 >/dev/null
 	assert_eq "$pid" "$(pid_of cr web 1)" "--no-restart restarted"
 	assert_eq 1 "$(jq -r .release "$BERTH_RUN/daemon/procs/cr/web.1.json")"
+	assert_eq 1 "$(berth releases cr --format json | jq length)"
 	berth config:set cr NOW=1 >"$TEST_TMP/out"
 	assert_contains "$(cat "$TEST_TMP/out")" "-----> Restarting app cr"
 	wait_for runs_release cr 2 || fail "not restarted on v2: $(berth ps:report cr)"
 	[ "$(pid_of cr web 1)" != "$pid" ] || fail "same process after config:set"
 	child() { local p; p=$(pid_of cr web 1); awk '{print $1}' "/proc/$p/task/$p/children"; }
-	env_of() { tr '\0' '\n' <"/proc/$(child)/environ" | grep -E '^(LATER|NOW|G)=' | sort | xargs; }
+	env_of() { tr '\0' '\n' <"/proc/$(child)/environ" | grep -E "^(LATER|NOW|NEW|G)=" | sort | xargs; }
 	# the pending --no-restart var came with the next release
 	assert_eq "LATER=1 NOW=1" "$(env_of)"
+	# ps:restart makes a release of pending vars
+	berth config:unset --no-restart cr LATER >/dev/null
+	berth config:set --no-restart cr NEW=1 >/dev/null
+	berth ps:restart cr >"$TEST_TMP/out"
+	assert_contains "$(cat "$TEST_TMP/out")" "Releasing cr v3: Set NEW; Unset LATER"
+	wait_for runs_release cr 3 || fail "not on v3 after ps:restart: $(berth ps:report cr)"
+	assert_eq "NEW=1 NOW=1" "$(env_of)"
 	# a rollback brings v1's vars back to the process
 	berth releases:rollback cr v1 >/dev/null
-	wait_for runs_release cr 3 || fail "not on v3 after rollback: $(berth ps:report cr)"
+	wait_for runs_release cr 4 || fail "not on v4 after rollback: $(berth ps:report cr)"
 	assert_eq "" "$(env_of)"
 	# a global var reaches it at its next start, under the app's own
 	berth config:set cr NOW=app >/dev/null
-	wait_for runs_release cr 4 || fail "not on v4: $(berth ps:report cr)"
+	wait_for runs_release cr 5 || fail "not on v5: $(berth ps:report cr)"
 	berth config:set --global G=global NOW=global >/dev/null
 	berth ps:restart cr >/dev/null
 	has_global() { tr '\0' '\n' <"/proc/$(child)/environ" | grep -qx G=global; }
