@@ -103,10 +103,14 @@ int app_destroy(const char *name, struct berr *err)
 {
 	autofree char *logs = logs_dir(name);
 	struct strv freed = { 0 };
+	autoclose int deploy = -1;
 	uint64_t bytes;
 	int r;
 
-	if (app_require(name, err) < 0 || app_processes_end(name, err) < 0)
+	/* Not while a deploy runs (it would write into a directory being removed),
+	 * and refused before anything stops. */
+	if (app_require(name, err) < 0 || app_deploy_lock_take(name, 0, NULL, &deploy, err) < 0 ||
+	    app_processes_end(name, err) < 0)
 		return -1;
 	r = app_remove_files(name, err);
 	if (r == 0)
@@ -156,10 +160,11 @@ int app_rename(const char *old, const char *new_name, bool restart, struct berr 
 		return -1;
 	if (app_exists(new_name))
 		return berr_fail(err, "Name is already taken");
-	if (ps_settings_load(old, &ps, err) < 0 || app_processes_end(old, err) < 0)
-		return -1;
-	/* Not while it deploys: the deploy writes beneath the old name. */
-	if (app_lock_deploy(old, &deploy, err) < 0 || app_move_dir(old, new_name, err) < 0)
+	/* Not while it deploys (the deploy writes beneath the old name), and
+	 * refused before anything stops. */
+	if (app_deploy_lock_take(old, 0, NULL, &deploy, err) < 0 ||
+	    ps_settings_load(old, &ps, err) < 0 || app_processes_end(old, err) < 0 ||
+	    app_move_dir(old, new_name, err) < 0)
 		return -1;
 	r = move_release_refs(old, new_name, err);
 	if (r == 0 && path_exists(old_logs) && rename(old_logs, new_logs) < 0)

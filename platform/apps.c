@@ -400,6 +400,21 @@ int app_lock_deploy(const char *app, int *fd, struct berr *err)
 int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
 			 struct berr *err)
 {
+	autoclose int lock = -1;
+
+	if (app_deploy_lock_take(app, wait_s, sink, &lock, err) < 0)
+		return -1;
+	/* Checked under the lock, so an apps:lock that lands before it is seen. */
+	if (app_deploy_locked(app))
+		return berr_fail(err, "App %s is locked for deployment; unlock it with 'apps:unlock %s'",
+				 app, app);
+	*fd = steal_fd(&lock);
+	return 0;
+}
+
+int app_deploy_lock_take(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err)
+{
 	autofree char *path = app_path(app, "deploy.lock");
 	autoclose int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	long long deadline = monotonic_ms() + (long long)wait_s * 1000;
@@ -421,10 +436,6 @@ int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *si
 		said = true;
 		nanosleep(&tick, NULL);
 	}
-	/* Checked under the lock, so an apps:lock that lands before it is seen. */
-	if (app_deploy_locked(app))
-		return berr_fail(err, "App %s is locked for deployment; unlock it with 'apps:unlock %s'",
-				 app, app);
 	*fd = steal_fd(&lock);
 	return 0;
 }

@@ -64,8 +64,13 @@ bool env_equal(const struct strv *a, const struct strv *b);
 /* The active release was built from version with the app's current config and stack. */
 bool deploy_source_unchanged(const struct app *app, const char *version);
 
-/* app_destroy()'s files part: under the app's state and deploy locks, its
- * directory renamed away, its release references dropped, then removed. */
+/* The deploy lock alone, as app_lock_deploy_wait() takes it but without
+ * looking at apps:lock's marker (apps:destroy and apps:rename ignore it). */
+int app_deploy_lock_take(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err);
+/* app_destroy()'s files part, the caller holding the deploy lock: under the
+ * state lock, the directory renamed away, its release references dropped, then
+ * removed. */
 int app_remove_files(const char *name, struct berr *err);
 /* Rename $BERTH_ROOT/apps/old to new under the lock apps:create takes:
  * "Name is already taken" when new exists. */

@@ -143,3 +143,22 @@ test_apps_list_json_and_report_json() {
 	berth apps:lock a1 >/dev/null
 	assert_eq "true" "$(berth apps:report a1 --app-locked)"
 }
+
+test_apps_destroy_during_a_deploy_is_refused_before_anything_stops() {
+	deploy_app busy 'web: exec sleep 1000\n'
+	daemon_start
+	wait_for running_is busy 1 || fail "did not start"
+	pid=$(pid_of busy web 1)
+	exec 8>"$BERTH_ROOT/apps/busy/deploy.lock"
+	flock 8
+	run_status st berth --force apps:destroy busy 2>"$TEST_TMP/err"
+	flock -u 8
+	exec 8>&-
+	assert_eq 1 "$st"
+	assert_contains "$(cat "$TEST_TMP/err")" "App busy is being deployed by another push"
+	assert_eq "$pid" "$(pid_of busy web 1)" "its process"
+	# a locked app (apps:lock refuses deploys) can still be destroyed, as in Dokku
+	berth apps:lock busy >/dev/null
+	berth --force apps:destroy busy >/dev/null || fail "destroy of a locked app failed"
+	assert_eq "" "$(traces_of busy)"
+}
