@@ -218,12 +218,14 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 	struct ps_settings ps;
 	struct strv config = { 0 };
 	autofree char *desc = NULL;
+	bool created = false;
 	int r = -1;
 
 	if (app_open(old, 0, &from, err) < 0)
 		return -1;
 	if (app_create(new_name, err) < 0)
 		goto out;
+	created = true;
 	if (deploy_begin(new_name, sink, &d, err) < 0)
 		goto out;
 	if (app_settings_edit(&d.app, copy_settings, &from.settings, err) < 0 ||
@@ -243,6 +245,12 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 end:
 	deploy_end(&d);
 out:
+	if (r < 0 && created) {
+		struct berr ignored;
+
+		/* Whole or not at all: a half-made clone goes. */
+		app_destroy(new_name, &ignored);
+	}
 	strv_free(&config);
 	release_free(&cur);
 	app_close(&from);
