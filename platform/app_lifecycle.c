@@ -5,7 +5,7 @@
  *
  * Processes are stopped through the daemon when one runs (it frees their
  * addresses and rewrites the routes); containers left without a daemon are
- * destroyed here, found by their names (<app>.<type>.<n>, <app>.run.<n>). */
+ * destroyed here, found by their names (<app>.<type>.<n>[.<k>], <app>.run.<n>). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,19 +21,31 @@
 #include "platform/daemon.h"
 #include "platform/internal.h"
 
-/* Is id one of app's containers: "<app>.<type>.<n>" with a type without dots
- * (so app "a" never claims app "a.b"'s "a.b.web.1")? */
+/* s is one or more digits up to its end or its first dot. */
+static bool number_part(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && (s[n] == '\0' || s[n] == '.');
+}
+
+/* Is id one of app's containers: "<app>.<type>.<n>", or "<app>.<type>.<n>.<k>"
+ * (a slot's second container during a rollout), with a type that starts with a
+ * letter and has no dots, so app "a" never claims app "a.b"'s "a.b.web.1"? */
 static bool container_of(const char *id, const char *app)
 {
 	size_t len = strlen(app);
-	const char *rest, *dot;
+	const char *type, *num, *dot;
 
 	if (strncmp(id, app, len) || id[len] != '.')
 		return false;
-	rest = id + len + 1;
-	dot = strchr(rest, '.');
-	return dot && dot > rest && !strchr(dot + 1, '.') && dot[1] &&
-	       strspn(dot + 1, "0123456789") == strlen(dot + 1);
+	type = id + len + 1;
+	if (!((*type >= 'a' && *type <= 'z') || (*type >= 'A' && *type <= 'Z') || *type == '_'))
+		return false;
+	if (!(num = strchr(type, '.')) || !number_part(++num))
+		return false;
+	dot = strchr(num, '.');
+	return !dot || (number_part(dot + 1) && !strchr(dot + 1, '.'));
 }
 
 /* What the daemon's records of app name: their addresses, to give back. */

@@ -8,8 +8,11 @@ traces_of() {
 	[ -e "$BERTH_ROOT/apps/$app" ] && echo "dir apps/$app"
 	[ -e "$BERTH_ROOT/logs/$app" ] && echo "logs/$app"
 	[ -e "$BERTH_RUN/daemon/procs/$app" ] && echo "records procs/$app"
-	ls "$BERTH_RUN/containers" 2>/dev/null | grep "^$app\." | sed 's/^/container /'
-	find "/sys/fs/cgroup/unified/$BERTH_CGROUP" -mindepth 1 -type d -name "$app.*" 2>/dev/null | sed 's/^/cgroup /'
+	# <app>.<type>.<n>[.<k>]: not the containers of an app named <app>.<more>
+	local re="^$(printf '%s' "$app" | sed 's/\./\\./g')\.[A-Za-z_][^.]*\.[0-9]+(\.[0-9]+)?"
+	ls "$BERTH_RUN/containers" 2>/dev/null | grep -E "$re(\.json|\.status)?$" | sed 's/^/container /'
+	find "/sys/fs/cgroup/unified/$BERTH_CGROUP" -mindepth 1 -type d 2>/dev/null | xargs -rn1 basename |
+		grep -E "$re$" | sed 's/^/cgroup /'
 	ls "$BERTH_ROOT"/images/refs/release 2>/dev/null | grep "^$app%" | sed 's/^/ref /'
 	grep -l "\"$app\"" "$BERTH_RUN/router/table.json" 2>/dev/null | sed 's/^/route /'
 	true
@@ -42,6 +45,12 @@ test_apps_destroy_of_a_running_app_leaves_nothing_anywhere() {
 	wait_for running_is gone 3 || fail "gone did not start: $(berth ps:report gone)"
 	wait_for running_is stays 1 || fail "stays did not start"
 	[ -n "$(traces_of gone)" ] || fail "the test sees nothing of a running app"
+	grep -q '"gone"' "$BERTH_RUN/router/table.json" || fail "gone is not in the router table: $(cat "$BERTH_RUN/router/table.json" 2>&1)"
+	# a forwarded tcp port: an nftables DNAT rule to one of its containers
+	hp=$((TEST_PORT_BASE + 61))
+	berth ports:add gone "tcp:$hp:5000" >/dev/null
+	wait_for sh -c "nft list table ip 'berth_${TEST_BRIDGE}_fw' | grep -q 'dport $hp'" ||
+		fail "no forward rule for port $hp: $(nft list table ip "berth_${TEST_BRIDGE}_fw" 2>&1)"
 	leases_before=$(leases)
 	[ "$leases_before" -ge 4 ] || fail "expected 4 address leases, got $leases_before"
 	own_layers=$(jq -r '.layers[]' "$BERTH_ROOT/apps/gone/releases/v1.json" | grep -vxF "$(jq -r '.layers[]' "$BERTH_ROOT/apps/stays/releases/v1.json")")
@@ -49,6 +58,8 @@ test_apps_destroy_of_a_running_app_leaves_nothing_anywhere() {
 	berth --force apps:destroy gone >/dev/null
 	assert_eq "" "$(traces_of gone)" "traces left"
 	assert_eq 1 "$(leases)" "address leases (the other app's only)"
+	assert_not_contains "$(nft list table ip "berth_${TEST_BRIDGE}_fw" 2>/dev/null)" "dport $hp"
+	grep -q '"stays"' "$BERTH_RUN/router/table.json" || fail "the router table lost the other app"
 	store=$(berth images:list --format json | jq -r '.[].id')
 	for l in $own_layers; do
 		echo "$store" | grep -qx "$l" && fail "layer $l only gone used is still in the store"
@@ -63,8 +74,11 @@ test_apps_destroy_of_a_running_app_leaves_nothing_anywhere() {
 
 test_apps_destroy_without_a_daemon_removes_the_containers_it_left() {
 	deploy_app orphan 'web: exec sleep 1000\n'
+	# an app whose name starts with the other's: its containers are not the other's
+	deploy_app orphan.web 'web: exec sleep 1000\n'
 	daemon_start
 	wait_for running_is orphan 1 || fail "did not start"
+	wait_for running_is orphan.web 1 || fail "orphan.web did not start"
 	pid=$(pid_of orphan web 1)
 	daemon_kill9
 	kill -0 "$pid" || fail "the process died with the daemon"
@@ -73,7 +87,8 @@ test_apps_destroy_without_a_daemon_removes_the_containers_it_left() {
 	# gone, or a zombie its new parent has not reaped yet
 	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
 	[ "$state" = gone ] || [ "$state" = Z ] || fail "process $pid of the destroyed app still runs ($state)"
-	assert_eq 0 "$(leases)" "address leases left"
+	assert_eq 1 "$(leases)" "address leases (orphan.web's only)"
+	assert_eq "orphan.web.web.1" "$(ls "$BERTH_RUN/containers" | grep -v status | sed 's/\.json$//')"
 }
 
 test_apps_rename_moves_the_app_whole_and_restarts_it() {
