@@ -1,7 +1,8 @@
 /* host_report.c - `berth report [APP]`, Dokku's bug-report command: the host
  * (kernel, memory, berth's version), then every report of the app, or of each
- * app. Its own file: it calls the heavy reports, which the lean bin/berth must
- * not link. */
+ * app, with the disk it uses, and (for every app) the layer store's. With a
+ * flag (--disk-*, --format, --global) it is disk:report. Its own file: it calls
+ * the heavy reports, which the lean bin/berth must not link. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -15,10 +16,11 @@
 static int (*const reports[])(int, char **) = {
 	cmd_apps_report, cmd_buildpacks_report, cmd_domains_report, cmd_git_report,
 	cmd_logs_report, cmd_ports_report, cmd_ps_report, cmd_resource_report, cmd_storage_report,
+	cmd_disk_report,
 };
 static const char *const report_names[] = {
 	"apps:report", "buildpacks:report", "domains:report", "git:report", "logs:report",
-	"ports:report", "ps:report", "resource:report", "storage:report",
+	"ports:report", "ps:report", "resource:report", "storage:report", "disk:report",
 };
 
 static void host_lines(void)
@@ -46,6 +48,9 @@ int cmd_report(int argc, char **argv)
 	struct strv apps = { 0 };
 	struct berr err;
 
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return cmd_disk_report(argc, argv);
 	if (n < 0)
 		return 1;
 	if (n > 1)
@@ -66,6 +71,12 @@ int cmd_report(int argc, char **argv)
 			fflush(stdout);
 			status |= reports[i](2, args);
 		}
+	if (n == 0) {
+		char *args[] = { "disk:report", "--global", NULL };
+
+		fflush(stdout);
+		status |= cmd_disk_report(2, args);
+	}
 	strv_free(&apps);
 	return status ? 1 : 0;
 }

@@ -35,27 +35,42 @@ static int deploy_prepare(const struct app *app, struct berr *err)
 	return 0;
 }
 
-int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, struct berr *err)
+static int deploy_open(const char *name, const struct sink *sink, unsigned wait_s,
+		       struct deploy *d, struct berr *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->lock = -1;
 	d->sink = sink;
 	if (app_open(name, 0, &d->app, err) < 0)
 		return -1;
-	if (app_lock_deploy(name, &d->lock, err) < 0 || deploy_prepare(&d->app, err) < 0 ||
-	    images_lease_begin(&d->lease, err) < 0) {
+	if (app_lock_deploy_wait(name, wait_s, sink, &d->lock, err) < 0 ||
+	    deploy_prepare(&d->app, err) < 0 || images_lease_begin(&d->lease, err) < 0) {
 		deploy_end(d);
 		return -1;
 	}
 	return 0;
 }
 
+int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, struct berr *err)
+{
+	return deploy_open(name, sink, 0, d, err);
+}
+
+int deploy_begin_wait(const char *name, const struct sink *sink, struct deploy *d,
+		      struct berr *err)
+{
+	return deploy_open(name, sink, DEPLOY_WAIT_SECONDS, d, err);
+}
+
 void deploy_end(struct deploy *d)
 {
 	images_lease_end(d->lease);
 	d->lease = NULL;
-	if (d->lock >= 0)
+	if (d->lock >= 0) {
+		/* Still under the deploy lock: nothing else changes the releases. */
+		deploy_collect(&d->app, d->sink);
 		close(d->lock);
+	}
 	d->lock = -1;
 	app_close(&d->app);
 }
@@ -165,10 +180,17 @@ int app_restart(const char *name, const char *type, const struct sink *sink, str
 		return -1;
 	if (release_current(name, &cur, err) < 0)
 		goto out;
-	if (cur.version == 0)
+	if (cur.version == 0) {
 		berr_fail(err, "App %s has not been deployed", name);
-	else
+	} else if (!type && release_config_pending(name)) {
+		/* Vars stored with config:set --no-restart go live with a restart of
+		 * the app: a release of them, whose rollout restarts every process. */
+		unsigned v;
+
+		r = deploy_config_release(&d, NULL, &v, err);
+	} else {
 		r = daemon_rollout(name, cur.version, true, type, sink, err);
+	}
 	release_free(&cur);
 out:
 	deploy_end(&d);
@@ -183,6 +205,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	struct build_request req = { 0 };
 	struct build_result res = { 0 };
 	struct release cur = { 0 }, rel = { 0 };
+	struct strv app_config = { 0 };
 	autofree char *stack = NULL;
 	autofree char *cache = app_path(app, "cache");
 	int r = -1;
@@ -199,7 +222,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	req.reuse_key = cur.build_key;
 	req.sink = d->sink;
 	req.lease = d->lease;
-	if (config_load_merged(app, &req.config, err) < 0)
+	if (config_load_merged(app, &req.config, err) < 0 || config_load(app, &app_config, err) < 0)
 		goto out;
 	sink_step(d->sink, "Building %s on stack %s", app, stack);
 	if (build_run(&req, &res, err) < 0)
@@ -208,7 +231,12 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		sink_step(d->sink,
 			  "No change since v%u (same source, stack, buildpacks and config): keeping its build",
 			  cur.version);
-		r = deploy_rollout(d, cur.version, d->restart, err);
+		/* The build is the same, the app's own vars may not be (config:set
+		 * --no-restart): then they make a release of their own. */
+		if (!env_equal(&cur.app_config, &app_config))
+			r = deploy_release_from(d, &cur, &app_config, description, NULL, err);
+		else
+			r = deploy_rollout(d, cur.version, d->restart, err);
 		goto out;
 	}
 	rel.stack = xstrdup(stack);
@@ -222,6 +250,8 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	rel.description = xstrdup(description);
 	rel.config = req.config;
 	req.config = (struct strv){ 0 };
+	rel.app_config = app_config;
+	app_config = (struct strv){ 0 };
 	if (source_checks(d, source_layer, &rel.healthchecks, err) < 0)
 		goto out;
 	if (rel.procs.n == 0)
@@ -247,6 +277,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	r = 0;
 out:
 	strv_free(&req.config);
+	strv_free(&app_config);
 	build_result_free(&res);
 	release_free(&cur);
 	release_free(&rel);

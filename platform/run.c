@@ -40,8 +40,17 @@ int app_process_env(const struct app *app, const struct release *rel, struct str
 	stack_env_apply(&sc, env, "/app", NULL);
 	stack_config_release(&sc);
 	strv_setenv(env, "STACK", rel->stack);
-	if (config_load_merged(app->name, &config, err) < 0)
-		return -1;
+	/* The global vars as they are now, the release's own over them: an app's
+	 * vars change only with a release (config:set, a deploy, a rollback); a
+	 * global var reaches a process when it next starts. */
+	if (config_load(NULL, &config, err) < 0)
+		return berr_prefix(err, "App %s", app->name);
+	for (size_t i = 0; i < rel->app_config.n; i++) {
+		const char *eq = strchr(rel->app_config.v[i], '=');
+		autofree char *key = xstrndup(rel->app_config.v[i], eq - rel->app_config.v[i]);
+
+		strv_setenv(&config, key, eq + 1);
+	}
 	for (size_t i = 0; i < config.n; i++) {
 		const char *eq = strchr(config.v[i], '=');
 		autofree char *key = xstrndup(config.v[i], eq - config.v[i]);
@@ -164,6 +173,11 @@ int app_run_start(const char *name, const struct strv *argv, const struct strv *
 		berr_fail(err, "App %s has not been deployed", app);
 		goto out;
 	}
+	/* A one-off process gets the app's vars as they are now, as Dokku's run
+	 * does (also those set with --no-restart); supervised ones their release's. */
+	strv_free(&rel.app_config);
+	if (config_load(app, &rel.app_config, err) < 0)
+		goto out;
 	if (release_spec(&a, &rel, dyno, &spec, err) < 0)
 		goto out;
 	for (size_t i = 0; extra_env && i < extra_env->n; i++) {
