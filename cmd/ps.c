@@ -115,42 +115,55 @@ int cmd_ps_scale(int argc, char **argv)
 		       pos[0]);
 }
 
-/* ps:start|stop|restart [--all|APP] [PROCESS] */
-static int ps_change(int argc, char **argv, const char *op, const char *verb)
+/* The [--all|APP] [PROCESS] of ps:start|stop|restart: the app exists and
+ * PROCESS is a type of its active release. Returns how many of pos are set, or
+ * -1 with *status the exit status (said). */
+static int ps_target(int argc, char **argv, bool *all, char **pos, int *status)
 {
-	bool all = false;
 	const char *parallel = NULL;
 	const struct opt opts[] = {
-		{ "--all", OPT_BOOL, &all },
+		{ "--all", OPT_BOOL, all },
 		{ "--parallel", OPT_STR, &parallel },
 		{ NULL, 0, NULL },
 	};
-	char *pos[argc + 1];
 	int n = args_parse(argc, argv, opts, 0, pos);
 	struct berr err;
-	json_t *req;
 
+	*status = 1;
 	if (n < 0)
-		return 1;
-	if (all && n > 1)
-		return cmd_fail("Specify either --all or an app, not both");
-	if (!all && n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (n > (all ? 0 : 2))
-		return cmd_fail("Unexpected argument(s): %s", pos[all ? 0 : 2]);
-	if (!all && app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
-	if (!all && n == 2) {
+		return -1;
+	if (*all && n > 1)
+		return cmd_fail("Specify either --all or an app, not both"), -1;
+	if (!*all && n < 1)
+		return cmd_fail("Please specify an app to run the command on"), -1;
+	if (n > (*all ? 0 : 2))
+		return cmd_fail("Unexpected argument(s): %s", pos[*all ? 0 : 2]), -1;
+	if (!*all && app_require(pos[0], &err) < 0)
+		return *status = cmd_fail_app(pos[0], &err), -1;
+	if (!*all && n == 2) {
 		struct release rel;
 		bool known;
 
 		if (release_current(pos[0], &rel, &err) < 0)
-			return cmd_fail_app(pos[0], &err);
+			return *status = cmd_fail_app(pos[0], &err), -1;
 		known = proctypes_get(&rel.procs, pos[1]) != NULL;
 		release_free(&rel);
 		if (!known)
-			return cmd_fail("%s is not a process type of %s", pos[1], pos[0]);
+			return cmd_fail("%s is not a process type of %s", pos[1], pos[0]), -1;
 	}
+	return n;
+}
+
+/* ps:start|stop [--all|APP] [PROCESS] */
+static int ps_change(int argc, char **argv, const char *op, const char *verb)
+{
+	bool all = false;
+	char *pos[argc + 1];
+	int status, n = ps_target(argc, argv, &all, pos, &status);
+	json_t *req;
+
+	if (n < 0)
+		return status;
 	req = json_pack("{s:s}", "op", op);
 	if (all)
 		json_object_set_new(req, "all", json_true());
@@ -178,39 +191,14 @@ int cmd_ps_stop(int argc, char **argv)
 int cmd_ps_restart(int argc, char **argv)
 {
 	bool all = false;
-	const char *parallel = NULL;
-	const struct opt opts[] = {
-		{ "--all", OPT_BOOL, &all },
-		{ "--parallel", OPT_STR, &parallel },
-		{ NULL, 0, NULL },
-	};
 	char *pos[argc + 1];
-	int n = args_parse(argc, argv, opts, 0, pos);
+	int status, n = ps_target(argc, argv, &all, pos, &status);
 	struct strv apps = { 0 };
 	struct berr err = { 0 };
 	int r = 0;
 
 	if (n < 0)
-		return 1;
-	if (all && n > 1)
-		return cmd_fail("Specify either --all or an app, not both");
-	if (!all && n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (n > (all ? 0 : 2))
-		return cmd_fail("Unexpected argument(s): %s", pos[all ? 0 : 2]);
-	if (!all && app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
-	if (!all && n == 2) {
-		struct release rel;
-		bool known;
-
-		if (release_current(pos[0], &rel, &err) < 0)
-			return cmd_fail_app(pos[0], &err);
-		known = proctypes_get(&rel.procs, pos[1]) != NULL;
-		release_free(&rel);
-		if (!known)
-			return cmd_fail("%s is not a process type of %s", pos[1], pos[0]);
-	}
+		return status;
 	if (!daemon_running())
 		return cmd_fail("berth daemon is not running (start it with `berth daemon` or "
 				"`systemctl start berth`)");
