@@ -98,6 +98,16 @@ int report_split_flag(int *argc, char **argv, const char **info_flag);
 typedef int (*report_one_fn)(const char *app, const char *info_flag, const char *format);
 /* The whole `*:report` command: its arguments, then one app, --global, or every app. */
 int report_command(int argc, char **argv, bool global_allowed, report_one_fn one);
+/* The arguments of a Dokku *:set, (APP|--global) KEY [VALUE], options ending at
+ * the app so that a value may start with '-'. 0 with *a filled (app NULL for
+ * --global; value NULL to unset: none given or empty), else the exit status,
+ * said; usage is the command's "KEY [<value>]" part for the error. */
+struct set_args {
+	const char *app, *key, *value;
+};
+int set_args_parse(int argc, char **argv, const char *usage, struct set_args *a);
+/* Dokku's "-----> Setting KEY to VALUE" or "-----> Unsetting KEY". */
+void set_args_said(const struct set_args *a);
 int report_print(const char *name, const char *type, const struct report_row *rows, size_t n,
 		 const char *info_flag, const char *format);
 

@@ -156,47 +156,29 @@ static int set_deploy_branch(struct app_settings *s, void *ctx, struct berr *err
 /* git:set (APP|--global) deploy-branch [BRANCH] */
 int cmd_git_set(int argc, char **argv)
 {
-	bool global = false;
-	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
-	char *pos[argc + 1];
-	/* options end at the app, so a value may start with '-' (and be refused) */
-	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
-	const char *app = global ? NULL : pos[0];
-	char **kv = global ? pos : pos + 1;
-	int nkv = global ? n : n - 1;
-	const char *branch;
+	struct set_args sa;
 	struct app a;
 	struct berr err;
-	int r;
+	int r = set_args_parse(argc, argv, "deploy-branch [<branch>]", &sa);
 
-	if (n < 0)
-		return 1;
-	if (!global && n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (nkv < 1 || nkv > 2)
-		return cmd_fail("Usage: %s git:set (<app>|--global) deploy-branch [<branch>]", cmd_name);
-	if (strcmp(kv[0], "deploy-branch"))
-		return cmd_fail("Invalid property specified: %s (berth knows deploy-branch)", kv[0]);
-	branch = nkv == 2 && kv[1][0] ? kv[1] : NULL;
-	if (app && app_require(app, &err) < 0)
-		return cmd_fail_app(app, &err);
-	if (branch && gitd_branch_check(branch, &err) < 0)
+	if (r)
+		return r;
+	if (strcmp(sa.key, "deploy-branch"))
+		return cmd_fail("Invalid property specified: %s (berth knows deploy-branch)", sa.key);
+	if (sa.value && gitd_branch_check(sa.value, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (!app) {
-		if (global_setting_set("git-deploy-branch", branch, &err) < 0)
+	if (!sa.app) {
+		if (global_setting_set("git-deploy-branch", sa.value, &err) < 0)
 			return cmd_fail("%s", err.msg);
 	} else {
-		if (app_open(app, 0, &a, &err) < 0)
-			return cmd_fail_app(app, &err);
-		r = app_settings_edit(&a, set_deploy_branch, (void *)branch, &err);
+		if (app_open(sa.app, 0, &a, &err) < 0)
+			return cmd_fail_app(sa.app, &err);
+		r = app_settings_edit(&a, set_deploy_branch, (void *)sa.value, &err);
 		app_close(&a);
-		if (r < 0 || gitd_set_head(&hooks, app, branch, &err) < 0)
+		if (r < 0 || gitd_set_head(&hooks, sa.app, sa.value, &err) < 0)
 			return cmd_fail("%s", err.msg);
 	}
-	if (branch)
-		ui_step("Setting deploy-branch to %s", branch);
-	else
-		ui_step("Unsetting deploy-branch");
+	set_args_said(&sa);
 	return 0;
 }
 

@@ -123,30 +123,15 @@ int cmd_logs_failed(int argc, char **argv)
 /* logs:set (APP|--global) max-size [VALUE] */
 int cmd_logs_set(int argc, char **argv)
 {
-	bool global = false;
-	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
-	char *pos[argc + 1];
-	/* options end at the app, so a value may start with '-' (and be refused) */
-	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
-	const char *app = global ? NULL : pos[0];
-	char **kv = global ? pos : pos + 1;
-	int nkv = global ? n : n - 1;
+	struct set_args a;
 	struct berr err;
+	int r = set_args_parse(argc, argv, "max-size [<value>]", &a);
 
-	if (n < 0)
-		return 1;
-	if (!global && n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (nkv < 1 || nkv > 2)
-		return cmd_fail("Usage: %s logs:set (<app>|--global) max-size [<value>]", cmd_name);
-	if (app && app_require(app, &err) < 0)
-		return cmd_fail_app(app, &err);
-	if (logs_set(app, kv[0], nkv == 2 && kv[1][0] ? kv[1] : NULL, &err) < 0)
+	if (r)
+		return r;
+	if (logs_set(a.app, a.key, a.value, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (nkv == 2 && kv[1][0])
-		ui_step("Setting %s to %s", kv[0], kv[1]);
-	else
-		ui_step("Unsetting %s", kv[0]);
+	set_args_said(&a);
 	return 0;
 }
 

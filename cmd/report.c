@@ -140,3 +140,35 @@ int report_command(int argc, char **argv, bool global_allowed, report_one_fn one
 	strv_free(&apps);
 	return r;
 }
+
+int set_args_parse(int argc, char **argv, const char *usage, struct set_args *a)
+{
+	bool global = false;
+	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
+	char **kv = global ? pos : pos + 1;
+	int nkv = global ? n : n - 1;
+	struct berr err;
+
+	if (n < 0)
+		return 1;
+	if (!global && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (nkv < 1 || nkv > 2)
+		return cmd_fail("Usage: %s %s (<app>|--global) %s", cmd_name, argv[0], usage);
+	a->app = global ? NULL : pos[0];
+	a->key = kv[0];
+	a->value = nkv == 2 && kv[1][0] ? kv[1] : NULL;
+	if (a->app && app_require(a->app, &err) < 0)
+		return cmd_fail_app(a->app, &err);
+	return 0;
+}
+
+void set_args_said(const struct set_args *a)
+{
+	if (a->value)
+		ui_step("Setting %s to %s", a->key, a->value);
+	else
+		ui_step("Unsetting %s", a->key);
+}
