@@ -126,18 +126,18 @@ TEST(router_table_maps_hosts_to_apps_ignoring_case_port_and_trailing_dot)
 	struct rt_app *a;
 	struct berr err;
 
-	CHECK(path && rt_table_load(path, &t, &err) == 0);
+	CHECK(path && rt_table_load(path, 80, &t, &err) == 0);
 	if (!t)
 		return;
 	CHECK_STR(t->version, "7");
-	a = rt_table_find(t, "web.apps.test", 13);
+	a = rt_table_find(t, 80, "web.apps.test", 13);
 	CHECK(a && !strcmp(a->name, "web") && a->nbackends == 2);
 	CHECK(a && ntohs(a->backends[1].sin_port) == 5001);
-	CHECK(rt_table_find(t, "www.example.com:8080", 20) == a);
-	CHECK(rt_table_find(t, "WWW.EXAMPLE.COM.", 16) == a);
-	CHECK(rt_table_find(t, "example.com", 11) == NULL);
-	CHECK(rt_table_find(t, "web.apps.test.evil", 18) == NULL);
-	a = rt_table_find(t, "boot.apps.test", 14);
+	CHECK(rt_table_find(t, 80, "www.example.com:8080", 20) == a);
+	CHECK(rt_table_find(t, 80, "WWW.EXAMPLE.COM.", 16) == a);
+	CHECK(rt_table_find(t, 80, "example.com", 11) == NULL);
+	CHECK(rt_table_find(t, 80, "web.apps.test.evil", 18) == NULL);
+	a = rt_table_find(t, 80, "boot.apps.test", 14);
 	CHECK(a && a->starting && a->nbackends == 0);
 	rt_table_free(t);
 	unlink(path);
@@ -161,7 +161,7 @@ TEST(router_table_refuses_bad_backends_and_shapes)
 		struct rt_table *t = NULL;
 		struct berr err;
 
-		CHECK(path && rt_table_load(path, &t, &err) < 0);
+		CHECK(path && rt_table_load(path, 80, &t, &err) < 0);
 		CHECK(t == NULL);
 		if (path) {
 			unlink(path);
