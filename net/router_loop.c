@@ -346,8 +346,10 @@ static void on_control(struct router *r)
 }
 
 /* SIGTERM: accept nothing more (the ports close here at once), answer what is
- * in flight with "Connection: close", close idle keep-alive connections now,
- * and give the rest at most drain_timeout_ms. */
+ * in flight with "Connection: close", close idle keep-alive connections and
+ * those still sending a head now (a client sees the connection closed before
+ * any answer, which HTTP clients retry), and give the rest at most
+ * drain_timeout_ms. */
 static void stop(struct router *r)
 {
 	r->stopping = true;
@@ -362,7 +364,7 @@ static void close_idle(struct router *r)
 
 	for (c = r->clients; c; c = cn) {
 		cn = c->next_all;
-		if (c->phase == PH_HEAD && !c->head_started && !c->in.len && !c->out.len)
+		if (c->phase == PH_HEAD && !c->out.len)
 			client_close(c);
 	}
 }
