@@ -214,6 +214,9 @@ struct run_opts {
 	int stdio[3];
 };
 /* Start: attached ones die with the caller; c->id names a detached one. */
+/* run:detached --ttl-seconds: the daemon kills container id ttl_seconds from
+ * now (oneoff.c), also after a restart of its own. */
+int oneoff_deadline_set(const char *id, uint64_t ttl_seconds, struct berr *err);
 int app_run_start(const char *app, const struct strv *argv, const struct strv *extra_env,
 		  const struct run_opts *o, struct runtime_container *c, struct berr *err);
 /* `enter APP web.1 [CMD]`: start argv (default /bin/sh) in the running container
