@@ -76,3 +76,13 @@ test_vm_nothing_left_after_the_runs() {
 	assert_eq 0 "$(vm_result cgroups_left)" "cgroups left under berth's group"
 	assert_eq 0 "$(vm_result scratch_left)" "entries left in BERTH_ROOT"
 }
+
+# Issue 9's chain on pure cgroup v2: an app process on the guest's bridge, with its
+# resource limits, answering through the router from the guest's own side.
+test_vm_app_on_the_bridge_answers_through_the_router_with_its_limits() {
+	assert_eq 0 "$(vm_result chain_daemon_status)" "berth daemon --background in the guest"
+	assert_eq "chain web.1 memory=50331648 pids=30 cpu=50000/100000" "$(vm_result chain_http)" \
+		"the app's answer through the router (its own cgroup's limits)"
+	assert_eq running "$(vm_result chain_ps)" "ps:report's state of web.1"
+	assert_eq 0 "$(vm_result chain_not_enforced)" "resource:report's 'not enforced' lines"
+}

@@ -17,8 +17,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o mode=0755 run /tmp
-insmod /modules/loop.ko
-insmod /modules/overlay.ko
+while read -r m; do insmod "/modules/$m"; done </modules/order
 mount -o loop /data.img /data
 mount -t cgroup2 none /sys/fs/cgroup
 echo "+memory +pids +cpu" >/sys/fs/cgroup/cgroup.subtree_control
@@ -83,5 +82,30 @@ result not_enforced_warnings "$(cat /tmp/err.* | grep -c 'not enforced')"
 result stderr "$(cat /tmp/err.limits /tmp/err.pids /tmp/err.cpu | tr '\n' '|')"
 result cgroups_left "$(find /sys/fs/cgroup/berth -mindepth 1 -type d | wc -l)"
 result scratch_left "$(ls -A /data/root/runtime 2>/dev/null | wc -l)"
+# The chain: the app deployed on the build side (BERTH_ROOT on /data) is started by
+# the daemon on the guest's bridge with its resource limits, and answers through
+# the router from the guest's own side (its loopback, the "host" here).
+if [ -x /bin/berth-daemon ]; then
+	ip link set lo up
+	export BERTH_HTTP_ADDR=127.0.0.1:8080 BERTH_BRIDGE=berthvm0 BERTH_ROUTER=on
+	berth daemon --background >/tmp/daemon.out 2>&1
+	result chain_daemon_status $?
+	out= i=0
+	while [ $i -lt 120 ]; do
+		# (busybox's wget crashes in this static build: nc and a request by hand)
+		resp=$(printf 'GET /cgi-bin/limits HTTP/1.0\r\nHost: chain.vm.test\r\n\r\n' |
+			nc -w 5 127.0.0.1 8080 2>/dev/null | tr -d '\r')
+		case $resp in
+		"HTTP/1."?" 200 "*) out=$(echo "$resp" | sed '1,/^$/d'); break ;;
+		esac
+		sleep 0.5
+		i=$((i + 1))
+	done
+	result chain_http "$out"
+	result chain_ps "$(berth ps:report chain --status-web-1 2>&1 | cut -d" " -f1)"
+	result chain_not_enforced "$(berth resource:report chain 2>&1 | grep -c 'not enforced')"
+	[ -n "$out" ] || { echo "last answer: $resp"; cat /tmp/daemon.out; cat /data/root/logs/router.log /data/root/logs/chain/* 2>/dev/null; }
+fi
+
 result done
 poweroff -f
