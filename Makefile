@@ -3,13 +3,15 @@
 #   make check      build, then run every test (unit + integration, as root)
 #   make asan       build with ASan+UBSan and run every test against that build
 #   make install    install bin/berth, the buildpacks and the daemon's systemd unit
-#                   (PREFIX, DESTDIR, SYSTEMD_UNIT_DIR)
+#                   (PREFIX, DESTDIR, SYSTEMD_UNIT_DIR; BIN=bin/berth-asan installs
+#                   that build and its -full and -daemon instead)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 # The daemon's unit (dist/berth.service); systemctl daemon-reload && systemctl
 # enable --now berth after install.
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
+BIN ?= bin/berth
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
 
@@ -130,12 +132,15 @@ asan: bin/berth-asan bin/berth-asan-full bin/berth-asan-daemon $(AUNITS) bin/tes
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BERTH_BIN=$(CURDIR)/bin/berth-asan UNIT_DIR=$(CURDIR)/bin/tests-asan tests/run $(TESTS)
 
-install: bin/berth bin/berth-full bin/berth-daemon
+# berth-full and berth-daemon find the buildpacks next to themselves, in
+# PREFIX/lib/berth (tests/integration/build_install.sh).
+install: $(BIN) $(BIN)-full $(BIN)-daemon
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth
-	install -m 0755 bin/berth $(DESTDIR)$(PREFIX)/bin/berth
-	install -m 0755 bin/berth-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full
-	install -m 0755 bin/berth-daemon $(DESTDIR)$(PREFIX)/lib/berth/berth-daemon
-	if [ -d build/buildpacks ]; then cp -r build/buildpacks $(DESTDIR)$(PREFIX)/lib/berth/; fi
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/berth
+	install -m 0755 $(BIN)-full $(DESTDIR)$(PREFIX)/lib/berth/berth-full
+	install -m 0755 $(BIN)-daemon $(DESTDIR)$(PREFIX)/lib/berth/berth-daemon
+	rm -rf $(DESTDIR)$(PREFIX)/lib/berth/buildpacks
+	cp -r build/buildpacks $(DESTDIR)$(PREFIX)/lib/berth/buildpacks
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/berth
 	sed 's|/usr/local/|$(PREFIX)/|g' dist/berth.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/berth.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/berth.service

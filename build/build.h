@@ -60,18 +60,22 @@ bool env_name_valid(const char *name);
  * process's own). Hostile entries are refused. */
 int build_source_layer(int fd, const char *origin, struct images_lease *lease,
 		       char id[LAYER_ID_HEX + 1], struct berr *err);
-/* The same from a tree that write_tree writes into dir (an empty directory that
- * becomes /app), e.g. a git commit's checkout; then owned by the build user and
- * committed. Bounded and checked as an archive's entries are by write_tree. */
-typedef int (*build_tree_writer)(void *ctx, const char *dir, struct berr *err);
-int build_source_layer_from_tree(build_tree_writer write_tree, void *ctx, const char *origin,
+/* The same from a tree that write_tree writes into /app (e.g. a git commit's
+ * checkout), owned by the build user, bounded and checked as an archive's
+ * entries are. With base (the source layer of the running release, or NULL),
+ * the writer is asked for the changes only, and the new layer sits on base
+ * (images/chain.c): a push of one changed file stores that file. Past
+ * BUILD_SOURCE_CHAIN_MAX layers, the whole tree is written again. When the
+ * tree is base's, id is base. */
+#define BUILD_SOURCE_CHAIN_MAX 8
+int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *base,
 				 struct images_lease *lease, char id[LAYER_ID_HEX + 1],
 				 struct berr *err);
 
 struct build_request {
 	const char *app;
 	const char *stack;
-	const char *source_layer;     /* layer id with /app */
+	const char *source_layer;     /* layer id with /app (the top of its chain) */
 	const char *source_version;   /* SOURCE_VERSION: a commit or archive digest */
 	struct strv buildpacks;       /* buildpacks:set; BUILDPACK_URL and .buildpacks
 				       * are read here; empty everywhere: detection */
@@ -84,7 +88,8 @@ struct build_request {
 };
 
 struct build_result {
-	struct strv layers;           /* stack, source and build layer ids, bottom first */
+	struct strv layers;           /* stack, source (its chain) and build layer ids,
+				       * bottom first */
 	struct proctypes procs;       /* Procfile, else the buildpacks' defaults */
 	char build_key[SHA256_HEX_LEN_BUILD + 1];
 	bool reused;                  /* key matched reuse_key: nothing was built */

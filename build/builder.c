@@ -1,7 +1,8 @@
 /* builder.c - from source layer to release metadata.
  *
- * The build container: the stack's layers, the source layer (/app owned by the
- * build user) and a small scaffold layer (/tmp/build -> /app, so BUILD_DIR has
+ * The build container: the stack's layers, the source layer's chain (/app owned
+ * by the build user; a push's layer holds only its changes, over the source
+ * layers before it) and a small scaffold layer (/tmp/build -> /app, so BUILD_DIR has
  * herokuish's path while the buildpacks write the slug in place), with
  *   /tmp/buildpacks  the buildpacks, writable (for their export files)
  *   /tmp/cache       the app's build cache, kept between builds
@@ -51,19 +52,11 @@ static int make_work_dir(const char *what, char **out, int *lock, struct berr *e
 	return workdir_create(base, what, out, lock, err);
 }
 
-struct archive_source {
-	int fd;
-};
+static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err);
 
-static int write_archive(void *ctx, const char *dir, struct berr *err)
-{
-	struct archive_source *a = ctx;
-
-	return source_extract(a->fd, dir, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err);
-}
-
-static int source_layer(build_tree_writer write_tree, void *ctx, bool own, const char *origin,
-			struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err)
+/* An archive's tree: unpacked whole, owned by the build user by the extractor. */
+int build_source_layer(int fd, const char *origin, struct images_lease *lease,
+		       char id[LAYER_ID_HEX + 1], struct berr *err)
 {
 	autofree char *work = NULL;
 	autofree char *app = NULL;
@@ -74,37 +67,90 @@ static int source_layer(build_tree_writer write_tree, void *ctx, bool own, const
 	if (make_work_dir("source", &work, &lock, err) < 0)
 		return -1;
 	app = xasprintf("%s/app", work);
-	if (write_tree(ctx, app, err) < 0)
-		goto out;
-	/* What a tree writer made is the build user's now, as unpacked entries are. */
-	if (own && tree_own_and_hash(app, BUILD_UID, BUILD_UID, NULL, false, err) < 0)
+	if (source_extract(fd, app, BUILD_UID, BUILD_UID, UNWRAP_SOURCE, err) < 0)
 		goto out;
 	/* The layer's own modes: the work dir (its root) becomes the layer root. */
 	if (chmod(app, 0755) < 0 || chmod(work, 0755) < 0) {
 		berr_sys(err, "set the mode of %s", app);
 		goto out;
 	}
-	r = lease ? layer_commit_dir_leased(work, origin, lease, id, err)
-		  : layer_commit_dir(work, origin, id, err);
+	r = layer_commit_dir_leased(work, origin, lease, id, err);
 out:
 	if (r < 0)
 		rm_rf(work, &ignored);
 	return r;
 }
 
-int build_source_layer(int fd, const char *origin, struct images_lease *lease,
-		       char id[LAYER_ID_HEX + 1], struct berr *err)
+/* What the writer may build on: base's label, and the /app of each layer of its
+ * chain. A chain that is long enough is flattened: the whole tree is written
+ * (*whole), linking unchanged files from the chain (a chain never grows without
+ * bound, and flattening it costs little more than a push). */
+static char *source_base(const char *base, struct strv *dirs, bool *whole)
 {
-	struct archive_source a = { .fd = fd };
+	struct strv chain = { 0 };
+	struct layer_info info;
+	struct berr ignored = { 0 };
+	char *label = NULL;
 
-	return source_layer(write_archive, &a, false, origin, lease, id, err);
+	*whole = false;
+	if (!base || layer_chain(base, &chain, &ignored) < 0)
+		return NULL;
+	if (layer_info_load(base, &info, &ignored) == 0) {
+		if (info.origin && *info.origin)
+			label = xstrdup(info.origin);
+		layer_info_release(&info);
+	}
+	*whole = chain.n >= BUILD_SOURCE_CHAIN_MAX;
+	for (size_t i = 0; label && i < chain.n; i++) {
+		autofree char *root = layer_path(chain.v[i]);
+
+		strv_push_owned(dirs, xasprintf("%s/app", root));
+	}
+	strv_free(&chain);
+	return label;
 }
 
-int build_source_layer_from_tree(build_tree_writer write_tree, void *ctx, const char *origin,
+int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *base,
 				 struct images_lease *lease, char id[LAYER_ID_HEX + 1],
 				 struct berr *err)
 {
-	return source_layer(write_tree, ctx, true, origin, lease, id, err);
+	autofree char *work = NULL;
+	autofree char *app = NULL;
+	struct strv dirs = { 0 };
+	bool whole;
+	autofree char *base_label = source_base(base, &dirs, &whole);
+	autoclose int lock = -1;
+	struct berr ignored = { 0 };
+	struct tree_request req = { .uid = BUILD_UID, .gid = BUILD_UID, .base = base_label,
+				    .whole = whole, .base_dirs = &dirs };
+	int r = -1;
+
+	if (make_work_dir("source", &work, &lock, err) < 0)
+		return -1;
+	app = xasprintf("%s/app", work);
+	if (chmod(work, 0755) < 0) {
+		berr_sys(err, "set the mode of %s", work);
+		goto out;
+	}
+	if (mkdir_owned(app, 0755, BUILD_UID, err) < 0)
+		goto out;
+	req.dir = app;
+	if (write_tree(ctx, &req, err) < 0)
+		goto out;
+	if (req.same && base_label && !whole) {
+		/* Nothing changed: the running release's source is this one. */
+		snprintf(id, LAYER_ID_HEX + 1, "%s", base);
+		r = rm_rf(work, err);
+		goto out;
+	}
+	r = layer_commit_dir_on(work, req.label ? req.label : "source",
+				req.delta && base_label && !whole ? base : NULL, lease, id, err);
+out:
+	if (r < 0)
+		rm_rf(work, &ignored);
+	free(req.label);
+	strv_free(&dirs);
+	return r;
 }
 
 static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err)
@@ -205,8 +251,8 @@ static void add_bind(struct runtime_spec *spec, const char *src, const char *dst
 	spec->nbinds++;
 }
 
-static int run_build_container(const struct build_request *req, const char *work,
-			       struct berr *err)
+static int run_build_container(const struct build_request *req, const struct strv *source,
+			       const char *work, struct berr *err)
 {
 	struct runtime_spec spec;
 	struct stack_config sc = { 0 };
@@ -222,7 +268,8 @@ static int run_build_container(const struct build_request *req, const char *work
 	if (stack_layer_dirs(req->stack, &spec.layers, err) < 0 ||
 	    stack_config_load(req->stack, &sc, err) < 0)
 		goto out;
-	strv_push_owned(&spec.layers, layer_path(req->source_layer));
+	for (size_t i = 0; i < source->n; i++)
+		strv_push_owned(&spec.layers, layer_path(source->v[i]));
 	strv_push(&spec.layers, scaffold);
 	stack_env_apply(&sc, &spec.env, "/app", NULL);
 	strv_setenv(&spec.env, "STACK", req->stack);
@@ -316,16 +363,27 @@ static int read_outputs(const char *work, size_t npacks, struct buildpack_releas
 /* A Procfile in the source is checked before any buildpack runs: a broken one
  * should not cost a whole build to find out. It is read beneath the layer: a
  * symlink (to /dev/zero, to a host file) is refused, not followed. */
-static int check_source_procfile(const char *source_layer, struct berr *err)
+static int check_source_procfile(const struct strv *source, struct berr *err)
 {
-	autofree char *dir = layer_path(source_layer);
-	autoclose int rootfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct strv dirs = { 0 };
+	autoclose int rootfd = -1;
 	autofree char *text = NULL;
 	struct proctypes pt = { 0 };
+	size_t at;
 	int found;
 
-	if (rootfd < 0)
-		return berr_sys(err, "open source layer %s", dir);
+	for (size_t i = 0; i < source->n; i++)
+		strv_push_owned(&dirs, layer_path(source->v[i]));
+	/* The layer of the chain that the merged /app/Procfile comes from. */
+	found = layers_find(&dirs, "app/Procfile", &at, err);
+	if (found > 0) {
+		rootfd = open(dirs.v[at], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (rootfd < 0)
+			found = berr_sys(err, "open source layer %s", dirs.v[at]);
+	}
+	strv_free(&dirs);
+	if (found <= 0)
+		return found;
 	found = read_file_beneath(rootfd, "app/Procfile", "Procfile", BUILD_FILE_MAX, &text, NULL,
 				  err);
 	if (found <= 0)
@@ -349,7 +407,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	autofree char *meta = NULL, *out = NULL, *script = NULL, *script_path = NULL;
 	autofree char *bps = NULL, *env = NULL, *upper = NULL, *scaffold = NULL;
 	autoclose int lock = -1;
-	struct strv specs = { 0 }, dirs = { 0 }, stack_ids = { 0 };
+	struct strv specs = { 0 }, dirs = { 0 }, stack_ids = { 0 }, source = { 0 };
 	struct buildpack_release rel = { 0 };
 	struct sha256 key;
 	struct berr ignored = { 0 };
@@ -360,7 +418,8 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	memset(res, 0, sizeof(*res));
 	sha256_init(&key);
 	sha256_update_str(&key, BUILD_FORMAT);
-	if (check_source_procfile(req->source_layer, err) < 0 ||
+	if (layer_chain(req->source_layer, &source, err) < 0 ||
+	    check_source_procfile(&source, err) < 0 ||
 	    stack_layer_ids(req->stack, &stack_ids, err) < 0 ||
 	    build_select_buildpacks(req, &specs, &detect, err) < 0 ||
 	    make_work_dir("build", &work, &lock, err) < 0)
@@ -392,14 +451,15 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	    write_env_dir(env, &req->config, err) < 0 || make_scaffold(scaffold, err) < 0 ||
 	    prepare_cache(req->cache_dir, err) < 0)
 		goto out;
-	if (run_build_container(req, work, err) < 0)
+	if (run_build_container(req, &source, work, err) < 0)
 		goto out;
 	if (read_outputs(work, dirs.n, &rel, &res->procs, err) < 0 ||
 	    slug_commit(upper, work, &rel.config_vars, req->lease, build_layer, err) < 0)
 		goto out;
 	for (size_t i = 0; i < stack_ids.n; i++)
 		strv_push(&res->layers, stack_ids.v[i]);
-	strv_push(&res->layers, req->source_layer);
+	for (size_t i = 0; i < source.n; i++)
+		strv_push(&res->layers, source.v[i]);
 	strv_push(&res->layers, build_layer);
 	r = 0;
 out:
@@ -411,6 +471,7 @@ out:
 	strv_free(&specs);
 	strv_free(&dirs);
 	strv_free(&stack_ids);
+	strv_free(&source);
 	if (r < 0)
 		build_result_free(res);
 	return r;

@@ -40,10 +40,12 @@ int buildpacks_shipped_dir(char **dir, struct berr *err)
 	if (n < 0)
 		return berr_sys(err, "find berth's own path");
 	exe[n] = '\0';
-	/* Installed: PREFIX/bin/berth -> PREFIX/lib/berth/buildpacks.
-	 * Source tree: bin/berth -> build/buildpacks. */
+	/* Installed, builds run in PREFIX/lib/berth/berth-full (or berth-daemon)
+	 * next to PREFIX/lib/berth/buildpacks; PREFIX/bin/berth finds them in
+	 * ../lib/berth. Source tree: bin/berth* -> build/buildpacks. */
 	const char *bindir = dirname(exe);
-	const char *const candidates[] = { "../lib/berth/buildpacks", "../build/buildpacks" };
+	const char *const candidates[] = { "buildpacks", "../lib/berth/buildpacks",
+					   "../build/buildpacks" };
 	for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
 		autofree char *p = xasprintf("%s/%s", bindir, candidates[i]);
 

@@ -56,8 +56,7 @@ static char *hook_deploy_branch(void *ctx, const char *app)
 	return branch;
 }
 
-static int hook_deploy(void *ctx, const char *app, const char *commit,
-		       int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
+static int hook_deploy(void *ctx, const char *app, const char *commit, tree_writer write_tree,
 		       void *tree_ctx, const struct sink *sink, struct berr *err)
 {
 	struct deploy_source src = { .kind = DEPLOY_TREE, .write_tree = write_tree,

@@ -38,11 +38,11 @@ struct tree_source {
 	const git_oid *commit;
 };
 
-static int write_tree(void *ctx, const char *dir, struct berr *err)
+static int write_tree(void *ctx, struct tree_request *req, struct berr *err)
 {
 	struct tree_source *t = ctx;
 
-	return gitd_checkout(t->repo, t->commit, dir, err);
+	return gitd_checkout(t->repo, t->commit, req, err);
 }
 
 static void deploy_child(const struct gitd_options *o, int out, git_repository *repo,

@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/sink.h"
 #include "common/util.h"
+#include "images/images.h"
 
 struct gitd_hooks {
 	void *ctx;
@@ -31,13 +32,12 @@ struct gitd_hooks {
 	char *(*repo_path)(void *ctx, const char *app);
 	/* The branch whose pushes deploy; NULL means the default: main or master. */
 	char *(*deploy_branch)(void *ctx, const char *app);
-	/* Deploy commit: write_tree(tree_ctx, dir, err) writes its tree into
-	 * dir (an empty directory, the source's /app; gitd checks it out there).
-	 * Runs in a child process; what the deploy reports goes to sink, which
-	 * streams it to the pusher (side-band 2); nothing may be printed.
-	 * Returns 0 only when the new release is live. */
-	int (*deploy)(void *ctx, const char *app, const char *commit,
-		      int (*write_tree)(void *tree_ctx, const char *dir, struct berr *err),
+	/* Deploy commit: write_tree(tree_ctx, req, err) checks its tree out
+	 * as req asks (images.h: the source's /app, whole or only the changes
+	 * from the tree a base label names). Runs in a child process; what the
+	 * deploy reports goes to sink, which streams it to the pusher (side-band
+	 * 2); nothing may be printed. Returns 0 only when the new release is live. */
+	int (*deploy)(void *ctx, const char *app, const char *commit, tree_writer write_tree,
 		      void *tree_ctx, const struct sink *sink, struct berr *err);
 };
 

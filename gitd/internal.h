@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "gitd/gitd.h"
+#include "images/images.h"
 
 #define GITD_AGENT "berth/0.1"
 /* pkt-line: 4 hex digits of length (itself included), at most 65520 bytes. */
@@ -85,9 +86,10 @@ int gitd_repo_open_or_init(const struct gitd_hooks *h, const char *app, const ch
 
 /* Write a tar of commit's tree to a new anonymous file, rewound. */
 int gitd_tree_tar(git_repository *repo, const git_oid *commit, int *fd, struct berr *err);
-/* Write commit's tree into dir (created when missing), checked and bounded as
- * an unpacked source archive is (checkout.c). */
-int gitd_checkout(git_repository *repo, const git_oid *commit, const char *dir,
+/* Write commit's tree as req asks (images.h): into req->dir (created when
+ * missing), checked and bounded as an unpacked source archive is; only the
+ * changes when req->base labels a tree this repository has (checkout.c). */
+int gitd_checkout(git_repository *repo, const git_oid *commit, struct tree_request *req,
 		  struct berr *err);
 /* Run the deploy hook of commit in a child with a sink whose lines stream to w's
  * band 2 (or err_fd without side-band), keepalives in between. */

@@ -50,6 +50,20 @@ int layer_commit_dir_leased(const char *dir, const char *origin, struct images_l
 int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX + 1],
 		     struct berr *err);
 
+/* The same, as a layer over parent (NULL: none), held by lease: dir holds only
+ * what differs from the tree parent's chain gives, with overlayfs' whiteouts and
+ * opaque directories. The id covers parent's, so an id names one merged tree. */
+int layer_commit_dir_on(const char *dir, const char *origin, const char *parent,
+			struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err);
+/* The layers id's tree needs, bottom first, ending with id: one id for a layer
+ * without a parent. Each must exist. */
+int layer_chain(const char *id, struct strv *ids, struct berr *err);
+/* Where the merged tree of layer directories dirs (bottom first, as overlayfs
+ * stacks them) takes path from: 1 and *index of that layer, or 0 when path is
+ * absent (never there, deleted by a whiteout, hidden by an opaque directory or
+ * by a non-directory above it). Symlinks are not followed. */
+int layers_find(const struct strv *dirs, const char *path, size_t *index, struct berr *err);
+
 /* References: who uses which layers. */
 int image_refs_set(const char *owner, const char *name, const struct strv *layer_ids,
 		   struct berr *err);
@@ -98,6 +112,7 @@ struct layer_info {
 	uint64_t files;      /* entries, directories included */
 	char *created;       /* RFC 3339, UTC */
 	char *origin;        /* where it came from, for people */
+	char parent[LAYER_ID_HEX + 1];  /* the layer it sits on, "" when none */
 	struct strv users;   /* "stack:busybox", "release:myapp/v3", sorted */
 	bool leased;         /* held by a live operation's lease */
 };
@@ -185,6 +200,30 @@ int archive_unpack_source(int fd, int dirfd, uid_t uid, gid_t gid, size_t *entri
 /* Those bounds of an app's source (bytes in all, bytes per file), for a source
  * that comes in other than as an archive (gitd's checkout of a commit). */
 int images_source_limits(uint64_t *max_total, uint64_t *max_file, struct berr *err);
+
+/* A tree that a caller writes itself into what becomes a layer (gitd's
+ * checkout of a commit into a source layer's /app): what is asked and what the
+ * writer made of it. A writer that knows what the layer below holds (base, the
+ * label it gave that tree) may write only the changes, overlayfs' way: changed
+ * and new entries, a whiteout (character device 0:0) for each deleted one, an
+ * opaque directory (user.overlay.opaque=y) where a directory replaces something
+ * else. */
+struct tree_request {
+	const char *dir;    /* an existing empty directory, owned by uid:gid */
+	uid_t uid;          /* every entry written is owned by uid:gid */
+	gid_t gid;
+	const char *base;   /* label of the tree below; NULL: write the whole tree */
+	bool whole;         /* write the whole tree even so (a chain is flattened) */
+	/* The directories that hold the tree below (base_dirs[i]/<dir's path in the
+	 * layer>, bottom first): a whole tree may hard-link an unchanged file from
+	 * them instead of writing it again. NULL: none. */
+	const struct strv *base_dirs;
+	/* Out: */
+	bool delta;         /* dir holds only the changes from base */
+	bool same;          /* the tree is base's: nothing was written */
+	char *label;        /* what this tree is, for a later request's base (malloc'd) */
+};
+typedef int (*tree_writer)(void *ctx, struct tree_request *req, struct berr *err);
 
 enum images_tree_flags {
 	TREE_OWN = 2,       /* chown every entry to uid:gid first */

@@ -40,6 +40,7 @@ struct layer_tmp {
 	char *dir;
 	char *root;
 	int rootfd;  /* O_PATH|O_DIRECTORY of root */
+	char parent[LAYER_ID_HEX + 1];  /* "" or the layer this one sits on (chain.c) */
 };
 
 int layer_tmp_create(struct layer_tmp *t, struct berr *err);
@@ -88,6 +89,14 @@ void layer_rollback(struct images_lease *lease, const char *id);
 /* Delete a layer; the caller holds the store lock exclusively. */
 int layer_remove_locked(const char *id, struct berr *err);
 
+
+/* ---- layers over layers (chain.c) ---- */
+/* The id of a layer whose content digests to content_id, over parent ("": none). */
+void layer_id_on(const char *content_id, const char *parent, char id[LAYER_ID_HEX + 1]);
+/* The parent named in a layer's layer.json, "" when it has none. */
+int layer_parent(const char *id, char parent[LAYER_ID_HEX + 1], struct berr *err);
+/* Add to ids (sorted, as gc keeps them) every layer their chains need. */
+void layers_add_parents(struct strv *ids);
 
 /* ---- hashing files on a second thread (hasher.c) ---- */
 struct hasher;

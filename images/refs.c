@@ -290,7 +290,9 @@ int images_gc(const struct images_progress *progress, struct strv *freed, uint64
 	if (layer_list(&layers, err) < 0 || refs_all_ids(&used, err) < 0 ||
 	    leases_scan(&leased, true, err) < 0)
 		goto out;
-	strv_sort(&leased);
+	/* A kept layer keeps the layers it sits on (chain.c). */
+	layers_add_parents(&used);
+	layers_add_parents(&leased);
 	for (size_t i = 0; i < layers.n; i++) {
 		const char *id = layers.v[i];
 		struct layer_info info;

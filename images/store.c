@@ -67,15 +67,18 @@ void layer_tmp_discard(struct layer_tmp *t)
 }
 
 static int write_layer_json(const char *path, const char *id, const struct tree *tree,
-			    const char *origin, struct berr *err)
+			    const char *origin, const char *parent, struct berr *err)
 {
 	autofree char *created = now_rfc3339();
 	json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s}", "id", id, "size",
 			      (json_int_t)tree->bytes, "files", (json_int_t)tree->n, "created",
 			      created, "origin", origin ? origin : "");
-	autofree char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	autofree char *text = NULL;
 	int r;
 
+	if (parent[0])
+		json_object_set_new(o, "parent", json_string(parent));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	r = write_file_atomic(path, text, strlen(text), 0644, err);
 	return r;
@@ -97,8 +100,15 @@ int layer_tmp_finish(struct layer_tmp *t, struct tree *described, struct digest_
 	} else if (tree_walk(t->rootfd, t->root, walk_flags, &tree, err) < 0) {
 		goto out;
 	}
-	if (tree_digest(t->rootfd, t->root, &tree, known, id, err) < 0 ||
-	    write_layer_json(meta, id, &tree, origin, err) < 0)
+	if (tree_digest(t->rootfd, t->root, &tree, known, id, err) < 0)
+		goto out;
+	if (t->parent[0]) {
+		char content[LAYER_ID_HEX + 1];
+
+		memcpy(content, id, sizeof(content));
+		layer_id_on(content, t->parent, id);
+	}
+	if (write_layer_json(meta, id, &tree, origin, t->parent, err) < 0)
 		goto out;
 	lock = store_lock(LOCK_SH, err);
 	if (lock < 0 || lease_take(lease, id, err) < 0)
@@ -133,14 +143,24 @@ int layer_commit_dir(const char *dir, const char *origin, char id[LAYER_ID_HEX +
 int layer_commit_dir_leased(const char *dir, const char *origin, struct images_lease *lease,
 			    char id[LAYER_ID_HEX + 1], struct berr *err)
 {
+	return layer_commit_dir_on(dir, origin, NULL, lease, id, err);
+}
+
+int layer_commit_dir_on(const char *dir, const char *origin, const char *parent,
+			struct images_lease *lease, char id[LAYER_ID_HEX + 1], struct berr *err)
+{
 	struct layer_tmp t;
 	struct digest_table *known = NULL;
 	struct tree src = { 0 };
 	bool created;
 	int r = -1;
 
+	if (parent && (!is_layer_id(parent) || !layer_exists(parent)))
+		return berr_fail(err, "layer %s does not exist", parent);
 	if (layer_tmp_create(&t, err) < 0)
 		return -1;
+	if (parent)
+		memcpy(t.parent, parent, sizeof(t.parent));
 	/* Move the directory in when it is on the store's filesystem; copy otherwise. */
 	if (rename(dir, t.root) < 0) {
 		autoclose int sfd = -1;
@@ -477,15 +497,16 @@ int layer_info_load(const char *id, struct layer_info *info, struct berr *err)
 	json_error_t jerr;
 	json_t *o;
 	json_int_t size = 0, files = 0;
-	const char *created = "", *origin = "";
+	const char *created = "", *origin = "", *parent = "";
 
 	memset(info, 0, sizeof(*info));
 	if (!layer_exists(id))
 		return berr_fail(err, "layer %s does not exist", id);
 	path = store_path("layers/%s/layer.json", id);
 	o = json_load_file(path, 0, &jerr);
-	if (!o || json_unpack_ex(o, &jerr, 0, "{s?I, s?I, s?s, s?s}", "size", &size, "files",
-				 &files, "created", &created, "origin", &origin) < 0) {
+	if (!o || json_unpack_ex(o, &jerr, 0, "{s?I, s?I, s?s, s?s, s?s}", "size", &size, "files",
+				 &files, "created", &created, "origin", &origin, "parent",
+				 &parent) < 0) {
 		json_decref(o);
 		return berr_fail(err, "read %s: %s", path, jerr.text);
 	}
@@ -494,6 +515,7 @@ int layer_info_load(const char *id, struct layer_info *info, struct berr *err)
 	info->files = (uint64_t)files;
 	info->created = xstrdup(created);
 	info->origin = xstrdup(origin);
+	snprintf(info->parent, sizeof(info->parent), "%s", is_layer_id(parent) ? parent : "");
 	json_decref(o);
 	info->leased = layer_leased(id);
 	return refs_users(id, &info->users, err);
@@ -543,7 +565,7 @@ int layer_verify(const char *id, bool *ok, struct berr *err)
 	autofree char *root = NULL;
 	autoclose int fd = -1;
 	struct tree tree = { 0 };
-	char actual[LAYER_ID_HEX + 1];
+	char actual[LAYER_ID_HEX + 1], parent[LAYER_ID_HEX + 1];
 	int r;
 
 	if (!layer_exists(id))
@@ -552,10 +574,18 @@ int layer_verify(const char *id, bool *ok, struct berr *err)
 	fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return berr_sys(err, "open %s", root);
-	r = tree_walk(fd, root, 0, &tree, err);
+	r = layer_parent(id, parent, err);
+	if (r == 0)
+		r = tree_walk(fd, root, 0, &tree, err);
 	if (r == 0)
 		r = tree_digest(fd, root, &tree, NULL, actual, err);
 	tree_free(&tree);
+	if (r == 0 && parent[0]) {
+		char content[LAYER_ID_HEX + 1];
+
+		memcpy(content, actual, sizeof(content));
+		layer_id_on(content, parent, actual);
+	}
 	if (r == 0)
 		*ok = !strcmp(actual, id);
 	return r;

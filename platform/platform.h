@@ -180,14 +180,15 @@ int release_discard(const struct app *app, unsigned version, struct berr *err);
 enum deploy_source_kind {
 	DEPLOY_ARCHIVE,   /* fd: a tar (any compression) or zip, read to its end */
 	DEPLOY_URL,       /* url: such an archive over http(s) */
-	DEPLOY_TREE,      /* write_tree writes the source into dir (an empty
-			   * directory that becomes /app), e.g. gitd's checkout */
+	DEPLOY_TREE,      /* write_tree writes the source into /app, e.g. gitd's
+			   * checkout; only the changes from the running
+			   * release's source when it can (build/) */
 };
 struct deploy_source {
 	enum deploy_source_kind kind;
 	int fd;
 	const char *url;
-	int (*write_tree)(void *ctx, const char *dir, struct berr *err);
+	tree_writer write_tree;
 	void *ctx;
 	const char *version;   /* SOURCE_VERSION, e.g. the commit; NULL: the
 				* archive's sha256 (the source layer's id for a tree) */

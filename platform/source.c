@@ -115,10 +115,17 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 		goto out;
 	}
 	sink_step(sink, "Unpacking source");
-	if (src->kind == DEPLOY_TREE)
-		r = build_source_layer_from_tree(src->write_tree, src->ctx, "source", d.lease, layer,
-						 err);
-	else
+	if (src->kind == DEPLOY_TREE) {
+		struct release cur;
+		struct berr ignored;
+
+		/* The running release's source: a push writes only what changed. */
+		if (release_current(name, &cur, &ignored) < 0)
+			release_free(&cur);
+		r = build_source_layer_from_tree(src->write_tree, src->ctx, cur.source_layer, d.lease,
+						 layer, err);
+		release_free(&cur);
+	} else
 		r = build_source_layer(fd, "source", d.lease, layer, err);
 	if (r < 0)
 		goto out;

@@ -315,7 +315,13 @@ TEST(checkout_writes_files_modes_links_and_refuses_hostile_names)
 	}
 	commit_of(repo, &root, &c1);
 	snprintf(path, sizeof(path), "%s/out", base);
-	CHECK(gitd_checkout(repo, &c1, path, &err) == 0);
+	{
+		struct tree_request req = { .dir = path, .uid = getuid(), .gid = getgid() };
+
+		CHECK(gitd_checkout(repo, &c1, &req, &err) == 0 && !req.delta && !req.same);
+		CHECK(req.label && str_has_prefix(req.label, "git tree "));
+		free(req.label);
+	}
 	snprintf(path, sizeof(path), "%s/out/a.txt", base);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644 && st.st_size == 6);
 	snprintf(path, sizeof(path), "%s/out/run.sh", base);
@@ -337,7 +343,11 @@ TEST(checkout_writes_files_modes_links_and_refuses_hostile_names)
 	snprintf(path, sizeof(path), "%s/deep/out2", base);
 	snprintf(link, sizeof(link), "%s/deep", base);
 	mkdir(link, 0700);
-	CHECK(gitd_checkout(repo, &c2, path, &err) < 0);
+	{
+		struct tree_request req = { .dir = path, .uid = getuid(), .gid = getgid() };
+
+		CHECK(gitd_checkout(repo, &c2, &req, &err) < 0);
+	}
 	CHECK(strstr(err.msg, "'..'") != NULL);
 	snprintf(path, sizeof(path), "%s/deep/b", base);
 	CHECK(access(path, F_OK) < 0);
