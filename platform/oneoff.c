@@ -132,10 +132,16 @@ static void oneoff_watch(struct daemon *d, const char *id)
 		return;
 	}
 	o->ev = (struct ev){ EV_ONEOFF, o };
-	e.data.ptr = &o->ev;
-	epoll_ctl(d->ep, EPOLL_CTL_ADD, o->c.pidfd, &e);
 	o->next = d->oneoffs;
 	d->oneoffs = o;
+	if (o->c.pidfd < 0) {
+		/* Its pid 1 is gone already (it exited while no daemon ran): there is
+		 * no pidfd to wait on, collect it now. */
+		oneoff_pid_event(d, o);
+		return;
+	}
+	e.data.ptr = &o->ev;
+	epoll_ctl(d->ep, EPOLL_CTL_ADD, o->c.pidfd, &e);
 	deadline_arm(d, o);
 }
 

@@ -41,3 +41,15 @@ test_run_detached_ttl_holds_across_a_daemon_that_was_down() {
 	daemon_start
 	wait_for gone "$id" || fail "$id started without a daemon not killed"
 }
+
+test_the_daemon_collects_a_one_off_that_exited_before_it_started() {
+	deploy_app tt 'web: exec sleep 1000\n'
+	local id
+	id=$(berth run:detached tt true 2>/dev/null)
+	exists "$id" || fail "$id did not start"
+	# Exited (its pid 1 gone) before any daemon ran: no pidfd to wait on.
+	wait_for test -e "$BERTH_RUN/containers/$id.status" || fail "$id did not exit"
+	daemon_start
+	wait_for gone "$id" || fail "$id not collected: $(ls "$BERTH_RUN/containers")"
+	[ ! -d "/sys/fs/cgroup/unified/$BERTH_CGROUP/$id" ] || fail "cgroup of $id left"
+}
