@@ -144,14 +144,76 @@ int cmd_apps_destroy(int argc, char **argv)
 		return 1;
 	}
 	ui_step("Destroying %s (including all add-ons)", pos[0]);
-	/* Its processes first; its logs go with it. */
-	if (daemon_app_stop(pos[0], &err) < 0 || app_destroy(pos[0], &err) < 0)
+	if (app_destroy(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
-	{
-		autofree char *logs = logs_dir(pos[0]);
+	return 0;
+}
 
-		rm_rf(logs, &err);
+/* apps:rename and apps:clone: OLD NEW, checked as Dokku checks them. */
+static int old_new(int n, char **pos)
+{
+	struct berr err;
+
+	if (n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (n < 2)
+		return cmd_fail("Please specify an new app name");
+	if (n > 2)
+		return cmd_fail("Unexpected argument(s): %s", pos[2]);
+	if (app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (app_name_check(pos[1], &err) < 0)
+		return cmd_fail("%s", err.msg);
+	return 0;
+}
+
+int cmd_apps_rename(int argc, char **argv)
+{
+	bool skip_deploy = false;
+	const struct opt opts[] = { { "--skip-deploy", OPT_BOOL, &skip_deploy }, { NULL, 0, NULL } };
+	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r;
+
+	if (n < 0)
+		return 1;
+	if ((r = old_new(n, pos)) != 0)
+		return r;
+	if (app_exists(pos[1]))
+		return cmd_fail("Name is already taken");
+	ui_step_q("Renaming %s to %s", pos[0], pos[1]);
+	if (app_rename(pos[0], pos[1], !skip_deploy, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	return 0;
+}
+
+int cmd_apps_clone(int argc, char **argv)
+{
+	bool skip_deploy = false, ignore_existing = false;
+	const struct opt opts[] = {
+		{ "--skip-deploy", OPT_BOOL, &skip_deploy },
+		{ "--ignore-existing", OPT_BOOL, &ignore_existing },
+		{ NULL, 0, NULL },
+	};
+	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r;
+
+	if (n < 0)
+		return 1;
+	if ((r = old_new(n, pos)) != 0)
+		return r;
+	if (app_exists(pos[1])) {
+		if (!ignore_existing)
+			return cmd_fail("Name is already taken");
+		ui_warn("Name is already taken");
+		return 0;
 	}
+	ui_step_q("Cloning %s to %s", pos[0], pos[1]);
+	ui_step_q("Creating %s...", pos[1]);
+	fflush(stdout);
+	if (app_clone(pos[0], pos[1], !skip_deploy, ui_sink(), &err) < 0)
+		return cmd_fail("%s", err.msg);
 	return 0;
 }
 

@@ -33,7 +33,8 @@ int cmd_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("berth %s\n", BERTH_VERSION);
+	/* Dokku's form: "dokku version 0.35.0" */
+	printf("%s version %s\n", cmd_name, BERTH_VERSION);
 	return 0;
 }
 
@@ -98,7 +99,7 @@ static int global_flags(int argc, char **argv, const char **app, int *first)
 			*app = argv[++i];
 		else if (str_has_prefix(a, "--app="))
 			*app = a + strlen("--app=");
-		else if (is_help_flag(a) || !strcmp(a, "--version"))
+		else if (is_help_flag(a) || !strcmp(a, "--version") || !strcmp(a, "-v"))
 			break;
 		else
 			return cmd_fail("%s is not a global flag; berth takes --quiet, --trace, --force and --app APP before the command",

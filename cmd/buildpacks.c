@@ -124,6 +124,8 @@ int cmd_buildpacks_clear(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
 	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	if (buildpacks_clear(&app, &err) < 0)
@@ -140,6 +142,8 @@ int cmd_buildpacks_list(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
 	if ((r = cmd_open_app(n, pos, &app)) != 0)
 		return r;
 	ui_step_q("%s buildpack urls", app.name);

@@ -103,9 +103,17 @@ int report_print(const char *name, const char *type, const struct report_row *ro
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_runtime_run(int argc, char **argv);
 int cmd_apps_create(int argc, char **argv);
+int cmd_apps_rename(int argc, char **argv);
+int cmd_apps_clone(int argc, char **argv);
+int cmd_releases(int argc, char **argv);
+int cmd_disk_report(int argc, char **argv);
+int cmd_releases_info(int argc, char **argv);
+int cmd_releases_rollback(int argc, char **argv);
+int cmd_releases_set(int argc, char **argv);
 int cmd_apps_list(int argc, char **argv);
 int cmd_apps_exists(int argc, char **argv);
 int cmd_apps_destroy(int argc, char **argv);
@@ -139,6 +147,10 @@ int cmd_resource_limit_clear(int argc, char **argv);
 int cmd_resource_report(int argc, char **argv);
 int cmd_storage_mount(int argc, char **argv);
 int cmd_storage_unmount(int argc, char **argv);
+int cmd_storage_report(int argc, char **argv);
+int cmd_storage_ensure_directory(int argc, char **argv);
+int cmd_logs_set(int argc, char **argv);
+int cmd_logs_report(int argc, char **argv);
 int cmd_storage_list(int argc, char **argv);
 int cmd_buildpacks_set(int argc, char **argv);
 int cmd_buildpacks_add(int argc, char **argv);
@@ -197,6 +209,13 @@ int cmd_ps_restart(int argc, char **argv);
 int cmd_ps_restore(int argc, char **argv);
 int cmd_ps_set(int argc, char **argv);
 int cmd_ps_report(int argc, char **argv);
+/* checks.c */
+int cmd_checks_disable(int argc, char **argv);
+int cmd_checks_enable(int argc, char **argv);
+int cmd_checks_skip(int argc, char **argv);
+int cmd_checks_set(int argc, char **argv);
+int cmd_checks_report(int argc, char **argv);
+int cmd_checks_run(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_logs_failed(int argc, char **argv);
 

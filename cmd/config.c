@@ -2,8 +2,11 @@
  * config:unset, config:clear, with Dokku's flags and output. config:export and
  * config:import are in config_io.c.
  *
- * Restarting processes after a change arrives with the process manager;
- * --no-restart is accepted now so scripts written for Dokku keep working. */
+ * A change of an app's vars (not --global) without --no-restart is a release:
+ * the active release's image with the new vars, rolled out as a deploy is
+ * ("-----> Restarting app APP"). With --no-restart the vars are only stored;
+ * they go live with the app's next release: a deploy, ps:rebuild, ps:restart,
+ * or the next config change without --no-restart (docs/releases.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +252,49 @@ static int base64_decode(const char *in, char **out, size_t *out_len, size_t *ba
 	return 0;
 }
 
+/* "KEY1, KEY2" of KEY=VALUE pairs or bare keys. */
+static char *key_list(const struct strv *items)
+{
+	char *out = xstrdup("");
+
+	for (size_t i = 0; i < items->n; i++) {
+		char *next = xasprintf("%s%s%.*s", out, i ? ", " : "",
+				       (int)strcspn(items->v[i], "="), items->v[i]);
+
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+int config_restart(struct config_target *t, bool no_restart, const char *verb,
+		   const struct strv *keys)
+{
+	autofree char *description = NULL;
+	autofree char *list = NULL;
+	struct release cur;
+	struct berr err;
+	unsigned v;
+	bool deployed;
+
+	if (!t->name || no_restart)
+		return 0;
+	if (release_current(t->name, &cur, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	deployed = cur.version != 0;
+	release_free(&cur);
+	if (!deployed)
+		return 0;  /* stored; the first deploy takes it */
+	list = keys ? key_list(keys) : NULL;
+	description = list ? xasprintf("%s %s", verb, list) : xstrdup(verb);
+	ui_step("Restarting app %s", t->name);
+	fflush(stdout);
+	if (app_config_release(t->name, description, ui_sink(), &v, &err) < 0)
+		return cmd_fail("%s (the config vars are stored and go live with the next deploy or ps:restart)",
+				err.msg);
+	return 0;
+}
+
 /* "-----> Setting config vars" and the pairs, sorted and padded. */
 void config_print_set(const struct strv *pairs)
 {
@@ -319,8 +365,10 @@ int cmd_config_set(int argc, char **argv)
 	}
 	if (r == 0 && config_set(config_target_app(&t), &pairs, false, &err) < 0)
 		r = cmd_fail("%s", err.msg);
-	if (r == 0)
+	if (r == 0) {
 		config_print_set(&pairs);
+		r = config_restart(&t, no_restart, "Set", &pairs);
+	}
 	strv_free(&pairs);
 	config_target_close(&t);
 	return r;
@@ -363,6 +411,8 @@ int cmd_config_unset(int argc, char **argv)
 			else
 				ui_step_q("Skipping %s, it is not set in the environment", keys.v[i]);
 		}
+		if (removed.n)
+			r = config_restart(&t, no_restart, "Unset", &removed);
 	}
 	strv_free(&keys);
 	strv_free(&removed);
@@ -396,6 +446,8 @@ int cmd_config_clear(int argc, char **argv)
 		r = cmd_fail("%s", err.msg);
 	for (size_t i = 0; r == 0 && i < removed.n; i++)
 		ui_step_q("Unsetting %s", removed.v[i]);
+	if (r == 0 && removed.n)
+		r = config_restart(&t, no_restart, "Unset", &removed);
 	strv_free(&removed);
 	config_target_close(&t);
 	return r;

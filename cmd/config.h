@@ -22,6 +22,11 @@ struct app *config_target_app(struct config_target *t);
 int config_target_load(struct config_target *t, bool merged, struct strv *env);
 
 void print_single_quoted(const char *v);
+/* After a change of t's vars: unless global, no_restart or never deployed,
+ * "-----> Restarting app APP" and a release described "VERB KEY1, KEY2" (keys
+ * NULL: VERB alone) rolled out. Returns the exit status. */
+int config_restart(struct config_target *t, bool no_restart, const char *verb,
+		   const struct strv *keys);
 void config_print_set(const struct strv *pairs);
 /* Print env in one of config:export's formats; -1 for an unknown format. */
 int config_export_print(const struct strv *env, const char *format);

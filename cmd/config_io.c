@@ -214,10 +214,12 @@ int cmd_config_import(int argc, char **argv)
 	}
 	for (size_t i = 0; i < env.n; i++)
 		ui_step_q("Setting config var %s", env.v[i]);
-	if (config_set(config_target_app(&t), &env, replace, &err) < 0)
+	if (config_set(config_target_app(&t), &env, replace, &err) < 0) {
 		r = cmd_fail("%s", err.msg);
-	else
+	} else {
 		config_print_set(&env);
+		r = config_restart(&t, no_restart, "Config import", NULL);
+	}
 	strv_free(&env);
 	config_target_close(&t);
 	return r;

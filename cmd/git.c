@@ -42,18 +42,39 @@ static char *hook_repo_path(void *ctx, const char *app)
 	return app_path(app, "repo.git");
 }
 
-static char *hook_deploy_branch(void *ctx, const char *app)
+/* The app's own deploy branch (git:set APP deploy-branch), or NULL. */
+static char *app_deploy_branch(const char *app)
 {
 	struct app_settings s;
 	struct berr ignored;
 	char *branch = NULL;
 
-	(void)ctx;
 	if (app_settings_load(app, &s, &ignored) == 0) {
 		branch = s.deploy_branch ? xstrdup(s.deploy_branch) : NULL;
 		app_settings_free(&s);
 	}
 	return branch;
+}
+
+/* git:set --global deploy-branch, or NULL. */
+static char *global_deploy_branch(void)
+{
+	char *branch = NULL;
+	struct berr ignored;
+
+	if (global_setting_get("git-deploy-branch", &branch, &ignored) < 0)
+		return NULL;
+	return branch;
+}
+
+/* The branch a push deploys: the app's, else the global one, else NULL (main
+ * or master). */
+static char *hook_deploy_branch(void *ctx, const char *app)
+{
+	char *branch = app_deploy_branch(app);
+
+	(void)ctx;
+	return branch ? branch : global_deploy_branch();
 }
 
 static int hook_deploy(void *ctx, const char *app, const char *commit, tree_writer write_tree,
@@ -132,67 +153,92 @@ static int set_deploy_branch(struct app_settings *s, void *ctx, struct berr *err
 	return 0;
 }
 
+/* git:set (APP|--global) deploy-branch [BRANCH] */
 int cmd_git_set(int argc, char **argv)
 {
-	struct app app;
+	bool global = false;
+	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	/* options end at the app, so a value may start with '-' (and be refused) */
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
+	const char *app = global ? NULL : pos[0];
+	char **kv = global ? pos : pos + 1;
+	int nkv = global ? n : n - 1;
+	const char *branch;
+	struct app a;
 	struct berr err;
-	const char *branch = argc == 4 && argv[3][0] ? argv[3] : NULL;
 	int r;
 
-	if (argc < 3 || argc > 4)
-		return cmd_fail("Usage: berth git:set APP deploy-branch [BRANCH]");
-	if (strcmp(argv[2], "deploy-branch"))
-		return cmd_fail("git:set: unknown property %s; berth knows deploy-branch", argv[2]);
-	if (app_require(argv[1], &err) < 0 || (branch && gitd_branch_check(branch, &err) < 0))
+	if (n < 0)
+		return 1;
+	if (!global && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (nkv < 1 || nkv > 2)
+		return cmd_fail("Usage: %s git:set (<app>|--global) deploy-branch [<branch>]", cmd_name);
+	if (strcmp(kv[0], "deploy-branch"))
+		return cmd_fail("Invalid property specified: %s (berth knows deploy-branch)", kv[0]);
+	branch = nkv == 2 && kv[1][0] ? kv[1] : NULL;
+	if (app && app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	if (branch && gitd_branch_check(branch, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (app_open(argv[1], 0, &app, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	r = app_settings_edit(&app, set_deploy_branch, (void *)branch, &err);
-	app_close(&app);
-	if (r < 0 || gitd_set_head(&hooks, argv[1], branch, &err) < 0)
-		return cmd_fail("%s", err.msg);
+	if (!app) {
+		if (global_setting_set("git-deploy-branch", branch, &err) < 0)
+			return cmd_fail("%s", err.msg);
+	} else {
+		if (app_open(app, 0, &a, &err) < 0)
+			return cmd_fail_app(app, &err);
+		r = app_settings_edit(&a, set_deploy_branch, (void *)branch, &err);
+		app_close(&a);
+		if (r < 0 || gitd_set_head(&hooks, app, branch, &err) < 0)
+			return cmd_fail("%s", err.msg);
+	}
 	if (branch)
 		ui_step("Setting deploy-branch to %s", branch);
 	else
-		ui_step("Unsetting deploy-branch (main or master deploy)");
+		ui_step("Unsetting deploy-branch");
 	return 0;
+}
+
+/* git:report: Dokku's raw, global and computed deploy-branch, the sha; the
+ * computed branch of an app that set none is "master" (berth deploys a push to
+ * main as well). */
+static int git_report_one(const char *app, const char *info_flag, const char *format)
+{
+	autofree char *own = app ? app_deploy_branch(app) : NULL;
+	autofree char *global = global_deploy_branch();
+	const char *computed = own ? own : global ? global : "master";
+	struct gitd_report rep = { 0 };
+	struct berr err;
+	char branches[32];
+
+	if (!app) {
+		const struct report_row rows[] = {
+			{ "--git-computed-deploy-branch", computed },
+			{ "--git-global-deploy-branch", global },
+		};
+
+		return report_print("--global", "git", rows, ARRAY_SIZE(rows), info_flag, format);
+	}
+	if (app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	if (gitd_report(&hooks, app, own ? own : global, &rep, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	snprintf(branches, sizeof(branches), "%zu", rep.branches);
+	const struct report_row rows[] = {
+		{ "--git-branches", branches },
+		{ "--git-computed-deploy-branch", computed },
+		{ "--git-deploy-branch", own },
+		{ "--git-global-deploy-branch", global },
+		{ "--git-sha", rep.head },
+	};
+
+	return report_print(app, "git", rows, ARRAY_SIZE(rows), info_flag, format);
 }
 
 int cmd_git_report(int argc, char **argv)
 {
-	struct gitd_report rep;
-	struct berr err;
-	autofree char *branch = NULL;
-	bool json = argc == 4 && !strcmp(argv[2], "--format") && !strcmp(argv[3], "json");
-
-	if (argc != 2 && !json)
-		return cmd_fail("Usage: berth git:report APP [--format json]");
-	if (app_require(argv[1], &err) < 0)
-		return cmd_fail("%s", err.msg);
-	branch = hook_deploy_branch(NULL, argv[1]);
-	if (gitd_report(&hooks, argv[1], branch, &rep, &err) < 0)
-		return cmd_fail("%s", err.msg);
-	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:I}", "deploy-branch", branch ? branch : "main",
-				      "sha", rep.head, "branches", (json_int_t)rep.branches);
-		char *text = json_dumps(o, JSON_COMPACT);
-
-		puts(text ? text : "{}");
-		free(text);
-		json_decref(o);
-		return 0;
-	}
-	ui_header("%s git information", argv[1]);
-	ui_report_row("Git deploy branch:", branch ? branch : "main (or master)");
-	ui_report_row("Git sha:", rep.head);
-	ui_report_row("Git repository:", rep.has_repo ? "yes" : "none (nothing pushed yet)");
-	{
-		char n[32];
-
-		snprintf(n, sizeof(n), "%zu", rep.branches);
-		ui_report_row("Git branches:", n);
-	}
-	return 0;
+	return report_command(argc, argv, true, git_report_one);
 }
 
 /* Dokku's git:sync [--build] APP URL [REF]: fetch into the deploy branch, and

@@ -138,3 +138,60 @@ int cmd_logs_failed(int argc, char **argv)
 	strv_free(&apps);
 	return r;
 }
+
+/* logs:set (APP|--global) max-size [VALUE] */
+int cmd_logs_set(int argc, char **argv)
+{
+	bool global = false;
+	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	/* options end at the app, so a value may start with '-' (and be refused) */
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
+	const char *app = global ? NULL : pos[0];
+	char **kv = global ? pos : pos + 1;
+	int nkv = global ? n : n - 1;
+	struct berr err;
+
+	if (n < 0)
+		return 1;
+	if (!global && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (nkv < 1 || nkv > 2)
+		return cmd_fail("Usage: %s logs:set (<app>|--global) max-size [<value>]", cmd_name);
+	if (app && app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	if (logs_set(app, kv[0], nkv == 2 && kv[1][0] ? kv[1] : NULL, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (nkv == 2 && kv[1][0])
+		ui_step("Setting %s to %s", kv[0], kv[1]);
+	else
+		ui_step("Unsetting %s", kv[0]);
+	return 0;
+}
+
+/* logs:report: Dokku's max-size rows (the app's, the global one, the one
+ * applied); Vector's rows are not berth's. */
+static int logs_report_one(const char *app, const char *info_flag, const char *format)
+{
+	autofree char *own = NULL;
+	autofree char *global = logs_setting_get(NULL, "max-size");
+	struct berr err;
+
+	if (app && app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	own = app ? logs_setting_get(app, "max-size") : NULL;
+	const char *computed = own ? own : global ? global : "10m";
+	const struct report_row rows[] = {
+		{ "--logs-computed-max-size", computed },
+		{ "--logs-global-max-size", global },
+		{ "--logs-max-size", own },
+	};
+
+	/* --global has no app row */
+	return report_print(app ? app : "--global", "logs", rows, app ? 3 : 2, info_flag, format);
+}
+
+int cmd_logs_report(int argc, char **argv)
+{
+	return report_command(argc, argv, true, logs_report_one);
+}

@@ -31,19 +31,49 @@ static int request(json_t *req, const char *app)
 	return 0;
 }
 
-static int show_formation(const char *app)
+static int formation_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* As Dokku: sorted by type; "web:  1" (the "type:" padded to 5), or JSON. */
+static int show_formation(const char *app, const char *format)
 {
 	struct app_settings s;
 	struct berr err;
+	json_t *arr;
 
+	if (strcmp(format, "stdout") && strcmp(format, "json"))
+		return cmd_fail("Invalid --format value specified: %s (json or stdout)", format);
 	if (app_require(app, &err) < 0 || app_settings_load(app, &s, &err) < 0)
 		return cmd_fail_app(app, &err);
-	ui_header("Scaling for %s", app);
-	printf("proctype: qty\n--------: ---\n");
+	qsort(s.formation.v, s.formation.n, sizeof(char *), formation_cmp);
+	if (!strcmp(format, "json")) {
+		char *text;
+
+		arr = json_array();
+		for (size_t i = 0; i < s.formation.n; i++) {
+			const char *eq = strchr(s.formation.v[i], '=');
+			autofree char *type = xstrndup(s.formation.v[i], eq - s.formation.v[i]);
+
+			json_array_append_new(arr, json_pack("{s:s, s:I}", "process_type", type, "quantity",
+							     (json_int_t)strtoll(eq + 1, NULL, 10)));
+		}
+		text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(text ? text : "[]");
+		free(text);
+		json_decref(arr);
+		app_settings_free(&s);
+		return 0;
+	}
+	ui_step_q("Scaling for %s", app);
+	if (!ui_quiet)
+		printf("proctype: qty\n--------: ---\n");
 	for (size_t i = 0; i < s.formation.n; i++) {
 		const char *eq = strchr(s.formation.v[i], '=');
+		autofree char *label = xasprintf("%.*s:", (int)(eq - s.formation.v[i]), s.formation.v[i]);
 
-		printf("%.*s: %s\n", (int)(eq - s.formation.v[i]), s.formation.v[i], eq + 1);
+		printf("%-5s %s\n", label, eq + 1);
 	}
 	app_settings_free(&s);
 	return 0;
@@ -53,7 +83,12 @@ static int show_formation(const char *app)
 int cmd_ps_scale(int argc, char **argv)
 {
 	bool skip_deploy = false;
-	const struct opt opts[] = { { "--skip-deploy", OPT_BOOL, &skip_deploy }, { NULL, 0, NULL } };
+	const char *format = "stdout";
+	const struct opt opts[] = {
+		{ "--skip-deploy", OPT_BOOL, &skip_deploy },
+		{ "--format", OPT_STR, &format },
+		{ NULL, 0, NULL },
+	};
 	char *pos[argc + 1];
 	int n = args_parse(argc, argv, opts, 0, pos);
 	struct berr err;
@@ -66,7 +101,7 @@ int cmd_ps_scale(int argc, char **argv)
 	if (app_require(pos[0], &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	if (n == 1)
-		return show_formation(pos[0]);
+		return show_formation(pos[0], format);
 	pairs = json_array();
 	for (int i = 1; i < n; i++) {
 		if (!strchr(pos[i], '='))
@@ -137,9 +172,75 @@ int cmd_ps_stop(int argc, char **argv)
 	return ps_change(argc, argv, "stop", "Stopping");
 }
 
+/* ps:restart [--all|APP] [PROCESS]: a zero-downtime rollout of the active
+ * release (new processes, checks, switch, old ones retire) under the app's
+ * deploy lock, as a deploy. */
 int cmd_ps_restart(int argc, char **argv)
 {
-	return ps_change(argc, argv, "restart", "Restarting");
+	bool all = false;
+	const char *parallel = NULL;
+	const struct opt opts[] = {
+		{ "--all", OPT_BOOL, &all },
+		{ "--parallel", OPT_STR, &parallel },
+		{ NULL, 0, NULL },
+	};
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
+	struct strv apps = { 0 };
+	struct berr err = { 0 };
+	int r = 0;
+
+	if (n < 0)
+		return 1;
+	if (all && n > 1)
+		return cmd_fail("Specify either --all or an app, not both");
+	if (!all && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (n > (all ? 0 : 2))
+		return cmd_fail("Unexpected argument(s): %s", pos[all ? 0 : 2]);
+	if (!all && app_require(pos[0], &err) < 0)
+		return cmd_fail_app(pos[0], &err);
+	if (!all && n == 2) {
+		struct release rel;
+		bool known;
+
+		if (release_current(pos[0], &rel, &err) < 0)
+			return cmd_fail_app(pos[0], &err);
+		known = proctypes_get(&rel.procs, pos[1]) != NULL;
+		release_free(&rel);
+		if (!known)
+			return cmd_fail("%s is not a process type of %s", pos[1], pos[0]);
+	}
+	if (!daemon_running())
+		return cmd_fail("berth daemon is not running (start it with `berth daemon` or "
+				"`systemctl start berth`)");
+	if (all) {
+		if (app_list(&apps, &err) < 0)
+			return cmd_fail("%s", err.msg);
+	} else {
+		strv_push(&apps, pos[0]);
+	}
+	for (size_t i = 0; i < apps.n; i++) {
+		struct release rel;
+		bool deployed = false;
+
+		if (all && release_current(apps.v[i], &rel, &err) == 0) {
+			deployed = rel.version != 0;
+			release_free(&rel);
+			if (!deployed)
+				continue;
+		}
+		ui_step("Restarting %s", apps.v[i]);
+		/* ps:start's effect too: a stopped app runs again. */
+		if ((!all && n == 2 ? 0 : ps_set_stopped(apps.v[i], NULL, false, &err)) < 0 ||
+		    app_restart(apps.v[i], !all && n == 2 ? pos[1] : NULL, ui_sink(), &err) < 0) {
+			r = all ? (ui_error("%s: %s", apps.v[i], err.msg), 1) : cmd_fail_app(apps.v[i], &err);
+			if (!all)
+				break;
+		}
+	}
+	strv_free(&apps);
+	return r;
 }
 
 int cmd_ps_restore(int argc, char **argv)
@@ -151,21 +252,34 @@ int cmd_ps_restore(int argc, char **argv)
 	return request(json_pack("{s:s}", "op", "restore"), NULL);
 }
 
-/* ps:set APP restart-policy|stop-timeout-seconds [VALUE] */
+/* ps:set (APP|--global) restart-policy|stop-timeout-seconds [VALUE] */
 int cmd_ps_set(int argc, char **argv)
 {
+	bool global = false;
+	const struct opt opts[] = { { "--global", OPT_BOOL, &global }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	/* options end at the app, so a value may start with '-' (and be refused) */
+	int n = args_parse(argc, argv, opts, ARGS_STOP, pos);
+	const char *app = global ? NULL : pos[0];
+	char **kv = global ? pos : pos + 1;
+	int nkv = global ? n : n - 1;
 	struct berr err;
 
-	if (argc < 3 || argc > 4)
-		return cmd_fail("Usage: berth ps:set <app> restart-policy|stop-timeout-seconds [<value>]");
-	if (app_require(argv[1], &err) < 0)
-		return cmd_fail_app(argv[1], &err);
-	if (ps_set(argv[1], argv[2], argc == 4 ? argv[3] : NULL, &err) < 0)
+	if (n < 0)
+		return 1;
+	if (!global && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (nkv < 1 || nkv > 2)
+		return cmd_fail("Usage: %s ps:set (<app>|--global) restart-policy|stop-timeout-seconds [<value>]",
+				cmd_name);
+	if (app && app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	if (ps_set(app, kv[0], nkv == 2 ? kv[1] : NULL, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (argc == 4)
-		ui_step("Setting %s to %s", argv[2], argv[3]);
+	if (nkv == 2)
+		ui_step("Setting %s to %s", kv[0], kv[1]);
 	else
-		ui_step("Unsetting %s", argv[2]);
+		ui_step("Unsetting %s", kv[0]);
 	return 0;
 }
 
@@ -199,6 +313,26 @@ static char *proc_usage(const struct proc_record *p, char **cpu)
 	return xasprintf("%.1fMB", strtoull(mem, NULL, 10) / 1048576.0);
 }
 
+/* ps:report --global: the global values and what an app without its own gets. */
+static int ps_report_global(const char *info_flag, const char *format)
+{
+	autofree char *policy = ps_global_get("restart-policy");
+	autofree char *timeout = ps_global_get("stop-timeout-seconds");
+	struct ps_settings ps;
+	char computed_policy[32], computed_timeout[16];
+
+	ps_settings_global(&ps);
+	snprintf(computed_timeout, sizeof(computed_timeout), "%u", ps.stop_timeout);
+	const struct report_row rows[] = {
+		{ "--ps-computed-restart-policy", ps_policy_text(&ps, computed_policy) },
+		{ "--ps-global-restart-policy", policy },
+		{ "--ps-computed-stop-timeout-seconds", computed_timeout },
+		{ "--ps-global-stop-timeout-seconds", timeout },
+	};
+
+	return report_print("--global", "ps", rows, ARRAY_SIZE(rows), info_flag, format);
+}
+
 static int ps_report_one(const char *app, const char *info_flag, const char *format)
 {
 	struct proc_record *recs;
@@ -210,8 +344,12 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 	struct report_row *rows;
 	size_t nrows = 0;
 	struct strv owned = { 0 };
+	autofree char *global_policy = ps_global_get("restart-policy");
+	autofree char *global_timeout = ps_global_get("stop-timeout-seconds");
 	int r;
 
+	if (!app)
+		return ps_report_global(info_flag, format);
 	if (app_require(app, &err) < 0 || ps_settings_load(app, &ps, &err) < 0 ||
 	    release_current(app, &rel, &err) < 0)
 		return cmd_fail_app(app, &err);
@@ -219,7 +357,7 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 		release_free(&rel);
 		return cmd_fail("%s", err.msg);
 	}
-	rows = xcalloc(n + 8, sizeof(*rows));
+	rows = xcalloc(n + 12, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_record *p = &recs[i];
 		autofree char *cpu = NULL;
@@ -244,8 +382,13 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 	rows[nrows++] = (struct report_row){ "--deployed", rel.version ? "true" : "false" };
 	rows[nrows++] = (struct report_row){ "--processes", count };
 	rows[nrows++] = (struct report_row){ "--ps-can-scale", "true" };
-	rows[nrows++] = (struct report_row){ "--ps-restart-policy", ps_policy_text(&ps, policy) };
-	rows[nrows++] = (struct report_row){ "--ps-stop-timeout-seconds", timeout };
+	/* Dokku's three of each: the app's (raw), the global one, the one applied. */
+	rows[nrows++] = (struct report_row){ "--ps-restart-policy", ps.raw_policy };
+	rows[nrows++] = (struct report_row){ "--ps-computed-restart-policy", ps_policy_text(&ps, policy) };
+	rows[nrows++] = (struct report_row){ "--ps-global-restart-policy", global_policy };
+	rows[nrows++] = (struct report_row){ "--ps-stop-timeout-seconds", ps.raw_stop_timeout };
+	rows[nrows++] = (struct report_row){ "--ps-computed-stop-timeout-seconds", timeout };
+	rows[nrows++] = (struct report_row){ "--ps-global-stop-timeout-seconds", global_timeout };
 	rows[nrows++] = (struct report_row){ "--restore", ps.stopped ? "false" : "true" };
 	rows[nrows++] = (struct report_row){ "--running",
 					     running == 0 ? "false" : running == n ? "true" : "mixed" };
@@ -259,5 +402,5 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 
 int cmd_ps_report(int argc, char **argv)
 {
-	return report_command(argc, argv, false, ps_report_one);
+	return report_command(argc, argv, true, ps_report_one);
 }

@@ -61,6 +61,8 @@ int report_print(const char *name, const char *type, const struct report_row *ro
 
 	if (format && strcmp(format, "json") && strcmp(format, "stdout"))
 		return cmd_fail("Invalid --format value specified: %s (json or stdout)", format);
+	if (format && !strcmp(format, "json") && info_flag)
+		return cmd_fail("--format flag cannot be specified when specifying an info flag");
 	if (n)
 		memcpy(sorted, rows, n * sizeof(*rows));
 	qsort(sorted, n, sizeof(*sorted), row_cmp);

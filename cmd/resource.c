@@ -13,6 +13,17 @@ static char *scope_label(const char *type)
 	return strcmp(type, "_default") ? xasprintf("(%s)", type) : xstrdup("[defaults]");
 }
 
+/* Dokku names the defaults "_default_" in reports and --process-type. */
+static const char *report_type(const char *type)
+{
+	return strcmp(type, "_default") ? type : "_default_";
+}
+
+static const char *stored_type(const char *type)
+{
+	return type && !strcmp(type, "_default_") ? "_default" : type;
+}
+
 /* A type the deployed release does not have (its Procfile's, run, release) is a
  * typo; before the first deploy any well-formed type is taken. */
 static bool type_unknown(const struct app *app, const char *type)
@@ -59,8 +70,7 @@ int cmd_resource_limit(int argc, char **argv)
 		return cmd_fail("Please specify an app to run the command on");
 	if (n > 1)
 		return cmd_fail("resource:limit takes one app; unexpected '%s'", pos[1]);
-	if (!type)
-		type = "_default";
+	type = type ? stored_type(type) : "_default";
 	if (app_open(pos[0], 0, &app, &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	if (type_unknown(&app, type)) {
@@ -127,8 +137,11 @@ int cmd_resource_limit_clear(int argc, char **argv)
 
 	if (n < 0)
 		return 1;
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
 	if ((status = cmd_open_app(n, pos, &app)) != 0)
 		return status;
+	type = stored_type(type);
 	if (type && type_unknown(&app, type))
 		status = 1;
 	else if (resource_limit_clear(&app, type, &err) < 0)
@@ -161,7 +174,7 @@ static int report_app(const char *name, const char *info_flag, const char *forma
 
 	if (app_open(name, 0, &app, &err) < 0)
 		return cmd_fail_app(name, &err);
-	add_type(&types, "_default");
+	/* As Dokku: the defaults' rows only once one is set. */
 	if (release_current(name, &rel, &err) == 0) {
 		for (size_t i = 0; i < rel.procs.n; i++)
 			add_type(&types, rel.procs.v[i].name);
@@ -175,7 +188,8 @@ static int report_app(const char *name, const char *info_flag, const char *forma
 	rows = xcalloc(types.n * 3 + 3, sizeof(*rows));
 	for (size_t t = 0; t < types.n; t++)
 		for (int k = 0; resource_keys[k]; k++) {
-			strv_push_owned(&flags, xasprintf("--resource-%s.limit.%s", types.v[t], resource_keys[k]));
+			strv_push_owned(&flags, xasprintf("--resource-%s.limit.%s", report_type(types.v[t]),
+							  resource_keys[k]));
 			rows[n].flag = flags.v[flags.n - 1];
 			rows[n++].value = resource_get(&app.settings, types.v[t], resource_keys[k]);
 		}
@@ -208,7 +222,9 @@ int cmd_resource_report(int argc, char **argv)
 	char *pos[argc + 1];
 	if ((n = args_parse(argc, argv, opts, 0, pos)) < 0)
 		return 1;
-	if (n >= 1)
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (n == 1)
 		return report_app(pos[0], info_flag, format);
 	if (app_list(&apps, &err) < 0)
 		return cmd_fail("%s", err.msg);

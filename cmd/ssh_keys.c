@@ -124,15 +124,33 @@ int cmd_ssh_keys_add(int argc, char **argv)
 		argv++;
 	}
 	if (argc < 2 || argc > 3)
-		return cmd_fail("Usage: berth ssh-keys:add [--admin] NAME [FILE|-]");
+		return cmd_fail("Usage: %s ssh-keys:add [--admin] NAME [FILE|-]", cmd_name);
 	if (gitd_key_name_check(argv[1], &err) < 0)
 		return cmd_fail("%s", err.msg);
+	if (argc == 2 && isatty(STDIN_FILENO))
+		return cmd_fail("No key specified via file or pipe");
 	if (argc == 3 && strcmp(argv[2], "-"))
 		r = read_file(argv[2], &text, NULL, &err);
 	else
 		r = read_fd(STDIN_FILENO, &text, NULL, &err);
 	if (r < 0)
 		return cmd_fail("%s", err.msg);
+	/* One key per call, as Dokku: a trailing newline is fine, a second line is not. */
+	while (*text && strchr("\r\n", text[strlen(text) - 1]))
+		text[strlen(text) - 1] = '\0';
+	if (!*text)
+		return cmd_fail("Empty key was specified");
+	if (strchr(text, '\n')) {
+		/* a private key is many lines too: say what it is not */
+		autofree char *first = xstrndup(text, strcspn(text, "\n"));
+		struct gitd_ssh_key key = { 0 };
+
+		if (gitd_ssh_key_parse(first, &key, &err) < 0)
+			return cmd_fail("%s", err.msg);
+		gitd_ssh_key_free(&key);
+		return cmd_fail("Too many keys provided, set one per invocation of %s ssh-keys:add <NAME> <KEY_FILE>",
+				cmd_name);
+	}
 	if (command_prefix(&prefix, &err) < 0 || lock_keys(path, &lock, &err) < 0 ||
 	    gitd_authkeys_load(path, &ak, &err) < 0)
 		return cmd_fail("%s", err.msg);
@@ -155,20 +173,41 @@ int cmd_ssh_keys_remove(int argc, char **argv)
 	struct gitd_authkeys ak = { 0 };
 	struct berr err;
 	int r;
+	const char *fingerprint = NULL, *name = NULL;
+	autofree char *removed = NULL;
+	const struct opt opts[] = { { "--fingerprint", OPT_STR, &fingerprint }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
 
-	if (argc != 2)
-		return cmd_fail("Usage: berth ssh-keys:remove NAME");
+	if (n < 0)
+		return 1;
+	if (fingerprint ? n != 0 : n != 1)
+		return cmd_fail(fingerprint ? "A fingerprint is required to remove a key, ie: %s ssh-keys:remove --fingerprint FINGERPRINT"
+					    : "A name is required to remove a key, ie: %s ssh-keys:remove <name>",
+				cmd_name);
+	if (!fingerprint && gitd_key_name_check(pos[0], &err) < 0)
+		return cmd_fail("%s", err.msg);
 	if (lock_keys(path, &lock, &err) < 0 || gitd_authkeys_load(path, &ak, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	r = gitd_authkeys_remove(&ak, argv[1], &err);
-	if (r == 0)
-		r = gitd_authkeys_save(path, &ak, &err);
+	name = pos[0];
+	for (size_t i = 0; fingerprint && i < ak.n && !name; i++)
+		if (ak.v[i].name && !strcmp(ak.v[i].key.fingerprint, fingerprint))
+			name = ak.v[i].name;
+	/* As Dokku: removing a key that is not there is not an error. */
+	if (!name || gitd_authkeys_remove(&ak, name, &err) < 0) {
+		gitd_authkeys_free(&ak);
+		ui_warn("No key %s %s; see ssh-keys:list", fingerprint ? "with fingerprint" : "named",
+			fingerprint ? fingerprint : pos[0]);
+		return 0;
+	}
+	removed = xstrdup(fingerprint ? fingerprint : name);
+	r = gitd_authkeys_save(path, &ak, &err);
 	if (r == 0)
 		keep_owner(path);
 	gitd_authkeys_free(&ak);
 	if (r < 0)
 		return cmd_fail("%s", err.msg);
-	ui_step("Removed key %s", argv[1]);
+	ui_step("Removed key %s", removed);
 	return 0;
 }
 
@@ -185,22 +224,29 @@ int cmd_ssh_keys_list(int argc, char **argv)
 	autofree char *path = authorized_keys_path();
 	struct gitd_authkeys ak = { 0 };
 	struct berr err;
-	bool json = argc == 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "json");
-	json_t *arr = json_array();
+	const char *format = "text";
+	const struct opt opts[] = { { "--format", OPT_STR, &format }, { NULL, 0, NULL } };
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos);
+	bool json = n >= 0 && !strcmp(format, "json");
+	size_t shown = 0;
+	json_t *arr;
 
-	if (argc != 1 && !json) {
-		json_decref(arr);
-		return cmd_fail("Usage: berth ssh-keys:list [--format json]");
-	}
-	if (gitd_authkeys_load(path, &ak, &err) < 0) {
-		json_decref(arr);
+	if (n < 0)
+		return 1;
+	if (strcmp(format, "text") && !json)
+		return cmd_fail("Invalid output format specified, supported formats: json, text");
+	if (n > 1)
+		return cmd_fail("Usage: %s ssh-keys:list [--format text|json] [<name>]", cmd_name);
+	if (gitd_authkeys_load(path, &ak, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	}
+	arr = json_array();
 	for (size_t i = 0; i < ak.n; i++) {
 		const struct gitd_key_entry *e = &ak.v[i];
 
-		if (!e->name)
+		if (!e->name || (n == 1 && strcmp(e->name, pos[0])))
 			continue;
+		shown++;
 		if (json)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", e->name,
 							     "fingerprint", e->key.fingerprint, "type",
@@ -214,7 +260,11 @@ int cmd_ssh_keys_list(int argc, char **argv)
 
 		puts(s ? s : "[]");
 		free(s);
-	} else if (json_array_size(arr) == 0 && !any_key(&ak)) {
+	} else if (n == 1 && !shown) {
+		json_decref(arr);
+		gitd_authkeys_free(&ak);
+		return 1;  /* as Dokku: no key of that name, silently (a query's answer) */
+	} else if (!shown && !any_key(&ak)) {
 		ui_warn("No public keys found.");
 	}
 	json_decref(arr);

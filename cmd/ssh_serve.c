@@ -79,10 +79,11 @@ static const char *host_path_argument(int argc, char **argv)
 				return argv[i];
 		}
 	}
-	/* Global config and buildpacks reach every app: the host's, not one app's. */
+	/* A global setting (config, buildpacks, ps:set, logs:set, git:set ... --global,
+	 * also as --global=true) reaches every app: the host's, not one app's. Only
+	 * reports may read one. */
 	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--global") &&
-		    (str_has_prefix(argv[0], "config") || str_has_prefix(argv[0], "buildpacks:")))
+		if (str_has_prefix(argv[i], "--global") && !str_has_suffix(argv[0], ":report"))
 			return argv[i];
 	if (str_has_prefix(argv[0], "buildpacks:")) {
 		for (int i = 1; i < argc; i++)

@@ -12,6 +12,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <stdio.h>
@@ -180,6 +181,25 @@ int net_link_bridge_ensure(const struct net_config *cfg, struct berr *err)
 	return write_file(fwd, "1", err);
 }
 
+/* The address was maybe a container's that just ended: the host forgets that
+ * one's MAC, or it sends to it until the entry goes stale (seconds of lost
+ * packets, e.g. for a deploy's checks of the next container). */
+static void neigh_forget(struct nl_sock *sk, int ifindex, uint32_t addr)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = nl_inet(addr, 32);
+
+	if (n && dst) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_family(n, AF_INET);
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_delete(sk, n, 0);  /* none there is the common case */
+	}
+	if (n)
+		rtnl_neigh_put(n);
+	nl_addr_put(dst);
+}
+
 int net_link_veth_into(const struct net_config *cfg, const char *host_name, pid_t pid,
 		       uint32_t addr, struct berr *err)
 {
@@ -249,6 +269,8 @@ int net_link_veth_into(const struct net_config *cfg, const char *host_name, pid_
 	r = rtnl_route_add(csk, route, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)
 		r = nl_fail(err, r, "add the default route via the gateway on", "eth0");
+	else
+		neigh_forget(sk, rtnl_link_get_ifindex(br), addr);
 out:
 	if (route)
 		rtnl_route_put(route);

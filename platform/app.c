@@ -158,21 +158,15 @@ static void drop_release_refs_in(const char *appdir, const char *app)
 	}
 }
 
-int app_destroy(const char *name, struct berr *err)
+int app_remove_files(const char *name, struct berr *err)
 {
 	struct app app;
-	autoclose int deploy = -1;
 	autofree char *dir = NULL;
 	autofree char *grave = NULL;
 	struct berr ignored;
 
 	if (app_open(name, APP_LOCKED, &app, err) < 0)
 		return -1;
-	/* Not while a deploy runs: it would write into a directory being removed. */
-	if (app_lock_deploy(name, &deploy, err) < 0) {
-		app_close(&app);
-		return -1;
-	}
 	dir = app_path(name, NULL);
 	grave = xasprintf("%s/apps/.destroy-%s.%d", berth_root(), name, (int)getpid());
 	/* Renamed first: the app is gone at once and whole, then removed at leisure. */

@@ -15,7 +15,7 @@
 #include "common/jsonfile.h"
 #include "common/paths.h"
 #include "images/images.h"
-#include "platform/platform.h"
+#include "platform/internal.h"
 #include "runtime/runtime.h"
 
 #define APP_NAME_MAX 63
@@ -114,6 +114,7 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 	if ((v = json_get_str(obj, "deploy_branch")))
 		s->deploy_branch = xstrdup(v);
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
+	s->releases_keep = (unsigned)json_get_int(obj, "releases_keep", 0);
 	s->domains_set = json_is_array(json_object_get(obj, "domains"));
 	s->vhost_disabled = json_is_false(json_object_get(obj, "vhost"));
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
@@ -156,6 +157,8 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "ports", strv_to_json(&s->ports));
 	if (s->vhost_disabled)
 		json_object_set_new(obj, "vhost", json_false());
+	if (s->releases_keep)
+		json_object_set_new(obj, "releases_keep", json_integer(s->releases_keep));
 	r = json_file_save(path, obj, err);
 	json_decref(obj);
 	return r;
@@ -213,25 +216,55 @@ static int app_write_initial(const char *dir, unsigned slot, struct berr *err)
 	return r;
 }
 
-int app_create(const char *app, struct berr *err)
+/* The lock apps:create and apps:rename take: one name, one app. */
+static int apps_create_lock(int *fd, struct berr *err)
 {
 	autofree char *apps_dir = xasprintf("%s/apps", berth_root());
 	autofree char *lock_path = xasprintf("%s/.create.lock", apps_dir);
+	int lock;
+
+	/* App state (config vars are secrets) is root's alone: 0700 directories. */
+	if (mkdir_p(apps_dir, 0700, err) < 0)
+		return -1;
+	if (chmod(apps_dir, 0700) < 0)
+		return berr_sys(err, "make %s root-only", apps_dir);
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		if (lock >= 0)
+			close(lock);
+		return berr_sys(err, "lock %s", lock_path);
+	}
+	*fd = lock;
+	return 0;
+}
+
+int app_move_dir(const char *old, const char *new_name, struct berr *err)
+{
+	autofree char *from = app_path(old, NULL);
+	autofree char *to = app_path(new_name, NULL);
+	autoclose int lock = -1;
+
+	if (app_name_check(new_name, err) < 0 || apps_create_lock(&lock, err) < 0)
+		return -1;
+	if (path_exists(to))
+		return berr_fail(err, "Name is already taken");
+	if (rename(from, to) < 0)
+		return berr_sys(err, "rename %s to %s", from, to);
+	return 0;
+}
+
+int app_create(const char *app, struct berr *err)
+{
+	autofree char *apps_dir = xasprintf("%s/apps", berth_root());
 	autofree char *dir = NULL;
 	autofree char *tmp = NULL;
 	autoclose int lock = -1;
 	struct berr ignored;
 	unsigned slot = 0;
 
-	/* App state (config vars are secrets) is root's alone: 0700 directories. */
-	if (app_name_check(app, err) < 0 || mkdir_p(apps_dir, 0700, err) < 0)
-		return -1;
-	if (chmod(apps_dir, 0700) < 0)
-		return berr_sys(err, "make %s root-only", apps_dir);
 	/* Serialise creations so two apps never take the same id range. */
-	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return berr_sys(err, "lock %s", lock_path);
+	if (app_name_check(app, err) < 0 || apps_create_lock(&lock, err) < 0)
+		return -1;
 	dir = app_path(app, NULL);
 	if (path_exists(dir))
 		return berr_fail(err, "Name is already taken");
@@ -326,6 +359,14 @@ int global_setting_set(const char *key, const char *value, struct berr *err)
 
 #define DEPLOY_LOCKED_MARKER "deploy.locked"
 
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool app_deploy_locked(const char *app)
 {
 	autofree char *marker = app_path(app, DEPLOY_LOCKED_MARKER);
@@ -356,21 +397,48 @@ bool app_deploy_running(const char *app)
 
 int app_lock_deploy(const char *app, int *fd, struct berr *err)
 {
-	autofree char *path = app_path(app, "deploy.lock");
-	autoclose int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	return app_lock_deploy_wait(app, 0, NULL, fd, err);
+}
 
-	if (lock < 0)
-		return berr_sys(err, "open %s", path);
-	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			return berr_fail(err, "App %s is being deployed by another push; try again when it has finished",
-					 app);
-		return berr_sys(err, "lock %s", path);
-	}
+int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err)
+{
+	autoclose int lock = -1;
+
+	if (app_deploy_lock_take(app, wait_s, sink, &lock, err) < 0)
+		return -1;
 	/* Checked under the lock, so an apps:lock that lands before it is seen. */
 	if (app_deploy_locked(app))
 		return berr_fail(err, "App %s is locked for deployment; unlock it with 'apps:unlock %s'",
 				 app, app);
+	*fd = steal_fd(&lock);
+	return 0;
+}
+
+int app_deploy_lock_take(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err)
+{
+	autofree char *path = app_path(app, "deploy.lock");
+	autoclose int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	long long deadline = monotonic_ms() + (long long)wait_s * 1000;
+	bool said = false;
+
+	if (lock < 0)
+		return berr_sys(err, "open %s", path);
+	while (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		const struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return berr_sys(err, "lock %s", path);
+		if (errno == EWOULDBLOCK && monotonic_ms() >= deadline)
+			return berr_fail(err, "App %s is being deployed by another push; try again when it has finished",
+					 app);
+		if (!said && sink)
+			sink_step(sink, "Waiting for the deploy of %s in progress to finish (at most %us)",
+				  app, wait_s);
+		said = true;
+		nanosleep(&tick, NULL);
+	}
 	*fd = steal_fd(&lock);
 	return 0;
 }

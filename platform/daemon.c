@@ -149,6 +149,10 @@ static void handle_request(struct daemon *d, int fd, json_t *req)
 		reply_error(fd, "request without \"op\"");
 		return;
 	}
+	if (!strcmp(op, "rollout")) {
+		rollout_begin(d, fd, req);  /* answers fd when it is over */
+		return;
+	}
 	if (!strcmp(op, "ping")) {
 		reply(fd, json_pack("{s:b, s:I}", "ok", 1, "pid", (json_int_t)getpid()));
 		return;
@@ -293,6 +297,7 @@ static void loop(struct daemon *d)
 		int timeout, n;
 
 		daemon_bury(d);
+		rollouts_free(d, false);
 		timeout = daemon_tick(d);
 
 		if (d->table_dirty)
@@ -322,6 +327,12 @@ static void loop(struct daemon *d)
 				break;
 			case EV_INOTIFY:
 				oneoff_inotify_event(d);
+				break;
+			case EV_PROBE:
+				checks_event(d, e->p, ev[i].events);
+				break;
+			case EV_CLIENT:
+				rollout_client_event(d, e->p);
 				break;
 			case EV_LOG: {
 				struct slot *s = e->p;
@@ -463,6 +474,9 @@ out:
 
 		/* Leave every container running: the next daemon adopts them. */
 		daemon_bury(&d);
+		/* A rollout's client hears the daemon went (EOF); its candidates are
+		 * the next daemon's to remove. */
+		rollouts_free(&d, true);
 		oneoff_release_all(&d);
 		while (d.slots) {
 			struct slot *s = d.slots;

@@ -34,6 +34,10 @@ struct ps_settings {
 	unsigned max_retries;        /* on-failure:N; 0: unlimited */
 	unsigned stop_timeout;       /* seconds between SIGTERM and SIGKILL */
 	bool stopped;                /* ps:stop: stays stopped, also after a reboot */
+	/* What ps:set stored for the app ("": unset, the global value or the
+	 * default applies); policy and stop_timeout above are the computed ones. */
+	char raw_policy[32];
+	char raw_stop_timeout[16];
 	char stopped_types[512];     /* ps:stop APP TYPE: space-separated types */
 };
 
@@ -43,8 +47,21 @@ int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *
 int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err);
 /* The policy as ps:report shows it ("on-failure:10"); buf of 32 bytes. */
 const char *ps_policy_text(const struct ps_settings *s, char *buf);
-/* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: default). */
+/* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: unset,
+ * the global value or the default applies). app NULL: the global value. */
 int ps_set(const char *app, const char *key, const char *value, struct berr *err);
+/* What an app that set nothing gets: the global values over the defaults. */
+void ps_settings_global(struct ps_settings *s);
+/* The global value of a ps property ("restart-policy"), NULL when unset. */
+char *ps_global_get(const char *key);
+/* logs:set (app NULL: --global) max-size VALUE|NULL: a size (10m, 1g, at least
+ * 4k) or "unlimited"; logs_setting_get returns the stored text or NULL;
+ * logs_max_bytes what applies to app (UINT64_MAX: unlimited, 0: the daemon's
+ * default). Read when a log file is opened: at a process's start or rotation. */
+int logs_max_size_parse(const char *value, uint64_t *bytes, struct berr *err);
+int logs_set(const char *app, const char *key, const char *value, struct berr *err);
+char *logs_setting_get(const char *app, const char *key);
+uint64_t logs_max_bytes(const char *app);
 /* ps:stop / ps:start of the whole app (type NULL) or of one process type. */
 int ps_set_stopped(const char *app, const char *type, bool stopped, struct berr *err);
 /* Is type stopped, by the app or by itself? */
@@ -66,6 +83,9 @@ struct proc_record {
 	unsigned release;
 	char *addr;                  /* "10.88.0.5:5000" when on the bridge */
 	char *log_error;             /* why lines could not be written, e.g. a full disk */
+	bool extra;                  /* not the slot's current container (a deploy's
+				      * candidate, or an old one retiring): kept
+				      * under procs/<app>/extra/<id>.json */
 };
 
 void proc_record_free(struct proc_record *p);
@@ -75,6 +95,11 @@ void proc_record_remove(const struct proc_record *p);
 /* The records of an app's slots, sorted by type then index. */
 int proc_records_list(const char *app, struct proc_record **out, size_t *n, struct berr *err);
 void proc_records_free(struct proc_record *v, size_t n);
+/* The records of containers that are not a slot's current one (rec.extra). */
+int proc_records_extra(const char *app, struct proc_record **out, size_t *n, struct berr *err);
+/* The id of the container running as app's dyno ("web.1") by its slot record;
+ * NULL when there is none. The caller frees. */
+char *proc_container_id(const char *app, const char *dyno);
 
 /* The daemon: foreground unless background (then forks; the parent returns 1
  * once the child's socket answers, the child runs on and writes the pid file).
@@ -94,6 +119,17 @@ bool daemon_running(void);
  * restarts them all with restart). Nothing happens without a running daemon;
  * its error, if any, goes to *err and is returned. */
 int daemon_notify(const char *app, bool restart, struct berr *err);
+/* A zero-downtime rollout of app to version by the daemon (docs/daemon.md):
+ * new processes start next to the old ones, pass their checks, get the traffic
+ * and version becomes the active release; then the old ones retire. restart:
+ * also processes already on version (only those of type, unless NULL). The
+ * daemon's progress goes to sink as it comes. Fails with the reason (a failed
+ * check, a process that exited) with everything as it was. */
+int daemon_rollout(const char *app, unsigned version, bool restart, const char *type,
+		   const struct sink *sink, struct berr *err);
+/* ps:restart APP [TYPE]: a rollout of the active release under the app's
+ * deploy lock (deploy.c). */
+int app_restart(const char *app, const char *type, const struct sink *sink, struct berr *err);
 /* Before apps:destroy: stop the app's processes if a daemon runs. */
 int daemon_app_stop(const char *app, struct berr *err);
 

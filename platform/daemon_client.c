@@ -97,6 +97,67 @@ int daemon_notify(const char *app, bool restart, struct berr *err)
 	return r;
 }
 
+int daemon_rollout(const char *app, unsigned version, bool restart, const char *type,
+		   const struct sink *sink, struct berr *err)
+{
+	autoclose int fd = daemon_connect(err);
+	autofree char *text = NULL;
+	json_t *req;
+	char buf[8192];
+	size_t n = 0;
+	int r;
+
+	if (fd < 0)
+		return -1;
+	req = json_pack("{s:s, s:s, s:I, s:b}", "op", "rollout", "app", app, "version",
+			(json_int_t)version, "restart", restart);
+	if (type)
+		json_object_set_new(req, "type", json_string(type));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	size_t len = strlen(text);
+
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	if (write_all(fd, text, len, "request to the berth daemon", err) < 0)
+		return -1;
+	/* Progress lines, then the answer. No time limit: the daemon's checks
+	 * have their own, and it answers or closes. */
+	for (;;) {
+		char *nl;
+		ssize_t k;
+
+		while ((nl = memchr(buf, '\n', n))) {
+			json_error_t jerr;
+			json_t *msg = json_loadb(buf, nl - buf, 0, &jerr);
+			const char *line = json_string_value(json_object_get(msg, "line"));
+			const char *error = json_string_value(json_object_get(msg, "error"));
+			bool ok = json_is_true(json_object_get(msg, "ok"));
+
+			json_int_t kind = json_integer_value(json_object_get(msg, "kind"));
+
+			if (line)
+				sink_emit(sink, kind >= SINK_HEADER && kind <= SINK_OUTPUT ? (enum sink_kind)kind
+											: SINK_DETAIL,
+					  "%s", line);
+			r = error ? berr_fail(err, "%s", error) : ok ? 0 : 1;
+			json_decref(msg);
+			n -= nl + 1 - buf;
+			memmove(buf, nl + 1, n);
+			if (r <= 0)
+				return r;
+		}
+		if (n == sizeof(buf))
+			n = 0;  /* a line longer than any the daemon sends: drop it */
+		k = read(fd, buf + n, sizeof(buf) - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return berr_fail(err, "the berth daemon stopped during the deploy of %s", app);
+		n += k;
+	}
+}
+
 int daemon_app_stop(const char *app, struct berr *err)
 {
 	json_t *req, *reply;

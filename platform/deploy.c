@@ -7,6 +7,7 @@
  * release changes only at the very end, when the build, the release record and
  * the release phase all succeeded: a failed deploy leaves the running release
  * untouched. Everything it has to say goes to the caller's sink. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/paths.h"
+#include "images/images.h"
+#include "platform/checks.h"
 #include "platform/daemon.h"
 #include "platform/internal.h"
 
@@ -57,16 +60,17 @@ static void tee_line(void *ctx, enum sink_kind kind, const char *text)
 	d->log_len += (size_t)sprintf(d->log + d->log_len, "%s%s\n", prefix, text);
 }
 
-int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, struct berr *err)
+static int deploy_open(const char *name, const struct sink *sink, unsigned wait_s,
+		       struct deploy *d, struct berr *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->lock = -1;
 	d->sink = sink;
 	if (app_open(name, 0, &d->app, err) < 0)
 		return -1;
-	if (app_lock_deploy(name, &d->lock, err) < 0 || deploy_prepare(&d->app, err) < 0 ||
-	    images_lease_begin(&d->lease, err) < 0) {
-		deploy_end(d, 0);  /* not a deploy yet: nothing to keep */
+	if (app_lock_deploy_wait(name, wait_s, sink, &d->lock, err) < 0 ||
+	    deploy_prepare(&d->app, err) < 0 || images_lease_begin(&d->lease, err) < 0) {
+		deploy_end(d);  /* not a deploy yet: nothing to keep */
 		return -1;
 	}
 	/* From here on it is a deploy: its output is kept for logs:failed, and
@@ -76,6 +80,17 @@ int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, st
 	d->sink = &d->tee;
 	d->err = err;
 	return 0;
+}
+
+int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, struct berr *err)
+{
+	return deploy_open(name, sink, 0, d, err);
+}
+
+int deploy_begin_wait(const char *name, const struct sink *sink, struct deploy *d,
+		      struct berr *err)
+{
+	return deploy_open(name, sink, DEPLOY_WAIT_SECONDS, d, err);
 }
 
 /* The last failed deploy's output, $BERTH_ROOT/apps/<app>/failed-deploy.log
@@ -92,19 +107,29 @@ static void keep_failed_log(struct deploy *d, int result)
 	write_file_atomic_at(d->app.dirfd, "failed-deploy.log", text, strlen(text), 0600, &ignored);
 }
 
-void deploy_end(struct deploy *d, int result)
+void deploy_finish(struct deploy *d, int result)
 {
 	keep_failed_log(d, result);
+	if (d->caller)
+		d->sink = d->caller;  /* what follows is not the deploy's own output */
 	free(d->log);
 	d->log = NULL;
 	d->log_len = 0;
 	d->err = NULL;
 	images_lease_end(d->lease);
 	d->lease = NULL;
-	if (d->lock >= 0)
+	if (d->lock >= 0) {
+		/* Still under the deploy lock: nothing else changes the releases. */
+		deploy_collect(&d->app, d->sink);
 		close(d->lock);
+	}
 	d->lock = -1;
 	app_close(&d->app);
+}
+
+void deploy_end(struct deploy *d)
+{
+	deploy_finish(d, 0);
 }
 
 /* First deploy: web=1 when there is a web process, every other type 0. An edit
@@ -161,15 +186,72 @@ out:
 	return r;
 }
 
-/* The one way a release goes live (a deploy, a rebuild; later config changes and
- * rollbacks): under the deploy lock, so one change per app runs at a time. With a
- * daemon, the app's processes move to version (restart: also those that already
- * run it); without one, version only becomes the active release. */
+/* The one way a release goes live (a deploy, a rebuild, a restart; config
+ * changes and rollbacks): under the deploy lock, so one change per app runs at a
+ * time. With a daemon, a zero-downtime rollout: the daemon starts the new
+ * processes, checks them, switches the router and activates version itself
+ * (restart: also processes that already run it); without one, version only
+ * becomes the active release. */
 int deploy_rollout(struct deploy *d, unsigned version, bool restart, struct berr *err)
 {
-	if (release_activate(&d->app, version, err) < 0)
+	if (!daemon_running())
+		return release_activate(&d->app, version, err);
+	return daemon_rollout(d->app.name, version, restart, NULL, d->sink, err);
+}
+
+/* A rollout of a new release failed: unless it went live after all (a daemon
+ * that died after the switch), it never will: remove it. */
+static void discard_unless_active(struct deploy *d, unsigned version)
+{
+	struct release cur;
+	struct berr ignored = { 0 };
+
+	if (release_current(d->app.name, &cur, &ignored) < 0)
+		return;
+	if (cur.version != version)
+		release_discard(&d->app, version, &ignored);
+	release_free(&cur);
+}
+
+/* app.json's healthchecks or the CHECKS file of the source, for the release. */
+static int source_checks(struct deploy *d, const char *source_layer, char **json,
+			 struct berr *err)
+{
+	autofree char *dir = layer_path(source_layer);
+	autofree char *app = xasprintf("%s/app", dir);
+	autoclose int fd = open(app, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	*json = NULL;
+	if (fd < 0)
+		return 0;
+	return checks_from_source(fd, d->sink, json, err);
+}
+
+int app_restart(const char *name, const char *type, const struct sink *sink, struct berr *err)
+{
+	struct deploy d;
+	struct release cur;
+	int r = -1;
+
+	if (deploy_begin(name, sink, &d, err) < 0)
 		return -1;
-	return daemon_notify(d->app.name, restart, err);
+	if (release_current(name, &cur, err) < 0)
+		goto out;
+	if (cur.version == 0) {
+		berr_fail(err, "App %s has not been deployed", name);
+	} else if (!type && release_config_pending(name)) {
+		/* Vars stored with config:set --no-restart go live with a restart of
+		 * the app: a release of them, whose rollout restarts every process. */
+		unsigned v;
+
+		r = deploy_config_release(&d, NULL, &v, err);
+	} else {
+		r = daemon_rollout(name, cur.version, true, type, sink, err);
+	}
+	release_free(&cur);
+out:
+	deploy_end(&d);
+	return r;
 }
 
 int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,
@@ -180,6 +262,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	struct build_request req = { 0 };
 	struct build_result res = { 0 };
 	struct release cur = { 0 }, rel = { 0 };
+	struct strv app_config = { 0 };
 	autofree char *stack = NULL;
 	autofree char *cache = app_path(app, "cache");
 	int r = -1;
@@ -196,7 +279,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	req.reuse_key = cur.build_key;
 	req.sink = d->sink;
 	req.lease = d->lease;
-	if (config_load_merged(app, &req.config, err) < 0)
+	if (config_load_merged(app, &req.config, err) < 0 || config_load(app, &app_config, err) < 0)
 		goto out;
 	sink_step(d->sink, "Building %s on stack %s", app, stack);
 	if (build_run(&req, &res, err) < 0)
@@ -205,7 +288,12 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		sink_step(d->sink,
 			  "No change since v%u (same source, stack, buildpacks and config): keeping its build",
 			  cur.version);
-		r = deploy_rollout(d, cur.version, d->restart, err);
+		/* The build is the same, the app's own vars may not be (config:set
+		 * --no-restart): then they make a release of their own. */
+		if (!env_equal(&cur.app_config, &app_config))
+			r = deploy_release_from(d, &cur, &app_config, description, NULL, err);
+		else
+			r = deploy_rollout(d, cur.version, d->restart, err);
 		goto out;
 	}
 	rel.stack = xstrdup(stack);
@@ -219,6 +307,10 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	rel.description = xstrdup(description);
 	rel.config = req.config;
 	req.config = (struct strv){ 0 };
+	rel.app_config = app_config;
+	app_config = (struct strv){ 0 };
+	if (source_checks(d, source_layer, &rel.healthchecks, err) < 0)
+		goto out;
 	if (rel.procs.n == 0)
 		sink_warn(d->sink, "warning: no Procfile and no default process types: %s has no processes to run",
 			  app);
@@ -232,13 +324,17 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		release_discard(&d->app, rel.version, &ignored);
 		goto out;
 	}
-	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0 ||
-	    deploy_rollout(d, rel.version, false, err) < 0)
+	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0)
 		goto out;
+	if (deploy_rollout(d, rel.version, d->restart, err) < 0) {
+		discard_unless_active(d, rel.version);
+		goto out;
+	}
 	sink_header(d->sink, "Application deployed: %s v%u", app, rel.version);
 	r = 0;
 out:
 	strv_free(&req.config);
+	strv_free(&app_config);
 	build_result_free(&res);
 	release_free(&cur);
 	release_free(&rel);
@@ -263,6 +359,6 @@ int deploy_rebuild(const char *name, const struct sink *sink, struct berr *err)
 	}
 	release_free(&cur);
 out:
-	deploy_end(&d, r);
+	deploy_finish(&d, r);
 	return r;
 }

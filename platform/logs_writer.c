@@ -1,7 +1,7 @@
 /* logs_writer.c - the daemon's side of logs: each container's stdout and stderr
  * is a pipe; the daemon reads it, stamps every line with the time it read it and
  * appends `<RFC3339> app[web.1]: text` (Dokku's form) to $BERTH_ROOT/logs/<app>/web.1.log,
- * rotated to web.1.log.1 past BERTH_LOG_MAX_BYTES. A write that fails (a full
+ * rotated to web.1.log.1 past logs:set max-size or BERTH_LOG_MAX_BYTES. A write that fails (a full
  * disk) drops the line, is recorded for ps:report and never stops the daemon. */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +44,7 @@ static int log_open(struct slot *s, struct berr *err)
 	if (s->log_out < 0)
 		return berr_sys(err, "open %s", path);
 	s->log_size = fstat(s->log_out, &st) == 0 ? (uint64_t)st.st_size : 0;
+	s->log_max = logs_max_bytes(s->rec.app);
 	return 0;
 }
 
@@ -99,6 +100,8 @@ static void log_line(struct daemon *d, struct slot *s, const char *source, const
 		     s->rec.type, s->rec.index, (int)len, text);
 	if (n < 0)
 		return;
+	/* A deploy shows a failing process's last lines. */
+	slot_tail_push(s, text, len);
 	if (write(s->log_out, line, n) != n) {
 		autofree char *path = log_path(s);
 
@@ -113,7 +116,7 @@ static void log_line(struct daemon *d, struct slot *s, const char *source, const
 		proc_record_save(&s->rec, &err);
 	}
 	s->log_size += n;
-	if (s->log_size > d->log_max)
+	if (s->log_size > (s->log_max ? s->log_max : d->log_max))
 		log_rotate(d, s);
 }
 

@@ -51,6 +51,7 @@ struct app_settings {
 	struct strv domains;      /* the app's vhosts when domains_set */
 	bool vhost_disabled;      /* domains:disable: served on its own http ports only */
 	struct strv ports;        /* port maps "SCHEME:HOST-PORT:CONTAINER-PORT" (ports:*) */
+	unsigned releases_keep;   /* releases:set APP keep N; 0: the global setting */
 };
 
 int app_settings_load(const char *app, struct app_settings *s, struct berr *err);
@@ -88,9 +89,23 @@ int app_save(struct app *app, struct berr *err);
 int app_settings_edit(struct app *app,
 		      int (*edit)(struct app_settings *s, void *ctx, struct berr *err), void *ctx,
 		      struct berr *err);
-/* Remove an app: its directory and its releases' layer references (gc frees
- * the layers). Refused while a deploy of it runs. */
+/* Remove an app and everything of it (app_lifecycle.c): its processes (through
+ * the daemon if one runs, else their containers here) with their cgroups and
+ * address leases, its directory (config, releases, build cache, repository),
+ * logs, routes and forwarded ports, and the layers nothing else uses. Refused
+ * while a deploy of it runs. */
 int app_destroy(const char *name, struct berr *err);
+/* Stop and remove every process and container of app (apps:destroy|rename). */
+int app_processes_end(const char *app, struct berr *err);
+/* apps:rename: processes stopped, the app moved whole (releases, config,
+ * settings, logs) to new_name; with restart its processes start again under
+ * the new name when it was deployed. */
+int app_rename(const char *old, const char *new_name, bool restart, struct berr *err);
+/* apps:clone: a new app with old's settings (not its domains nor tcp/udp host
+ * ports), config vars and process settings; with deploy, old's active image as
+ * its first release ("Clone of OLD vN"), rolled out. */
+int app_clone(const char *old, const char *new_name, bool deploy, const struct sink *sink,
+	      struct berr *err);
 
 /* Global settings ($BERTH_ROOT/settings.json), e.g. the default stack. */
 int global_setting_get(const char *key, char **value, struct berr *err);
@@ -100,6 +115,25 @@ int global_setting_set(const char *key, const char *value, struct berr *err);
  * another deploy holds it, or when the app is locked (apps:lock). *fd is the
  * lock; close it to release. */
 int app_lock_deploy(const char *app, int *fd, struct berr *err);
+/* The same, waiting up to wait_s seconds for a running deploy to end (saying so
+ * to sink, which may be NULL) before it gives up with that message. */
+int app_lock_deploy_wait(const char *app, unsigned wait_s, const struct sink *sink, int *fd,
+			 struct berr *err);
+/* A config change goes live: a release of the active one's image with the app's
+ * vars as config.json has them now (description: "Set KEY"; NULL: what changed,
+ * "Set A, B; Unset C"), rolled out as a
+ * deploy is, after waiting for one in progress. *version 0: the app was never
+ * deployed, so nothing ran and its first deploy takes the vars. */
+int app_config_release(const char *app, const char *description, const struct sink *sink,
+		       unsigned *version, struct berr *err);
+/* releases:rollback: a new release *version of target's image and config vars
+ * ("Rollback to vN"), rolled out as a deploy; config.json becomes target's vars.
+ * target 0: the release before the active one. */
+int app_rollback(const char *app, unsigned target, const struct sink *sink, unsigned *version,
+		 struct berr *err);
+/* The active release does not run with the app's config vars as config.json
+ * has them (config:set --no-restart since). */
+bool release_config_pending(const char *app);
 /* apps:lock / apps:unlock: a marker that refuses deploys until removed. */
 int app_set_deploy_locked(const char *app, bool locked, struct berr *err);
 bool app_deploy_locked(const char *app);   /* the marker is there */
@@ -158,7 +192,11 @@ struct release {
 	char *source_version;
 	char *build_key;
 	struct proctypes procs;
-	struct strv config;        /* snapshot at release time */
+	struct strv config;        /* the merged config vars its build saw */
+	struct strv app_config;    /* the app's own config vars it runs with (a
+				    * rollback restores them); see app_process_env() */
+	char *healthchecks;        /* the source's checks (checks.h's normal form,
+				    * JSON text); NULL: none defined */
 };
 
 void release_free(struct release *r);
@@ -171,6 +209,21 @@ int release_create(const struct app *app, struct release *r, struct berr *err);
 int release_activate(const struct app *app, unsigned version, struct berr *err);
 /* Remove a release that never became active (e.g. its release phase failed). */
 int release_discard(const struct app *app, unsigned version, struct berr *err);
+/* dst = a copy of src's image (stack, layers, procs, source, build and its
+ * config): what a config release or a rollback starts from. */
+void release_copy_image(const struct release *src, struct release *dst);
+/* The versions recorded, newest first. */
+int release_versions(const char *app, unsigned **versions, size_t *n, struct berr *err);
+/* How many releases an app keeps (releases:set APP keep N, else the global
+ * releases:set --global keep N, else RELEASES_KEEP_DEFAULT). */
+#define RELEASES_KEEP_DEFAULT 5
+#define RELEASES_KEEP_MAX 1000
+unsigned releases_keep(const struct app *app);
+/* Drop the releases beyond the newest keep ones, never the active one nor one a
+ * process still runs (in_use, n_in_use); dropped gets "vN". Their layers stay
+ * until images_gc(). Only under the app's deploy lock. */
+int releases_prune(const struct app *app, unsigned keep, const unsigned *in_use, size_t n_in_use,
+		   struct strv *dropped, struct berr *err);
 
 /* Deploys (deploy.c, source.c). Each opens the app once, takes its deploy
  * lock, builds, records a release, runs the `release` process type if there
@@ -246,6 +299,9 @@ char *storage_root(void);
 int storage_host_check(const char *host, struct berr *err);
 int storage_mount(struct app *app, const char *spec, struct berr *err);
 int storage_unmount(struct app *app, const char *spec, struct berr *err);
+/* storage:ensure-directory: storage_root()/name (name of [A-Za-z0-9_-]), made if
+ * missing, owned by owner:owner unless owner < 0; *path is its path. */
+int storage_ensure_directory(const char *name, long owner, char **path, struct berr *err);
 
 /* Export the active release as an OCI image archive: its layers, the stack's
  * Env with HOME and PORT, /app, the app user, and the web process as Cmd. */
@@ -254,6 +310,25 @@ int app_image_export(const char *app, const char *dest, struct berr *err);
  * HOME=/app), STACK, and the merged config vars over them. */
 int app_process_env(const struct app *app, const struct release *rel, struct strv *env,
 		    struct berr *err);
+
+/* Disk use (disk.c, berth report). Bytes on disk (blocks) of files; layers by
+ * their recorded size. */
+struct app_disk {
+	uint64_t source;     /* repo.git */
+	uint64_t layers;     /* its releases' layers no stack has, each once */
+	size_t nlayers;
+	size_t releases;
+	uint64_t cache;      /* the build cache */
+	uint64_t logs;
+	uint64_t state;      /* the rest of its directory: releases, config, settings */
+};
+struct store_disk {
+	uint64_t layers, stacks, unused;   /* all; stacks' own; nothing uses them */
+	size_t nlayers, nstacks, nunused;
+};
+int app_disk_usage(const char *app, struct app_disk *u, struct berr *err);
+int store_disk_usage(struct store_disk *u, struct berr *err);
+uint64_t path_disk_bytes(const char *path);
 
 /* Domains (domains.c), Dokku's domains:*. A domain is "_" or matches
  * ^[a-z0-9.*-]*[a-z0-9*-]$ once lowercased: "D is invalid. exiting...". Each

@@ -223,6 +223,24 @@ static bool remove_matches(const char *arg, const struct port_map *pm)
 	return !strcmp(arg, full) || !strcmp(arg, scheme_host) || !strcmp(arg, host);
 }
 
+/* What ports:remove takes: 8080, http:8080 or http:8080:5000. */
+static bool removal_valid(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	struct port_map pm;
+	struct berr ignored;
+	uint64_t port;
+
+	if (colon && strchr(colon + 1, ':'))
+		return port_map_parse(arg, &pm, &ignored) == 0;
+	if (colon) {
+		if (colon == arg || strspn(arg, "abcdefghijklmnopqrstuvwxyz") != (size_t)(colon - arg))
+			return false;
+		arg = colon + 1;
+	}
+	return parse_uint(arg, 65535, &port, &ignored) == 0 && port > 0;
+}
+
 static int ports_apply(struct app_settings *s, void *ctx, struct berr *err)
 {
 	struct ports_edit *e = ctx;
@@ -288,6 +306,11 @@ static int ports_op(struct app *app, enum ports_op op, const struct strv *given,
 	if (op == P_REMOVE) {
 		if (!given->n)
 			return berr_fail(err, "No port mapping specified");
+		for (size_t i = 0; i < given->n; i++)
+			if (!removal_valid(given->v[i]))
+				return berr_fail(err, "Invalid port mapping specified: '%s' (a host port, "
+						 "scheme:host-port or scheme:host-port:container-port)",
+						 given->v[i]);
 		e.given = given;
 	}
 	r = app_settings_edit(app, ports_apply, &e, err);

@@ -38,8 +38,8 @@ int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err)
 		s->max_retries = (unsigned)n;
 		return 0;
 	}
-	return berr_fail(err, "Invalid restart policy '%s': use on-failure[:N], always, "
-			 "unless-stopped or no", text);
+	return berr_fail(err, "Invalid restart-policy specified: '%s' (use on-failure[:N], always, "
+			 "unless-stopped or no)", text);
 }
 
 const char *ps_policy_text(const struct ps_settings *s, char *buf)
@@ -58,6 +58,48 @@ static void ps_defaults(struct ps_settings *s)
 	s->stop_timeout = PS_DEFAULT_STOP_TIMEOUT;
 	s->stopped = false;
 	s->stopped_types[0] = 0;
+	s->raw_policy[0] = 0;
+	s->raw_stop_timeout[0] = 0;
+}
+
+/* Global ps properties live in $BERTH_ROOT/settings.json as "ps-KEY". */
+char *ps_global_get(const char *key)
+{
+	autofree char *name = xasprintf("ps-%s", key);
+	char *v = NULL;
+	struct berr err;
+
+	if (global_setting_get(name, &v, &err) < 0)
+		return NULL;
+	return v;
+}
+
+static int timeout_parse(const char *text, unsigned *out, struct berr *err)
+{
+	uint64_t n;
+
+	if (parse_uint(text, 86400, &n, err) < 0)
+		return berr_fail(err, "Invalid stop-timeout-seconds '%s': a number of seconds up to 86400",
+				 text);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* The global values under the app's: what the daemon applies. A global value
+ * that no longer parses is ignored (ps:set --global checked it when set). */
+static void ps_globals(struct ps_settings *s)
+{
+	autofree char *policy = ps_global_get("restart-policy");
+	autofree char *timeout = ps_global_get("stop-timeout-seconds");
+	struct ps_settings tmp = *s;
+	struct berr err;
+
+	if (policy && ps_policy_parse(policy, &tmp, &err) == 0) {
+		s->policy = tmp.policy;
+		s->max_retries = tmp.max_retries;
+	}
+	if (timeout)
+		(void)timeout_parse(timeout, &s->stop_timeout, &err);
 }
 
 bool ps_type_stopped(const struct ps_settings *s, const char *type)
@@ -110,6 +152,12 @@ out:
 	return r;
 }
 
+void ps_settings_global(struct ps_settings *s)
+{
+	ps_defaults(s);
+	ps_globals(s);
+}
+
 int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "ps.json");
@@ -117,14 +165,19 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 	const char *p;
 	int r = 0;
 
-	ps_defaults(s);
+	ps_settings_global(s);
 	if (json_file_load(path, &obj, err) < 0)
 		return -1;
 	if (!obj)
 		return 0;
-	if ((p = json_get_str(obj, "restart_policy")))
+	if ((p = json_get_str(obj, "restart_policy"))) {
 		r = ps_policy_parse(p, s, err);
-	s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
+		snprintf(s->raw_policy, sizeof(s->raw_policy), "%s", p);
+	}
+	if (json_object_get(obj, "stop_timeout")) {
+		s->stop_timeout = (unsigned)json_get_int(obj, "stop_timeout", PS_DEFAULT_STOP_TIMEOUT);
+		snprintf(s->raw_stop_timeout, sizeof(s->raw_stop_timeout), "%u", s->stop_timeout);
+	}
 	s->stopped = json_is_true(json_object_get(obj, "stopped"));
 	snprintf(s->stopped_types, sizeof(s->stopped_types), "%s",
 		 json_get_str(obj, "stopped_types") ? json_get_str(obj, "stopped_types") : "");
@@ -135,11 +188,15 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "ps.json");
-	char buf[32];
-	json_t *obj = json_pack("{s:s, s:I, s:b, s:s}", "restart_policy", ps_policy_text(s, buf),
-				"stop_timeout", (json_int_t)s->stop_timeout, "stopped", s->stopped,
-				"stopped_types", s->stopped_types);
-	int r = json_file_save(path, obj, err);
+	json_t *obj = json_pack("{s:b, s:s}", "stopped", s->stopped, "stopped_types", s->stopped_types);
+	int r;
+
+	/* Only what was set: an unset property follows the global value. */
+	if (s->raw_policy[0])
+		json_object_set_new(obj, "restart_policy", json_string(s->raw_policy));
+	if (s->raw_stop_timeout[0])
+		json_object_set_new(obj, "stop_timeout", json_integer(strtol(s->raw_stop_timeout, NULL, 10)));
+	r = json_file_save(path, obj, err);
 
 	json_decref(obj);
 	return r;
@@ -150,29 +207,28 @@ int ps_set(const char *app, const char *key, const char *value, struct berr *err
 	struct app a;
 	struct ps_settings s;
 	int r = -1;
+	bool policy = !strcmp(key, "restart-policy");
 
+	if (!policy && strcmp(key, "stop-timeout-seconds"))
+		return berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
+				 key);
+	ps_defaults(&s);
+	if (value && (policy ? ps_policy_parse(value, &s, err) : timeout_parse(value, &s.stop_timeout, err)) < 0)
+		return -1;
+	if (!app) {
+		autofree char *name = xasprintf("ps-%s", key);
+
+		return global_setting_set(name, value, err);
+	}
 	/* The app's state lock serialises this with the daemon's own edits. */
 	if (app_open(app, APP_LOCKED, &a, err) < 0)
 		return -1;
 	if (ps_settings_load(app, &s, err) < 0)
 		goto out;
-	if (!strcmp(key, "restart-policy")) {
-		if (ps_policy_parse(value ? value : PS_DEFAULT_POLICY, &s, err) < 0)
-			goto out;
-	} else if (!strcmp(key, "stop-timeout-seconds")) {
-		uint64_t n = PS_DEFAULT_STOP_TIMEOUT;
-
-		if (value && parse_uint(value, 86400, &n, err) < 0) {
-			berr_fail(err, "Invalid stop-timeout-seconds '%s': a number of seconds up to 86400",
-				  value);
-			goto out;
-		}
-		s.stop_timeout = (unsigned)n;
-	} else {
-		berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
-			  key);
-		goto out;
-	}
+	if (policy)
+		snprintf(s.raw_policy, sizeof(s.raw_policy), "%s", value ? value : "");
+	else
+		snprintf(s.raw_stop_timeout, sizeof(s.raw_stop_timeout), "%s", value ? value : "");
 	r = ps_settings_save(app, &s, err);
 out:
 	app_close(&a);
@@ -243,6 +299,13 @@ static char *record_path(const char *app, const char *type, unsigned index)
 	return xasprintf("%s/daemon/procs/%s/%s.%u.json", berth_run(), app, type, index);
 }
 
+static char *record_path_of(const struct proc_record *p)
+{
+	if (p->extra)
+		return xasprintf("%s/daemon/procs/%s/extra/%s.json", berth_run(), p->app, p->id);
+	return record_path(p->app, p->type, p->index);
+}
+
 void proc_record_free(struct proc_record *p)
 {
 	free(p->app);
@@ -282,6 +345,7 @@ int proc_record_load(const char *path, struct proc_record *p, struct berr *err)
 	p->release = (unsigned)json_get_int(obj, "release", 0);
 	p->addr = dup_or_null(json_get_str(obj, "addr"));
 	p->log_error = dup_or_null(json_get_str(obj, "log_error"));
+	p->extra = json_is_true(json_object_get(obj, "extra"));
 	json_decref(obj);
 	return 0;
 }
@@ -310,8 +374,9 @@ static int record_write(const char *path, const json_t *obj, struct berr *err)
 
 int proc_record_save(const struct proc_record *p, struct berr *err)
 {
-	autofree char *path = record_path(p->app, p->type, p->index);
-	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+	autofree char *path = NULL;
+	autofree char *dir = xasprintf("%s/daemon/procs/%s%s", berth_run(), p->app,
+				       p->extra ? "/extra" : "");
 	json_t *obj = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "app", p->app,
 				"type", p->type, "index", (json_int_t)p->index, "state", p->state,
 				"pid", (json_int_t)p->pid, "started", (json_int_t)p->started,
@@ -319,12 +384,19 @@ int proc_record_save(const struct proc_record *p, struct berr *err)
 				(json_int_t)p->exit_code, "release", (json_int_t)p->release);
 	int r;
 
+	if (p->extra && !p->id) {
+		json_decref(obj);
+		return 0;  /* no container: nothing to find again */
+	}
+	path = record_path_of(p);
 	if (p->id)
 		json_object_set_new(obj, "id", json_string(p->id));
 	if (p->addr)
 		json_object_set_new(obj, "addr", json_string(p->addr));
 	if (p->log_error)
 		json_object_set_new(obj, "log_error", json_string(p->log_error));
+	if (p->extra)
+		json_object_set_new(obj, "extra", json_true());
 	r = mkdir_p(dir, 0700, err) < 0 ? -1 : record_write(path, obj, err);
 	json_decref(obj);
 	return r;
@@ -332,10 +404,15 @@ int proc_record_save(const struct proc_record *p, struct berr *err)
 
 void proc_record_remove(const struct proc_record *p)
 {
-	autofree char *path = record_path(p->app, p->type, p->index);
+	autofree char *path = NULL;
 	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), p->app);
+	autofree char *extra = xasprintf("%s/extra", dir);
 
+	if (p->extra && !p->id)
+		return;
+	path = record_path_of(p);
 	unlink(path);
+	rmdir(extra);
 	rmdir(dir);  /* only when it is empty */
 }
 
@@ -347,9 +424,38 @@ static int record_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+static int records_in(const char *dir, struct proc_record **out, size_t *n, struct berr *err);
+
 int proc_records_list(const char *app, struct proc_record **out, size_t *n, struct berr *err)
 {
 	autofree char *dir = xasprintf("%s/daemon/procs/%s", berth_run(), app);
+
+	return records_in(dir, out, n, err);
+}
+
+int proc_records_extra(const char *app, struct proc_record **out, size_t *n, struct berr *err)
+{
+	autofree char *dir = xasprintf("%s/daemon/procs/%s/extra", berth_run(), app);
+
+	return records_in(dir, out, n, err);
+}
+
+char *proc_container_id(const char *app, const char *dyno)
+{
+	autofree char *path = xasprintf("%s/daemon/procs/%s/%s.json", berth_run(), app, dyno);
+	struct proc_record p;
+	struct berr err;
+	char *id;
+
+	if (strchr(dyno, '/') || proc_record_load(path, &p, &err) < 0)
+		return NULL;
+	id = p.pid && p.id ? xstrdup(p.id) : NULL;
+	proc_record_free(&p);
+	return id;
+}
+
+static int records_in(const char *dir, struct proc_record **out, size_t *n, struct berr *err)
+{
 	autoclosedir DIR *d = opendir(dir);
 	struct dirent *e;
 

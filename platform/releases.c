@@ -27,8 +27,10 @@ void release_free(struct release *r)
 	free(r->source_layer);
 	free(r->source_version);
 	free(r->build_key);
+	free(r->healthchecks);
 	strv_free(&r->layers);
 	strv_free(&r->config);
+	strv_free(&r->app_config);
 	proctypes_free(&r->procs);
 	memset(r, 0, sizeof(*r));
 }
@@ -56,12 +58,37 @@ static void set_str(json_t *obj, const char *key, const char *value)
 		json_object_set_new(obj, key, json_string(value));
 }
 
+/* KEY=VALUE pairs as a JSON object of strings. */
+static json_t *env_to_json(const struct strv *env)
+{
+	json_t *obj = json_object();
+
+	for (size_t i = 0; i < env->n; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		autofree char *key = eq ? xstrndup(env->v[i], eq - env->v[i]) : NULL;
+
+		if (key)
+			json_object_set_new(obj, key, json_string(eq + 1));
+	}
+	return obj;
+}
+
+static void env_from_json(json_t *obj, struct strv *env)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+		if (json_is_string(v))
+			strv_setenv(env, key, json_string_value(v));
+	strv_sort(env);
+}
+
 static json_t *release_to_json(const struct release *r)
 {
 	json_t *obj = json_object();
 	json_t *layers = json_array();
 	json_t *procs = json_object();
-	json_t *config = json_object();
 
 	json_object_set_new(obj, "version", json_integer(r->version));
 	set_str(obj, "created", r->created);
@@ -74,16 +101,16 @@ static json_t *release_to_json(const struct release *r)
 		json_array_append_new(layers, json_string(r->layers.v[i]));
 	for (size_t i = 0; i < r->procs.n; i++)
 		json_object_set_new(procs, r->procs.v[i].name, json_string(r->procs.v[i].command));
-	for (size_t i = 0; i < r->config.n; i++) {
-		const char *eq = strchr(r->config.v[i], '=');
-		autofree char *key = eq ? xstrndup(r->config.v[i], eq - r->config.v[i]) : NULL;
-
-		if (key)
-			json_object_set_new(config, key, json_string(eq + 1));
-	}
 	json_object_set_new(obj, "layers", layers);
 	json_object_set_new(obj, "process_types", procs);
-	json_object_set_new(obj, "config", config);
+	json_object_set_new(obj, "config", env_to_json(&r->config));
+	json_object_set_new(obj, "app_config", env_to_json(&r->app_config));
+	if (r->healthchecks) {
+		json_t *hc = json_loads(r->healthchecks, 0, NULL);
+
+		if (hc)
+			json_object_set_new(obj, "healthchecks", hc);
+	}
 	return obj;
 }
 
@@ -112,9 +139,13 @@ int release_load(const char *app, unsigned version, struct release *r, struct be
 	json_object_foreach(json_object_get(obj, "process_types"), key, v)
 		if (json_is_string(v))
 			proctypes_set(&r->procs, key, json_string_value(v));
-	json_object_foreach(json_object_get(obj, "config"), key, v)
-		if (json_is_string(v))
-			strv_setenv(&r->config, key, json_string_value(v));
+	env_from_json(json_object_get(obj, "config"), &r->config);
+	/* Records older than app_config ran with the config of their build. */
+	env_from_json(json_object_get(obj, json_object_get(obj, "app_config") ? "app_config" : "config"),
+		      &r->app_config);
+	if (json_is_object(json_object_get(obj, "healthchecks")))
+		r->healthchecks = json_dumps(json_object_get(obj, "healthchecks"),
+					     JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(obj);
 	if (r->version != version || r->layers.n == 0) {
 		release_free(r);
@@ -229,4 +260,97 @@ int release_discard(const struct app *app, unsigned version, struct berr *err)
 	if (unlinkat(app->dirfd, name, 0) < 0 && errno != ENOENT)
 		return berr_sys(err, "app %s: remove %s", app->name, name);
 	return image_refs_drop("release", ref, err);
+}
+
+static void strv_copy(struct strv *dst, const struct strv *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		strv_push(dst, src->v[i]);
+}
+
+void release_copy_image(const struct release *src, struct release *dst)
+{
+	dst->stack = dup_or_null(src->stack);
+	dst->source_layer = dup_or_null(src->source_layer);
+	dst->source_version = dup_or_null(src->source_version);
+	dst->build_key = dup_or_null(src->build_key);
+	dst->healthchecks = dup_or_null(src->healthchecks);
+	strv_copy(&dst->layers, &src->layers);
+	strv_copy(&dst->config, &src->config);
+	for (size_t i = 0; i < src->procs.n; i++)
+		proctypes_set(&dst->procs, src->procs.v[i].name, src->procs.v[i].command);
+}
+
+static int version_cmp_desc(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int release_versions(const char *app, unsigned **versions, size_t *n, struct berr *err)
+{
+	autofree char *dir = app_path(app, "releases");
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t cap = 0;
+
+	*versions = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : berr_sys(err, "list the releases of app %s", app);
+	while ((de = readdir(d))) {
+		unsigned v;
+		char tail[8];
+
+		if (sscanf(de->d_name, "v%u.jso%1[n]", &v, tail) != 2 || v == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*versions = xrealloc(*versions, cap * sizeof(**versions));
+		}
+		(*versions)[(*n)++] = v;
+	}
+	if (*n)
+		qsort(*versions, *n, sizeof(**versions), version_cmp_desc);
+	return 0;
+}
+
+unsigned releases_keep(const struct app *app)
+{
+	autofree char *global = NULL;
+	struct berr ignored;
+	uint64_t v;
+
+	if (app && app->settings.releases_keep)
+		return app->settings.releases_keep;
+	if (global_setting_get("releases-keep", &global, &ignored) == 0 && global &&
+	    parse_uint(global, RELEASES_KEEP_MAX, &v, &ignored) == 0 && v > 0)
+		return (unsigned)v;
+	return RELEASES_KEEP_DEFAULT;
+}
+
+int releases_prune(const struct app *app, unsigned keep, const unsigned *in_use, size_t n_in_use,
+		   struct strv *dropped, struct berr *err)
+{
+	autofree unsigned *versions = NULL;
+	unsigned current;
+	size_t n;
+	int r = 0;
+
+	if (current_version(app->name, &current, err) < 0 ||
+	    release_versions(app->name, &versions, &n, err) < 0)
+		return -1;
+	for (size_t i = keep; i < n && r == 0; i++) {
+		bool used = versions[i] == current;
+
+		for (size_t k = 0; k < n_in_use && !used; k++)
+			used = in_use[k] == versions[i];
+		if (used)
+			continue;
+		r = release_discard(app, versions[i], err);
+		if (r == 0 && dropped)
+			strv_push_owned(dropped, xasprintf("v%u", versions[i]));
+	}
+	return r;
 }

@@ -87,7 +87,10 @@ void router_feed(struct daemon *d)
 
 	d->table_dirty = false;
 	for (struct slot *s = d->slots; s; s = s->next)
-		if (!strcmp(s->rec.type, "web") && s->has_c && !s->stopping && s->rec.addr) {
+		/* Only processes that passed their startup checks: a deploy's
+		 * candidates until the switch, a new or restarted one until then. */
+		if (!strcmp(s->rec.type, "web") && s->has_c && !s->stopping && s->ready && !s->ro &&
+		    !s->retiring && s->rec.addr) {
 			v = xrealloc(v, (n + 1) * sizeof(*v));
 			v[n++] = (struct route_backend){ s->rec.app, s->rec.addr };
 		}

@@ -8,6 +8,7 @@
 
 #include "common/cleanup.h"
 #include "images/images.h"
+#include "platform/daemon.h"
 #include "platform/internal.h"
 #include "runtime/runtime.h"
 
@@ -39,8 +40,17 @@ int app_process_env(const struct app *app, const struct release *rel, struct str
 	stack_env_apply(&sc, env, "/app", NULL);
 	stack_config_release(&sc);
 	strv_setenv(env, "STACK", rel->stack);
-	if (config_load_merged(app->name, &config, err) < 0)
-		return -1;
+	/* The global vars as they are now, the release's own over them: an app's
+	 * vars change only with a release (config:set, a deploy, a rollback); a
+	 * global var reaches a process when it next starts. */
+	if (config_load(NULL, &config, err) < 0)
+		return berr_prefix(err, "App %s", app->name);
+	for (size_t i = 0; i < rel->app_config.n; i++) {
+		const char *eq = strchr(rel->app_config.v[i], '=');
+		autofree char *key = xstrndup(rel->app_config.v[i], eq - rel->app_config.v[i]);
+
+		strv_setenv(&config, key, eq + 1);
+	}
 	for (size_t i = 0; i < config.n; i++) {
 		const char *eq = strchr(config.v[i], '=');
 		autofree char *key = xstrndup(config.v[i], eq - config.v[i]);
@@ -163,6 +173,11 @@ int app_run_start(const char *name, const struct strv *argv, const struct strv *
 		berr_fail(err, "App %s has not been deployed", app);
 		goto out;
 	}
+	/* A one-off process gets the app's vars as they are now, as Dokku's run
+	 * does (also those set with --no-restart); supervised ones their release's. */
+	strv_free(&rel.app_config);
+	if (config_load(app, &rel.app_config, err) < 0)
+		goto out;
 	if (release_spec(&a, &rel, dyno, &spec, err) < 0)
 		goto out;
 	for (size_t i = 0; extra_env && i < extra_env->n; i++) {
@@ -191,7 +206,9 @@ out:
 int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 		    const struct run_opts *o, pid_t *pid, int *pidfd, struct berr *err)
 {
-	autofree char *id = xasprintf("%s.%s", app, dyno);
+	/* The slot record names its current container: after a zero-downtime
+	 * deploy that is not always <app>.<dyno>. */
+	autofree char *id = proc_container_id(app, dyno);
 	struct runtime_container c;
 	struct runtime_spec spec;
 	struct release rel;
@@ -203,6 +220,8 @@ int app_enter_start(const char *app, const char *dyno, const struct strv *argv,
 		return berr_fail(err, "Invalid process name '%s': use TYPE.N, e.g. web.1", dyno);
 	if (app_open(app, 0, &a, err) < 0)
 		return -1;
+	if (!id)
+		id = xasprintf("%s.%s", app, dyno);
 	if (runtime_open(id, &c, err) < 0) {
 		app_close(&a);
 		return berr_fail(err, "No process %s of app %s is running", dyno, app);

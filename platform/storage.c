@@ -6,12 +6,15 @@
  * ".." component and no symlink anywhere below the root (the path must be its
  * own realpath). Checked when mounted and again at every process start, so a
  * symlink put there later is refused too. Stored in the app's settings as
- * "/host:/container[:ro]"; release_spec() adds them as binds. */
+ * "/host:/container[:ro]"; release_spec() adds them as binds.
+ * storage:ensure-directory makes a directory right under the root. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/paths.h"
@@ -185,5 +188,33 @@ int storage_apply(const struct app_settings *s, struct runtime_spec *spec, struc
 		spec->binds = xrealloc(spec->binds, (spec->nbinds + 1) * sizeof(*spec->binds));
 		spec->binds[spec->nbinds++] = b;
 	}
+	return 0;
+}
+
+int storage_ensure_directory(const char *name, long owner, char **path, struct berr *err)
+{
+	autofree char *root = storage_root();
+	autoclose int rootfd = -1;
+	autoclose int fd = -1;
+	size_t len = strlen(name);
+
+	*path = NULL;
+	if (len == 0 || len > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len)
+		return berr_fail(err, "Directory can only contain the following set of characters: [A-Za-z0-9_-] (at most 64)");
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_sys(err, "storage root %s (BERTH_STORAGE_ROOT): create it to allow mounts under it",
+				root);
+	if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
+		return berr_sys(err, "create %s/%s", root, name);
+	/* O_NOFOLLOW: a symlink put there is not followed (nor chowned through) */
+	fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+		return berr_fail(err, "%s/%s is not a directory (a symlink is not followed)", root, name);
+	if (fd < 0)
+		return berr_sys(err, "open %s/%s", root, name);
+	if (owner >= 0 && fchown(fd, (uid_t)owner, (gid_t)owner) < 0)
+		return berr_sys(err, "chown %s/%s to %ld", root, name, owner);
+	*path = xasprintf("%s/%s", root, name);
 	return 0;
 }

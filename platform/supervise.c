@@ -25,9 +25,6 @@
 /* A process that ran this long was healthy: its next failure backs off from the
  * start again. */
 #define HEALTHY_RUN_MS 10000
-/* A web process leaves the router's table this long before its SIGTERM, so that
- * no new request is sent to it while it stops (the router reloads on SIGHUP). */
-#define WEB_DRAIN_MS 1000
 
 long long daemon_now_ms(void)
 {
@@ -37,26 +34,30 @@ long long daemon_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void set_state(struct slot *s, const char *state)
+void slot_save(struct slot *s)
 {
 	struct berr err;
 
-	free(s->rec.state);
-	s->rec.state = xstrdup(state);
 	proc_record_save(&s->rec, &err);
 }
 
-static struct slot *slot_find(struct daemon *d, const char *app, const char *type,
-			      unsigned index)
+static void set_state(struct slot *s, const char *state)
+{
+	free(s->rec.state);
+	s->rec.state = xstrdup(state);
+	slot_save(s);
+}
+
+struct slot *slot_find(struct daemon *d, const char *app, const char *type, unsigned index)
 {
 	for (struct slot *s = d->slots; s; s = s->next)
-		if (!strcmp(s->rec.app, app) && !strcmp(s->rec.type, type) && s->rec.index == index)
+		if (!s->ro && !s->retiring && !strcmp(s->rec.app, app) && !strcmp(s->rec.type, type) &&
+		    s->rec.index == index)
 			return s;
 	return NULL;
 }
 
-static struct slot *slot_new(struct daemon *d, const char *app, const char *type,
-			     unsigned index)
+struct slot *slot_new(struct daemon *d, const char *app, const char *type, unsigned index)
 {
 	struct slot *s = xcalloc(1, sizeof(*s));
 
@@ -67,6 +68,7 @@ static struct slot *slot_new(struct daemon *d, const char *app, const char *type
 	s->rec.state = xstrdup("starting");
 	s->log_fd = s->log_out = -1;
 	s->c.pidfd = s->c.cgroup_fd = -1;
+	s->chk.fd = -1;
 	s->ev_pid = (struct ev){ EV_PIDFD, s };
 	s->ev_log = (struct ev){ EV_LOG, s };
 	s->next = d->slots;
@@ -83,17 +85,41 @@ void slot_free(struct slot *s)
 	if (s->log_out >= 0)
 		close(s->log_out);
 	free(s->line);
+	strv_free(&s->tail);
+	if (s->chk.fd >= 0)
+		close(s->chk.fd);
+	free(s->chk.req);
+	free(s->chk.buf);
+	free(s->chk.host);
+	free(s->chk.why);
+	checks_free(&s->chk.checks);
 	proc_record_free(&s->rec);
 	free(s);
 }
 
-static void slot_unlink(struct daemon *d, struct slot *s)
+void slot_tail_push(struct slot *s, const char *text, size_t len)
 {
+	if (!s->chk.active || s->chk.kind != CHECK_STARTUP)
+		return;
+	if (s->tail.n == TAIL_LINES) {
+		free(s->tail.v[0]);
+		memmove(s->tail.v, s->tail.v + 1, (TAIL_LINES - 1) * sizeof(*s->tail.v));
+		s->tail.v[--s->tail.n] = NULL;
+	}
+	strv_push_owned(&s->tail, xstrndup(text, len));
+}
+
+void slot_unlink(struct daemon *d, struct slot *s)
+{
+	if (s->unlinked)
+		return;
+	s->unlinked = true;
 	for (struct slot **p = &d->slots; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
 			break;
 		}
+	checks_cancel(d, s);
 	proc_record_remove(&s->rec);
 	/* Later events of the same epoll batch may still name it. */
 	s->next = d->graveyard;
@@ -198,19 +224,35 @@ static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel
 	return 0;
 }
 
-static int slot_start(struct daemon *d, struct slot *s, struct berr *err)
+/* <app>.<type>.<n> while that is free, else <app>.<type>.<n>.<k>: a deploy's
+ * new container runs next to the old one. The slot record names the one in
+ * use (`enter APP web.1`, ps:report); types have no dots. */
+static char *slot_pick_id(struct daemon *d, const struct slot *s)
+{
+	for (unsigned k = 1;; k++) {
+		char *id = k == 1 ? xasprintf("%s.%s.%u", s->rec.app, s->rec.type, s->rec.index)
+				  : xasprintf("%s.%s.%u.%u", s->rec.app, s->rec.type, s->rec.index, k);
+		bool used = false;
+
+		for (struct slot *o = d->slots; o && !used; o = o->next)
+			used = o->has_c && !strcmp(o->c.id, id);
+		if (!used)
+			return id;
+		free(id);
+	}
+}
+
+int slot_start(struct daemon *d, struct slot *s, struct berr *err)
 {
 	struct release rel;
 	struct runtime_spec spec;
-	/* <app>.<type>.<n>: what `enter APP web.1` opens. Types have no dots, so
-	 * the id parses back unambiguously; the previous container of the slot is
-	 * destroyed before the next starts, so the id is free again. */
-	autofree char *name = xasprintf("%s.%s.%u", s->rec.app, s->rec.type, s->rec.index);
+	autofree char *name = slot_pick_id(d, s);
 	autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int pipefd[2] = { -1, -1 };
 	int r = -1;
 
-	if (release_current(s->rec.app, &rel, err) < 0)
+	if ((s->want_release ? release_load(s->rec.app, s->want_release, &rel, err)
+			     : release_current(s->rec.app, &rel, err)) < 0)
 		return -1;
 	if (rel.version == 0) {
 		release_free(&rel);
@@ -251,7 +293,9 @@ static int slot_start(struct daemon *d, struct slot *s, struct berr *err)
 	watch_pid(d, s);
 	set_state(s, "running");
 	log_note(d, s, "Starting process with command `%s`", proctypes_get(&rel.procs, s->rec.type));
-	d->table_dirty = true;
+	/* Routed once its startup checks pass. */
+	s->ready = false;
+	checks_start(d, s, CHECK_STARTUP);
 	r = 0;
 out:
 	if (pipefd[0] >= 0)
@@ -270,18 +314,22 @@ out:
 	return r;
 }
 
-static void slot_start_or_backoff(struct daemon *d, struct slot *s)
+void slot_backoff(struct daemon *d, struct slot *s, const char *why)
 {
-	struct berr err = { 0 };
-
-	if (slot_start(d, s, &err) == 0)
-		return;
-	sink_warn(d->sink, "%s %s.%u: %s", s->rec.app, s->rec.type, s->rec.index, err.msg);
-	log_note(d, s, "Error starting process: %s", err.msg);
+	sink_warn(d->sink, "%s %s.%u: %s", s->rec.app, s->rec.type, s->rec.index, why);
+	log_note(d, s, "Error starting process: %s", why);
 	s->rec.exit_code = RUNTIME_EXIT_ERROR;
 	s->fails++;
 	s->deadline_ms = daemon_now_ms() + BACKOFF_MAX_MS;
 	set_state(s, "crashed");
+}
+
+static void slot_start_or_backoff(struct daemon *d, struct slot *s)
+{
+	struct berr err = { 0 };
+
+	if (slot_start(d, s, &err) < 0)
+		slot_backoff(d, s, err.msg);
 }
 
 /* What the restart policy says about a process that ended with status. */
@@ -307,12 +355,17 @@ void daemon_pid_event(struct daemon *d, struct slot *s)
 	int status = -1;
 	long long ran;
 
+	bool checking;
+
 	if (!s->has_c || runtime_reap(&s->c, &status, &err) == 0)
 		return;
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, s->c.pidfd, NULL);
 	log_drain(d, s);
 	log_note(d, s, "Process exited with status %d", status);
 	log_detach(d, s);
+	checking = s->chk.active && s->chk.kind == CHECK_STARTUP;
+	checks_cancel(d, s);
+	s->ready = false;
 	if (runtime_destroy(&s->c, &err) < 0)
 		sink_warn(d->sink, "%s", err.msg);
 	s->has_c = false;
@@ -324,6 +377,15 @@ void daemon_pid_event(struct daemon *d, struct slot *s)
 	s->rec.exit_code = status;
 	s->rec.pid = 0;
 	ran = (time(NULL) - s->rec.started) * 1000LL;
+	if (s->ro) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "the process exited with status %d", status);
+		/* The rollout gives up and discards its candidates, this one too. */
+		rollout_candidate_done(d, s, false, why);
+	} else if (checking && s->wanted) {
+		log_note(d, s, "Startup checks failed: the process exited with status %d", status);
+	}
 	if (!s->wanted) {
 		slot_unlink(d, s);
 		return;
@@ -362,7 +424,7 @@ static void kill_cgroup(struct slot *s)
 		runtime_kill(&s->c, SIGKILL, &err);
 }
 
-static void slot_stop(struct daemon *d, struct slot *s, unsigned timeout)
+void slot_stop(struct daemon *d, struct slot *s, unsigned timeout, long long drain_ms)
 {
 	struct berr err;
 
@@ -376,10 +438,14 @@ static void slot_stop(struct daemon *d, struct slot *s, unsigned timeout)
 		return;
 	s->stopping = true;
 	s->stop_timeout = timeout;
-	set_state(s, "stopping");
-	if (!strcmp(s->rec.type, "web") && s->rec.addr) {
-		d->table_dirty = true;
-		s->deadline_ms = daemon_now_ms() + WEB_DRAIN_MS;
+	checks_cancel(d, s);
+	set_state(s, s->retiring ? "retiring" : "stopping");
+	if (!strcmp(s->rec.type, "web") && s->rec.addr && s->ready && drain_ms < WEB_DRAIN_MS)
+		drain_ms = WEB_DRAIN_MS;  /* it was routed: the router reloads first */
+	s->ready = false;
+	d->table_dirty = true;
+	if (drain_ms > 0) {
+		s->deadline_ms = daemon_now_ms() + drain_ms;
 		return;
 	}
 	s->term_sent = true;
@@ -387,33 +453,112 @@ static void slot_stop(struct daemon *d, struct slot *s, unsigned timeout)
 	s->deadline_ms = daemon_now_ms() + timeout * 1000LL;
 }
 
+void slot_retire_mark(struct daemon *d, struct slot *s)
+{
+	(void)d;
+	s->wanted = false;
+	s->restart_pending = false;
+	if (s->retiring)
+		return;
+	/* The record moves apart: the slot's own names the new container next. */
+	s->retiring = true;
+	s->rec.extra = true;
+	if (s->has_c)
+		slot_save(s);
+}
+
+void slot_retire(struct daemon *d, struct slot *s, unsigned timeout, long long drain_ms)
+{
+	slot_retire_mark(d, s);
+	slot_stop(d, s, timeout, drain_ms);
+}
+
+void slot_discard(struct daemon *d, struct slot *s)
+{
+	s->ro = NULL;
+	s->retiring = true;
+	s->wanted = false;
+	s->rec.extra = true;
+	checks_cancel(d, s);
+	if (!s->has_c) {
+		slot_unlink(d, s);
+		return;
+	}
+	s->stopping = s->term_sent = true;
+	s->ready = false;
+	s->deadline_ms = daemon_now_ms() + PS_DEFAULT_STOP_TIMEOUT * 1000LL;
+	kill_cgroup(s);
+}
+
+void slot_checks_done(struct daemon *d, struct slot *s, bool ok, const char *why)
+{
+	if (ok) {
+		s->ready = true;
+		d->table_dirty = true;
+		checks_start(d, s, CHECK_LIVENESS);
+	}
+	if (s->ro) {
+		/* The rollout shows the last lines when it fails. */
+		rollout_candidate_done(d, s, ok, why);
+	} else if (!ok) {
+		log_note(d, s, "Startup checks failed: %s", why);
+		s->fails++;
+		kill_cgroup(s);
+	}
+	strv_free(&s->tail);
+}
+
+void slot_liveness_failed(struct daemon *d, struct slot *s, const char *why)
+{
+	struct ps_settings ps;
+	struct berr err;
+
+	log_note(d, s, "Liveness checks failed: %s; restarting the process", why);
+	if (ps_settings_load(s->rec.app, &ps, &err) < 0)
+		ps.stop_timeout = PS_DEFAULT_STOP_TIMEOUT;
+	s->restart_pending = true;
+	s->rec.restarts++;
+	slot_stop(d, s, ps.stop_timeout, 0);
+}
+
+/* One due deadline of s; true when it was. */
+static bool slot_due(struct daemon *d, struct slot *s, long long now)
+{
+	if (checks_due(d, s, now))
+		return true;
+	if (!s->deadline_ms || s->deadline_ms > now)
+		return false;
+	s->deadline_ms = 0;
+	if (s->has_c && s->stopping && !s->term_sent) {
+		struct berr err;
+
+		s->term_sent = true;
+		runtime_kill(&s->c, SIGTERM, &err);
+		s->deadline_ms = now + s->stop_timeout * 1000LL;
+	} else if (s->has_c && s->stopping) {
+		log_note(d, s, "Stop timeout reached: killing the process");
+		kill_cgroup(s);
+	} else if (!s->has_c && s->wanted && !s->ro) {
+		slot_start_or_backoff(d, s);
+	}
+	return true;
+}
+
 int daemon_tick(struct daemon *d)
 {
 	long long now = daemon_now_ms(), next = -1;
 
-	for (struct slot *s = d->slots, *n; s; s = n) {
-		n = s->next;
-		if (!s->deadline_ms)
-			continue;
-		if (s->deadline_ms <= now) {
-			s->deadline_ms = 0;
-			if (s->has_c && s->stopping && !s->term_sent) {
-				struct berr err;
-
-				s->term_sent = true;
-				runtime_kill(&s->c, SIGTERM, &err);
-				s->deadline_ms = now + s->stop_timeout * 1000LL;
-			} else if (s->has_c && s->stopping) {
-				log_note(d, s, "Stop timeout reached: killing the process");
-				kill_cgroup(s);
-			} else if (!s->has_c && s->wanted) {
-				slot_start_or_backoff(d, s);
-			}
-			if (!s->deadline_ms)
-				continue;
-		}
-		if (next < 0 || s->deadline_ms < next)
+again:
+	/* What a deadline does may add or remove slots (a rollout ending): start
+	 * over after each. */
+	for (struct slot *s = d->slots; s; s = s->next)
+		if (slot_due(d, s, now))
+			goto again;
+	for (struct slot *s = d->slots; s; s = s->next) {
+		if (s->deadline_ms && (next < 0 || s->deadline_ms < next))
 			next = s->deadline_ms;
+		if (s->chk.active && s->chk.deadline_ms && (next < 0 || s->chk.deadline_ms < next))
+			next = s->chk.deadline_ms;
 	}
 	return next < 0 ? -1 : (int)(next - now > 0 ? next - now : 0);
 }
@@ -422,7 +567,7 @@ bool daemon_app_busy(struct daemon *d, const char *app)
 {
 	for (struct slot *s = d->slots; s; s = s->next)
 		if ((!app || !strcmp(s->rec.app, app)) && (s->stopping || s->restart_pending) &&
-		    s->has_c)
+		    s->has_c && !s->retiring)
 			return true;
 	return false;
 }
@@ -446,9 +591,11 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 		/* Destroyed: whatever still runs of it goes. */
 		for (struct slot *s = d->slots, *n; s; s = n) {
 			n = s->next;
-			if (!strcmp(s->rec.app, app)) {
+			if (!strcmp(s->rec.app, app) && !s->ro) {
 				s->wanted = false;
-				slot_stop(d, s, PS_DEFAULT_STOP_TIMEOUT);
+				if (s->retiring && s->has_c && !s->term_sent)
+					s->deadline_ms = daemon_now_ms();  /* no more waiting */
+				slot_stop(d, s, PS_DEFAULT_STOP_TIMEOUT, 0);
 			}
 		}
 		return 0;
@@ -463,19 +610,19 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 	/* Slots beyond the formation (or every one of a stopped app) go. */
 	for (struct slot *s = d->slots, *n; s; s = n) {
 		n = s->next;
-		if (strcmp(s->rec.app, app))
+		if (strcmp(s->rec.app, app) || s->ro || s->retiring)
 			continue;
 		s->wanted = deployed && !ps_type_stopped(&ps, s->rec.type) &&
 			    s->rec.index <= formation_count(&as.formation, s->rec.type) &&
 			    proctypes_get(&rel.procs, s->rec.type);
 		if (!s->wanted) {
-			slot_stop(d, s, ps.stop_timeout);
+			slot_stop(d, s, ps.stop_timeout, 0);
 			continue;
 		}
 		if (s->has_c && (s->rec.release != rel.version ||
 				 (restart && (!type || !strcmp(type, s->rec.type))))) {
 			s->restart_pending = true;
-			slot_stop(d, s, ps.stop_timeout);
+			slot_stop(d, s, ps.stop_timeout, 0);
 		} else if (!s->has_c && !s->deadline_ms) {
 			s->fails = 0;
 			slot_start_or_backoff(d, s);
@@ -507,6 +654,79 @@ int daemon_reconcile(struct daemon *d, const char *app, bool restart, const char
 	return 0;
 }
 
+/* Take the container of s's record back: its pidfd, log pipe and address. */
+static bool slot_adopt(struct daemon *d, struct slot *s)
+{
+	struct berr err = { 0 };
+	int fd;
+
+	if (!s->rec.id || runtime_open(s->rec.id, &s->c, &err) < 0)
+		return false;
+	s->has_c = true;
+	fd = (int)syscall(SYS_pidfd_getfd, s->c.pidfd, RUNTIME_PID1_FD, 0);
+	if (fd >= 0) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		log_attach(d, s, fd);
+	}
+	/* Its address lease stays with its pid 1; the attachment is rebuilt for
+	 * release when it ends. */
+	if (s->rec.addr && d->net_ok) {
+		unsigned a, b, c, e;
+
+		if (sscanf(s->rec.addr, "%u.%u.%u.%u", &a, &b, &c, &e) == 4) {
+			s->att.cfg = d->net;
+			s->att.addr = a << 24 | b << 16 | c << 8 | e;
+			s->att.dir = xasprintf("%s/net/%s/%u.%u.%u.%u", berth_run(), d->net.bridge, a,
+					       b, c, e);
+			s->att.leased = true;
+			s->attached = true;
+		}
+	}
+	watch_pid(d, s);
+	return true;
+}
+
+/* Containers that were not a slot's own when the last daemon died: a deploy's
+ * candidates (their rollout died with it: the old ones keep serving) and old
+ * ones retiring. Both go; one the slot records also name (a promotion cut
+ * short) is the slot's. */
+static void adopt_extras(struct daemon *d, const char *app, const struct proc_record *recs,
+			 size_t nrecs)
+{
+	struct proc_record *ex;
+	size_t n;
+	struct berr err = { 0 };
+
+	if (proc_records_extra(app, &ex, &n, &err) < 0)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		bool dup = false;
+
+		for (size_t i = 0; i < nrecs && !dup; i++)
+			dup = recs[i].id && ex[k].id && !strcmp(recs[i].id, ex[k].id);
+		if (dup || !ex[k].id) {
+			proc_record_remove(&ex[k]);
+			continue;
+		}
+		struct slot *s = slot_new(d, ex[k].app, ex[k].type, ex[k].index);
+
+		proc_record_free(&s->rec);
+		s->rec = ex[k];
+		memset(&ex[k], 0, sizeof(ex[k]));
+		s->retiring = true;
+		s->wanted = false;
+		if (!slot_adopt(d, s)) {
+			slot_unlink(d, s);
+			continue;
+		}
+		s->stopping = false;
+		slot_stop(d, s, PS_DEFAULT_STOP_TIMEOUT, 0);
+		daemon_pid_event(d, s);
+	}
+	proc_records_free(ex, n);
+}
+
 /* A restarted daemon finds its containers again: every record under
  * $BERTH_RUN/daemon/procs with a container id that runtime_open() knows. */
 int daemon_adopt(struct daemon *d)
@@ -522,40 +742,20 @@ int daemon_adopt(struct daemon *d)
 
 		if (proc_records_list(apps.v[i], &recs, &n, &err) < 0)
 			continue;
+		adopt_extras(d, apps.v[i], recs, n);
 		for (size_t k = 0; k < n; k++) {
 			struct slot *s = slot_new(d, recs[k].app, recs[k].type, recs[k].index);
-			struct berr e2 = { 0 };
 
 			proc_record_free(&s->rec);
 			s->rec = recs[k];
 			memset(&recs[k], 0, sizeof(recs[k]));
 			s->wanted = true;
-			if (!s->rec.id || runtime_open(s->rec.id, &s->c, &e2) < 0)
+			if (!slot_adopt(d, s))
 				continue;  /* gone (a reboot): reconcile starts it again */
-			s->has_c = true;
-			int fd = (int)syscall(SYS_pidfd_getfd, s->c.pidfd, RUNTIME_PID1_FD, 0);
-
-			if (fd >= 0) {
-				fcntl(fd, F_SETFD, FD_CLOEXEC);
-				fcntl(fd, F_SETFL, O_NONBLOCK);
-				log_attach(d, s, fd);
-			}
-			/* Its address lease stays with its pid 1; the attachment is
-			 * rebuilt for release when it ends. */
-			if (s->rec.addr && d->net_ok) {
-				unsigned a, b, c, e;
-
-				if (sscanf(s->rec.addr, "%u.%u.%u.%u", &a, &b, &c, &e) == 4) {
-					s->att.cfg = d->net;
-					s->att.addr = a << 24 | b << 16 | c << 8 | e;
-					s->att.dir = xasprintf("%s/net/%s/%u.%u.%u.%u", berth_run(),
-							       d->net.bridge, a, b, c, e);
-					s->att.leased = true;
-					s->attached = true;
-				}
-			}
-			watch_pid(d, s);
-			if (!strcmp(s->rec.state, "stopping"))
+			/* It was routed, or about to be: its checks are not run again. */
+			s->ready = true;
+			checks_start(d, s, CHECK_LIVENESS);
+			if (!strcmp(s->rec.state, "stopping") || !strcmp(s->rec.state, "retiring"))
 				set_state(s, "running");
 			/* Already exited while no daemon ran: collect now. */
 			daemon_pid_event(d, s);

@@ -101,6 +101,7 @@ test_log_files_rotate_at_their_bound() {
 
 test_logs_tail_follows_across_restarts_and_deploys_reach_the_daemon() {
 	deploy_app tl 'web: echo hello $GIT_REV; exec sleep 1000\n'
+	berth checks:skip tl >/dev/null  # it listens on no port
 	daemon_start
 	wait_for running_is tl 1 || fail "did not start"
 	"$BERTH_BIN" logs tl -t -q >"$TEST_TMP/tail" 2>&1 &

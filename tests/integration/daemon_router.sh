@@ -23,7 +23,7 @@ test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() 
 	# The router outlives the daemon by design: end it here, pass or fail, before
 	# the test's clean-up (a router left on this slot's port would answer the
 	# next test that gets the slot).
-	trap 'kill -9 $(pgrep -P "$(cat "$BERTH_RUN/router/router.pid")") "$(cat "$BERTH_RUN/router/router.pid")" 2>/dev/null; cleanup' EXIT
+	trap 'rc=$?; set +e; daemon_reap; kill -9 $(pgrep -P "$(cat "$BERTH_RUN/router/router.pid")") "$(cat "$BERTH_RUN/router/router.pid")" 2>/dev/null || true; (exit $rc); cleanup' EXIT
 	# its supervisor listens first: wait for the worker that loads the table
 	wait_for router_log_has "worker" || fail "the router has no worker: $(cat "$BERTH_ROOT/logs/router.log")"
 	berth ps:scale hello web=2 >/dev/null
@@ -70,5 +70,7 @@ test_a_web_process_listens_on_the_apps_http_port() {
 	assert_contains "$addr" ":8080"
 	# running: started, not yet listening (the Procfile line copies files first)
 	wait_for sh -c "curl -s -m 5 http://$addr/ | grep -q hello" || fail "$addr does not answer"
-	assert_contains "$(jq -c .apps.pp.backends "$BERTH_RUN/router/table.json")" "$addr"
+	# in the router's table once its checks passed (a moment after it answers)
+	wait_for sh -c "jq -c .apps.pp.backends '$BERTH_RUN/router/table.json' | grep -qF '$addr'" ||
+		fail "$addr not in the router's table: $(jq -c .apps.pp "$BERTH_RUN/router/table.json")"
 }

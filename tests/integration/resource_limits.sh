@@ -27,17 +27,17 @@ test_resource_limit_sets_shows_and_clears_limits_per_process_type() {
        cpu:
        memory:
        pids: 100" "$(berth resource:limit --process-type worker l)"
-	assert_eq 512m "$(berth resource:report l --resource-_default.limit.memory)"
+	assert_eq 512m "$(berth resource:report l --resource-_default_.limit.memory)"
 	assert_eq 100 "$(berth resource:report l --resource-worker.limit.pids)"
 	assert_eq "" "$(berth resource:report l --resource-web.limit.pids)"
 	# One value cleared with "clear", then a type's, then all.
 	assert_contains "$(berth resource:limit l --cpu clear 2>/dev/null)" "cpu: cleared"
-	assert_eq "" "$(berth resource:report l --resource-_default.limit.cpu)"
+	assert_eq "" "$(berth resource:report l --resource-_default_.limit.cpu)"
 	berth resource:limit-clear --process-type worker l >/dev/null
 	assert_eq "" "$(berth resource:report l --resource-worker.limit.pids)"
-	assert_eq 512m "$(berth resource:report l --resource-_default.limit.memory)"
+	assert_eq 512m "$(berth resource:report l --resource-_default_.limit.memory)"
 	berth resource:limit-clear l >/dev/null
-	assert_eq "" "$(berth resource:report l --resource-_default.limit.memory)"
+	assert_eq "" "$(berth resource:report l --resource-_default_.limit.memory)"
 }
 
 test_resource_limit_refuses_absurd_values_and_unknown_names_without_change() {

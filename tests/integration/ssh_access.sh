@@ -148,7 +148,17 @@ test_only_admin_keys_run_host_commands() {
 	assert_eq 1 "$status"
 	run_status status bssh dev "config:set --global SNEAKY=1" >"$TEST_TMP/out" 2>&1
 	assert_eq 1 "$status"
+	run_status status bssh dev "config:set --global=true SNEAKY=1" >"$TEST_TMP/out" 2>&1
+	assert_eq 1 "$status"
 	assert_eq "" "$(berth config:keys --global)"
+	for cmd in "ps:set --global restart-policy no" "logs:set --global max-size 4k" \
+		"git:set --global deploy-branch x"; do
+		run_status status bssh dev "$cmd" >"$TEST_TMP/out" 2>&1
+		assert_eq 1 "$status" "$cmd"
+	done
+	assert_eq "" "$(berth ps:report --global --ps-global-restart-policy)"
+	assert_eq "" "$(berth git:report --global --git-global-deploy-branch)"
+	bssh dev "ps:report --global" >/dev/null
 	assert_eq "" "$(berth config:keys keep)"
 	echo "A=1" | bssh dev "config:import keep -" >/dev/null
 	assert_eq "1" "$(berth config:get keep A)"

@@ -16,8 +16,22 @@ export BERTH_ROUTER=${BERTH_ROUTER:-off}
 
 daemon_answers() { berth ps:restore >/dev/null 2>&1; }
 
+# daemon_reap: the test's daemon killed and gone. Before one-test's clean-up
+# kills the containers: a daemon still running would restart them meanwhile, in
+# cgroups the clean-up has already listed, and they would outlive the test.
+daemon_reap() {
+	[ -n "${DAEMON_PID:-}" ] || return 0
+	kill -9 "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null || true
+	return 0
+}
+
 # daemon_start: berth daemon in the background of the test, its pid in $DAEMON_PID.
 daemon_start() {
+	case "$(trap -p EXIT)" in
+	*daemon_reap*) ;;  # the test's own trap reaps it already
+	*) trap 'rc=$?; set +e; daemon_reap; (exit $rc); cleanup' EXIT ;;
+	esac
 	"$BERTH_BIN" daemon >>"$TEST_TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	echo "$DAEMON_PID" >>"$TEST_TMP/pids"
