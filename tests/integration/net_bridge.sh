@@ -135,3 +135,21 @@ test_bad_network_settings_are_refused_with_one_line() {
 	berth net:report >/dev/null
 	assert_eq "" "$(net_leftovers)" "nothing made"
 }
+
+# A bridge nobody gave a MAC takes its lowest port's and changes it as ports come
+# and go: the gateway's MAC would change under every other container when one ends
+# (their replies then go nowhere until ARP probes again: gaps and hangs in a
+# deploy's request loop). berth pins one of its own.
+test_the_bridges_mac_stays_when_containers_come_and_go() {
+	local before during after
+	run_net -- true
+	assert_eq 3 "$(cat "/sys/class/net/$TEST_BRIDGE/addr_assign_type")" "the bridge's MAC is set (NET_ADDR_SET)"
+	before=$(cat "/sys/class/net/$TEST_BRIDGE/address")
+	# a connection attempt to the gateway makes the container resolve its MAC
+	during=$(run_net -- sh -c "nc -w 2 $TEST_NET.1 9 </dev/null; cat /proc/net/arp" 2>/dev/null |
+		awk -v gw="$TEST_NET.1" '$1 == gw { print $4 }')
+	after=$(cat "/sys/class/net/$TEST_BRIDGE/address")
+	assert_eq "$before" "$after" "the bridge's MAC after a container came and went"
+	assert_eq "$before" "$during" "the gateway's MAC as a container saw it"
+	berth net:teardown >/dev/null
+}
