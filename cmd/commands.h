@@ -195,6 +195,8 @@ int cmd_domains_remove(int argc, char **argv);
 int cmd_domains_remove_global(int argc, char **argv);
 int cmd_domains_report(int argc, char **argv);
 int cmd_domains_reset(int argc, char **argv);
+int cmd_domains_enable(int argc, char **argv);
+int cmd_domains_disable(int argc, char **argv);
 int cmd_domains_set(int argc, char **argv);
 int cmd_domains_set_global(int argc, char **argv);
 int cmd_ports_add(int argc, char **argv);

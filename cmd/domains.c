@@ -1,5 +1,6 @@
-/* domains.c - domains:add|remove|set|clear|reset|report and the -global forms,
- * with Dokku's output. Every change rewrites the router's table (routes.c). */
+/* domains.c - domains:add|remove|set|clear|reset|enable|disable|report and the
+ * -global forms, with Dokku's output. Every change rewrites the router's table
+ * (routes.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,69 @@ int cmd_domains_set(int argc, char **argv) { return app_command(argc, argv, OP_S
 int cmd_domains_clear(int argc, char **argv) { return app_command(argc, argv, OP_CLEAR); }
 int cmd_domains_reset(int argc, char **argv) { return app_command(argc, argv, OP_RESET); }
 
+/* domains:enable|disable [--all|APP], as Dokku's domains_enable/_disable. */
+static int toggle_one(const char *name, bool enable)
+{
+	struct app app;
+	struct berr err;
+	bool changed, had_vhosts = false;
+	int rc;
+
+	if (app_open(name, 0, &app, &err) < 0)
+		return cmd_fail_app(name, &err);
+	rc = enable ? domains_enable(&app, &changed, &err)
+		    : domains_disable(&app, &changed, &had_vhosts, &err);
+	if (rc < 0) {
+		app_close(&app);
+		return cmd_fail("%s", err.msg);
+	}
+	if (!changed)
+		ui_step("Domains (VHOST) support is already %s for app (%s)",
+			enable ? "enabled" : "disabled", app.name);
+	else if (!enable && had_vhosts)
+		ui_step("App virtual host support disabled");
+	if (changed && !enable && !routes_app_own_ports(&app.settings)) {
+		unsigned cp = routes_app_port(&app.settings, 0);
+
+		ui_warn("%s has no http port but the router's: it gets no traffic until ports:add %s http:PORT:%u",
+			app.name, app.name, cp ? cp : 5000);
+	}
+	app_close(&app);
+	return 0;
+}
+
+static int toggle_command(int argc, char **argv, bool enable)
+{
+	bool all = false;
+	const struct opt opts[] = { { "--all", OPT_BOOL, &all }, { NULL, 0, NULL } };
+	struct strv apps = { 0 };
+	struct berr err;
+	char *pos[argc + 1];
+	int n = args_parse(argc, argv, opts, 0, pos), r = 0;
+
+	if (n < 0)
+		return 1;
+	if (all && n > 0)
+		return cmd_fail("Specify either --all or an app, not both");
+	if (!all && n < 1)
+		return cmd_fail("Please specify an app to run the command on");
+	if (n > 1)
+		return cmd_fail("Unexpected argument(s): %s", pos[1]);
+	if (all && app_list(&apps, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	if (!all)
+		strv_push(&apps, pos[0]);
+	for (size_t i = 0; i < apps.n && r == 0; i++)
+		r = toggle_one(apps.v[i], enable);
+	strv_free(&apps);
+	if (r == 0)
+		refresh_router();
+	return r;
+}
+
+int cmd_domains_enable(int argc, char **argv) { return toggle_command(argc, argv, true); }
+int cmd_domains_disable(int argc, char **argv) { return toggle_command(argc, argv, false); }
+
 static int global_command(int argc, char **argv, enum app_op op)
 {
 	struct strv given = { 0 }, changed = { 0 };
@@ -202,7 +266,7 @@ static int report_one(const char *name, const char *info_flag, const char *forma
 	app_list_text = joined(&vhosts);
 	strv_free(&vhosts);
 	struct report_row rows[] = {
-		{ "--domains-app-enabled", "true" },
+		{ "--domains-app-enabled", app.settings.vhost_disabled ? "false" : "true" },
 		{ "--domains-app-vhosts", app_list_text },
 		{ "--domains-global-enabled", global_enabled },
 		{ "--domains-global-vhosts", global_list },

@@ -62,14 +62,26 @@ int cmd_logs(int argc, char **argv)
 	return 0;
 }
 
-/* logs:failed [--all|APP]: the logs of processes that failed (crashed or
- * backing off), the last 100 lines of each. */
-static int logs_failed_one(const char *app, bool *any)
+/* logs:failed [--all|APP]: Dokku's "APP failed deploy logs" (the output of the
+ * app's last failed deploy), then the logs of its processes that failed
+ * (crashed or backing off), the last 100 lines of each. */
+static int logs_failed_one(const char *app)
 {
 	struct proc_record *recs;
+	autofree char *deploy_log = NULL;
 	size_t n;
 	struct berr err;
+	bool any = false;
 
+	if (logs_failed_deploy(app, &deploy_log, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	ui_header_q("%s failed deploy logs", app);
+	if (deploy_log) {
+		fputs(deploy_log, stdout);
+		fflush(stdout);
+	} else {
+		ui_warn("No failed deploy found");
+	}
 	if (proc_records_list(app, &recs, &n, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	for (size_t i = 0; i < n; i++) {
@@ -78,7 +90,7 @@ static int logs_failed_one(const char *app, bool *any)
 
 		if (strcmp(recs[i].state, "crashed") && strcmp(recs[i].state, "backoff"))
 			continue;
-		*any = true;
+		any = true;
 		snprintf(proc, sizeof(proc), "%s.%u", recs[i].type, recs[i].index);
 		ui_header("%s %s (%s, exit code %d, %u restarts)", app, proc, recs[i].state,
 			  recs[i].exit_code, recs[i].restarts);
@@ -88,12 +100,14 @@ static int logs_failed_one(const char *app, bool *any)
 		}
 	}
 	proc_records_free(recs, n);
+	if (!any)
+		ui_step("No failed processes for %s", app);
 	return 0;
 }
 
 int cmd_logs_failed(int argc, char **argv)
 {
-	bool all = false, any = false;
+	bool all = false;
 	const struct opt opts[] = { { "--all", OPT_BOOL, &all }, { NULL, 0, NULL } };
 	char *pos[argc + 1];
 	int n = args_parse(argc, argv, opts, 0, pos);
@@ -106,16 +120,21 @@ int cmd_logs_failed(int argc, char **argv)
 	if (all ? n != 0 : n != 1)
 		return cmd_fail(all ? "Specify either --all or an app, not both"
 				    : "Please specify an app to run the command on");
-	if (!all && app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
-	if (all && app_list(&apps, &err) < 0)
+	if (!all) {
+		if (app_require(pos[0], &err) < 0)
+			return cmd_fail_app(pos[0], &err);
+		return logs_failed_one(pos[0]);
+	}
+	/* As Dokku's RunCommandAgainstAllAppsSerially. */
+	if (app_list(&apps, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (!all)
-		strv_push(&apps, pos[0]);
-	for (size_t i = 0; i < apps.n && r == 0; i++)
-		r = logs_failed_one(apps.v[i], &any);
-	if (r == 0 && !any)
-		ui_step("No failed processes%s%s", all ? "" : " for ", all ? "" : pos[0]);
+	if (!apps.n)
+		ui_warn("You haven't deployed any applications yet");
+	for (size_t i = 0; i < apps.n; i++) {
+		ui_step("Running logs:failed against app %s", apps.v[i]);
+		if (logs_failed_one(apps.v[i]) != 0)
+			r = 1;
+	}
 	strv_free(&apps);
 	return r;
 }

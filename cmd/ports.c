@@ -53,6 +53,10 @@ static int edit_command(int argc, char **argv, enum ports_cmd op)
 		r = cmd_fail("%s", err.msg);
 		goto out;
 	}
+	/* Kept as Dokku keeps them, but the router speaks plain HTTP/1.1 only. */
+	for (size_t i = 0; (op == PC_ADD || op == PC_SET) && i < given.n; i++)
+		if (!strncmp(given.v[i], "https:", 6) || !strncmp(given.v[i], "grpc", 4))
+			ui_warn("%s is kept but not served: berth's router has no TLS or HTTP/2 yet", given.v[i]);
 	refresh_router();
 out:
 	strv_free(&given);

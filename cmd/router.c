@@ -54,8 +54,7 @@ int cmd_router(int argc, char **argv)
 	fd = router_listen(cfg.http_addr, &err);
 	if (fd < 0)
 		return cmd_fail("router: %s (BERTH_HTTP_ADDR)", err.msg);
-	r = router_supervise(fd, &o, pidfile, &err);
-	close(fd);
+	r = router_supervise(fd, &o, pidfile, &err);  /* closes fd */
 	if (r < 0)
 		return cmd_fail("router: %s", err.msg);
 	return 0;

@@ -10,6 +10,7 @@
 #include "cmd/tty.h"
 #include "common/cleanup.h"
 #include "common/ui.h"
+#include "platform/daemon.h"
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 
@@ -46,7 +47,7 @@ struct run_args {
 	struct strv env, user_env, command;
 	bool no_tty, force_tty;
 	const char *app;
-	uint64_t ttl_seconds;  /* 0: none */
+	uint64_t ttl_seconds;
 };
 
 static void run_args_free(struct run_args *a)
@@ -79,7 +80,8 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 		return 1;
 	if (ttl && (parse_uint(ttl, UINT32_MAX, &seconds, &err) < 0 || !seconds))
 		return cmd_fail("--ttl-seconds must be a positive integer");
-	a->ttl_seconds = ttl ? seconds : 0;
+	/* As Dokku: one-off containers run for 24 hours at most unless told. */
+	a->ttl_seconds = ttl ? seconds : 86400;
 	if (a->no_tty && a->force_tty)
 		return cmd_fail("Cannot specify both --force-tty and --no-tty");
 	if (n < 1)
@@ -170,6 +172,12 @@ int cmd_run_detached(int argc, char **argv)
 		status = cmd_fail_app(a.app, &err);
 		goto out;
 	}
+	/* The daemon kills it at its deadline, whoever watches (oneoff.c). */
+	if (oneoff_deadline_set(c.id, a.ttl_seconds, &err) < 0)
+		ui_warn("%s", err.msg);
+	else if (!daemon_running())
+		ui_warn("the berth daemon is not running: %s is killed after %llu seconds only once it is",
+			c.id, (unsigned long long)a.ttl_seconds);
 	/* Dokku prints the container's name: enter and ps find it by that. */
 	printf("%s\n", c.id);
 	runtime_release(&c);

@@ -134,17 +134,22 @@ struct router_options {
 	unsigned body_timeout_ms;     /* between body bytes, default 30000 */
 	unsigned idle_timeout_ms;     /* a keep-alive client between requests, default 60000 */
 	unsigned upstream_timeout_ms; /* connect, and then the response's first byte, default 30000 */
+	unsigned drain_timeout_ms;    /* after SIGTERM, for requests in flight, default 10000 */
 };
 
 /* Defaults, then BERTH_ROUTER_* variables from the environment. */
 int router_options_load(struct router_options *o, struct berr *err);
 /* A listening TCP socket on "ADDR:PORT". */
 int router_listen(const char *addr, struct berr *err);
-/* Run workers on listen_fd until SIGTERM/SIGINT; a worker that dies is replaced
- * at once while the socket stays open here. SIGHUP is passed to the worker. */
+/* Run workers on listen_fd (the main port) and on every other host port the
+ * table's apps name, until SIGTERM/SIGINT; a worker that dies is replaced at
+ * once while the sockets stay open here. SIGHUP: the ports are brought in line
+ * with the table, then the worker re-reads it. */
 int router_supervise(int listen_fd, const struct router_options *o, const char *pidfile,
 		     struct berr *err);
-/* One worker: serve listen_fd until SIGTERM (then finish what is in flight). */
-int router_worker(int listen_fd, const struct router_options *o, struct berr *err);
+/* One worker: serve fds (fds[0]: the main port) until SIGTERM (then finish what
+ * is in flight); ctl_fd (or -1) brings the supervisor's sockets after a change. */
+int router_worker(const int *fds, size_t nfds, int ctl_fd, const struct router_options *o,
+		  struct berr *err);
 
 #endif

@@ -32,12 +32,20 @@ void rbuf_drop(struct rbuf *b, size_t n);  /* remove n bytes from the front */
 void rbuf_free(struct rbuf *b);
 
 /* The routing table (router_table.c). */
+struct rt_port {
+	uint16_t host, container;
+};
+
 struct rt_app {
 	char *name;
 	struct sockaddr_in *backends;
 	size_t nbackends;
 	size_t next;              /* round-robin position */
 	bool starting;
+	bool main;                /* served on the main port (BERTH_HTTP_ADDR) */
+	bool vhost;               /* false: no Host routes to it; it answers any on its ports */
+	struct rt_port *ports;    /* more host ports: the backends' port there */
+	size_t nports;
 };
 
 struct rt_table {
@@ -46,15 +54,30 @@ struct rt_table {
 	char **hosts;             /* lower-case host names -> apps[host_app[i]] */
 	size_t *host_app;
 	size_t nhosts;
+	uint16_t main_port;
+	uint16_t *listen;         /* every host port besides the main one, sorted */
+	size_t nlisten;
 	char *version;
 };
 
-int rt_table_load(const char *path, struct rt_table **out, struct berr *err);
+int rt_table_load(const char *path, uint16_t main_port, struct rt_table **out, struct berr *err);
 void rt_table_free(struct rt_table *t);
-/* Host header value (port stripped, case ignored) -> app, or NULL. */
-struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len);
+/* (the port a request came in on, its Host header value: port stripped, case
+ * ignored) -> app, or NULL. */
+struct rt_app *rt_table_find(struct rt_table *t, uint16_t port, const char *host, size_t len);
+/* The backends' port for requests on host port `port` (not the main one); 0: none. */
+uint16_t rt_app_port(const struct rt_app *a, uint16_t port);
 
-enum obj_kind { OBJ_LISTENER, OBJ_SIGNAL, OBJ_CLIENT, OBJ_UPSTREAM };
+enum obj_kind { OBJ_LISTENER, OBJ_SIGNAL, OBJ_CONTROL, OBJ_CLIENT, OBJ_UPSTREAM };
+
+/* A listening socket the supervisor holds (the worker has a copy): the main
+ * port, or one more host port that apps' http port maps name. */
+#define ROUTER_MAX_LISTEN 64
+struct listener {
+	enum obj_kind kind;
+	int fd;
+	uint16_t port;
+};
 
 struct client;
 
@@ -86,6 +109,7 @@ struct client {
 	int fd;
 	uint32_t events;
 	struct sockaddr_in peer;
+	uint16_t port;            /* the host port it connected to */
 	enum client_phase phase;
 	http_parser req, resp;
 	struct rbuf in, out;      /* from the client / to the client */
@@ -128,12 +152,14 @@ struct client {
 
 struct router {
 	const struct router_options *opt;
-	int epfd, listen_fd, sig_fd;
+	int epfd, sig_fd, ctl_fd;
+	struct listener *ls[ROUTER_MAX_LISTEN];
+	size_t nls;
 	struct rt_table *table;
 	struct client *clients;
 	struct upstream *upstreams;
 	size_t nclients;
-	bool listening, stopping;
+	bool stopping;
 	uint16_t listen_port;
 	uint64_t last_full_log;
 	/* The clock, read once per loop iteration (not per event): monotonic ms,
@@ -144,6 +170,8 @@ struct router {
 
 extern struct router *router_self;
 
+/* The local port of a socket, 0 if none. */
+uint16_t router_sock_port(int fd);
 /* Monotonic ms: the worker's loop-iteration clock when in a worker, else read now. */
 uint64_t now_ms(void);
 /* Wall-clock ms since the epoch, from the same clock read. */
@@ -160,7 +188,7 @@ int request_check(struct client *c);
 void router_error_page(struct rbuf *out, int status, bool head_only);
 
 /* router_proxy.c */
-void client_accept(struct router *r);
+void client_accept(struct router *r, struct listener *l);
 void client_event(struct client *c, uint32_t ev);
 void upstream_event(struct upstream *u, uint32_t ev);
 void client_timeout(struct client *c, uint64_t now);

@@ -161,7 +161,7 @@ static int req_headers_complete(http_parser *p)
 	}
 	rbuf_add_str(&out, ip);
 	rbuf_add_str(&out, "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ");
-	rbuf_add_uint(&out, router_self->listen_port);
+	rbuf_add_uint(&out, c->port);
 	rbuf_add_str(&out, "\r\nX-Request-Start: t=");
 	rbuf_add_uint(&out, (unsigned long long)c->request_start_ms);
 	rbuf_add(&out, "\r\n", 2);
@@ -311,7 +311,7 @@ static int resp_headers_complete(http_parser *p)
 				rbuf_add(&out, "Transfer-Encoding: chunked\r\n", 28);
 		}
 		if (!c->keep_alive || c->close_delimited || c->dechunk || c->saw_eof ||
-		    c->phase == PH_BODY || c->req.upgrade)
+		    c->phase == PH_BODY || c->req.upgrade || router_self->stopping)
 			c->close_after = true;
 		if (c->close_after)
 			rbuf_add(&out, "Connection: close\r\n", 19);

@@ -1,6 +1,7 @@
-/* router_loop.c - the router worker's event loop: epoll over the listening socket,
- * a signalfd (SIGHUP: reload the table; SIGTERM: drain and exit) and every client
- * and upstream connection; deadlines are checked on a coarse tick.
+/* router_loop.c - the router worker's event loop: epoll over the listening sockets,
+ * a signalfd (SIGHUP: reload the table; SIGTERM: drain and exit), the control
+ * socket from the supervisor (the listening sockets after a change of ports) and
+ * every client and upstream connection; deadlines are checked on a coarse tick.
  *
  * Why plain epoll: measured against the alternatives, one level-triggered epoll set
  * with writes attempted straight away (EPOLLOUT only while a write is pending) costs
@@ -18,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,12 +176,14 @@ int router_options_load(struct router_options *o, struct berr *err)
 	o->body_timeout_ms = 30000;
 	o->idle_timeout_ms = 60000;
 	o->upstream_timeout_ms = 30000;
+	o->drain_timeout_ms = 10000;
 	if (env_uint("BERTH_ROUTER_MAX_CONNS", &o->max_conns, err) < 0 ||
 	    env_uint("BERTH_ROUTER_MAX_HEAD", &o->max_head, err) < 0 ||
 	    env_uint("BERTH_ROUTER_HEAD_TIMEOUT_MS", &o->head_timeout_ms, err) < 0 ||
 	    env_uint("BERTH_ROUTER_BODY_TIMEOUT_MS", &o->body_timeout_ms, err) < 0 ||
 	    env_uint("BERTH_ROUTER_IDLE_TIMEOUT_MS", &o->idle_timeout_ms, err) < 0 ||
-	    env_uint("BERTH_ROUTER_UPSTREAM_TIMEOUT_MS", &o->upstream_timeout_ms, err) < 0)
+	    env_uint("BERTH_ROUTER_UPSTREAM_TIMEOUT_MS", &o->upstream_timeout_ms, err) < 0 ||
+	    env_uint("BERTH_ROUTER_DRAIN_TIMEOUT_MS", &o->drain_timeout_ms, err) < 0)
 		return -1;
 	return 0;
 }
@@ -216,7 +220,7 @@ static void reload(struct router *r)
 	struct rt_table *t;
 	struct berr err;
 
-	if (rt_table_load(r->opt->table_path, &t, &err) < 0) {
+	if (rt_table_load(r->opt->table_path, r->listen_port, &t, &err) < 0) {
 		router_log("router: table not loaded, the previous one stays: %s", err.msg);
 		return;
 	}
@@ -230,19 +234,150 @@ static void reload(struct router *r)
 	router_log("router: table %s loaded: %zu apps, %zu hosts", t->version, t->napps, t->nhosts);
 }
 
+uint16_t router_sock_port(int fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.sin_family != AF_INET)
+		return 0;
+	return ntohs(sa.sin_port);
+}
+
+static void listener_add(struct router *r, int fd)
+{
+	struct listener *l;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (r->nls == ROUTER_MAX_LISTEN || r->stopping) {
+		close(fd);
+		return;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->kind = OBJ_LISTENER;
+	l->fd = fd;
+	l->port = router_sock_port(fd);
+	ev.data.ptr = l;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		router_log("router: listen on port %u: %s", l->port, strerror(errno));
+	r->ls[r->nls++] = l;
+}
+
+static void listener_remove(struct router *r, size_t i)
+{
+	struct listener *l = r->ls[i];
+
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	close(l->fd);
+	free(l);
+	memmove(r->ls + i, r->ls + i + 1, (r->nls - i - 1) * sizeof(*r->ls));
+	r->nls--;
+}
+
+/* The supervisor's listening sockets after a change: ports no longer named
+ * close here (the main one, first, stays), new ones are served. */
+static void listeners_sync(struct router *r, const int *fds, size_t n)
+{
+	uint16_t ports[ROUTER_MAX_LISTEN];
+
+	for (size_t i = 0; i < n; i++)
+		ports[i] = router_sock_port(fds[i]);
+	for (size_t i = r->nls; i-- > 1;) {
+		bool keep = false;
+
+		for (size_t j = 0; j < n && !keep; j++)
+			keep = ports[j] == r->ls[i]->port;
+		if (!keep) {
+			router_log("router: no longer listening on port %u", r->ls[i]->port);
+			listener_remove(r, i);
+		}
+	}
+	for (size_t j = 0; j < n; j++) {
+		bool have = false;
+
+		for (size_t i = 0; i < r->nls && !have; i++)
+			have = r->ls[i]->port == ports[j];
+		if (have) {
+			close(fds[j]);
+		} else {
+			router_log("router: listening on port %u", ports[j]);
+			listener_add(r, fds[j]);
+		}
+	}
+}
+
+static void on_control(struct router *r)
+{
+	for (;;) {
+		char byte;
+		struct iovec iov = { &byte, 1 };
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * ROUTER_MAX_LISTEN)];
+			struct cmsghdr align;
+		} u;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf) };
+		int fds[ROUTER_MAX_LISTEN];
+		size_t nfds = 0;
+		ssize_t n = recvmsg(r->ctl_fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+		if (n == 0) {  /* the supervisor is gone (its death signal follows) */
+			epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->ctl_fd, NULL);
+			close(r->ctl_fd);
+			r->ctl_fd = -1;
+			return;
+		}
+		if (n < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < k && nfds < ROUTER_MAX_LISTEN; i++)
+				memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		}
+		if (!r->stopping)
+			listeners_sync(r, fds, nfds);
+		else
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+	}
+}
+
+/* SIGTERM: accept nothing more (the ports close here at once), answer what is
+ * in flight with "Connection: close", close idle keep-alive connections and
+ * those still sending a head now (a client sees the connection closed before
+ * any answer, which HTTP clients retry), and give the rest at most
+ * drain_timeout_ms. */
+static void stop(struct router *r)
+{
+	r->stopping = true;
+	while (r->nls)
+		listener_remove(r, r->nls - 1);
+	router_log("router: stopping: finishing %zu connections", r->nclients);
+}
+
+static void close_idle(struct router *r)
+{
+	struct client *c, *cn;
+
+	for (c = r->clients; c; c = cn) {
+		cn = c->next_all;
+		if (c->phase == PH_HEAD && !c->out.len)
+			client_close(c);
+	}
+}
+
 static void on_signal(struct router *r)
 {
 	struct signalfd_siginfo si;
 
 	while (read(r->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGHUP)
 			reload(r);
-		} else if (!r->stopping) {
-			r->stopping = true;
-			epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->listen_fd, NULL);
-			r->listening = false;
-			router_log("router: stopping: finishing %zu connections", r->nclients);
-		}
+		else if (!r->stopping)
+			stop(r);
 	}
 }
 
@@ -263,21 +398,19 @@ static void check_deadlines(struct router *r, uint64_t now)
 	}
 }
 
-int router_worker(int listen_fd, const struct router_options *o, struct berr *err)
+int router_worker(const int *fds, size_t nfds, int ctl_fd, const struct router_options *o,
+		  struct berr *err)
 {
-	struct router r = { .opt = o, .listen_fd = listen_fd, .sig_fd = -1 };
+	struct router r = { .opt = o, .sig_fd = -1, .ctl_fd = ctl_fd };
 	struct epoll_event evs[256];
-	struct sockaddr_in sa;
-	socklen_t salen = sizeof(sa);
 	uint64_t next_tick = 0, stop_by = 0;
 	sigset_t mask;
 	int rc = 0;
 
 	router_self = &r;
 	signal(SIGPIPE, SIG_IGN);
-	if (getsockname(listen_fd, (struct sockaddr *)&sa, &salen) == 0)
-		r.listen_port = ntohs(sa.sin_port);
-	if (rt_table_load(o->table_path, &r.table, err) < 0)
+	r.listen_port = nfds ? router_sock_port(fds[0]) : 0;
+	if (rt_table_load(o->table_path, r.listen_port, &r.table, err) < 0)
 		router_log("router: starting with an empty table: %s", err->msg);
 	else
 		router_log("router: table %s loaded: %zu apps, %zu hosts", r.table->version,
@@ -294,16 +427,19 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 		goto out;
 	}
 	{
-		static enum obj_kind listener = OBJ_LISTENER, sig = OBJ_SIGNAL;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &listener };
+		static enum obj_kind sig = OBJ_SIGNAL, ctl = OBJ_CONTROL;
 		struct epoll_event sev = { .events = EPOLLIN, .data.ptr = &sig };
+		struct epoll_event cev = { .events = EPOLLIN, .data.ptr = &ctl };
 
-		if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0 ||
-		    epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.sig_fd, &sev) < 0) {
+		if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.sig_fd, &sev) < 0 ||
+		    (ctl_fd >= 0 && epoll_ctl(r.epfd, EPOLL_CTL_ADD, ctl_fd, &cev) < 0)) {
 			rc = berr_sys(err, "router event loop");
 			goto out;
 		}
-		r.listening = true;
+		/* The worker's own copies of the supervisor's sockets (fork): closing
+		 * them here closes nothing there. */
+		for (size_t i = 0; i < nfds; i++)
+			listener_add(&r, fds[i]);
 	}
 	clock_sync(&r);
 	for (;;) {
@@ -321,8 +457,9 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 			enum obj_kind *k = evs[i].data.ptr;
 
 			switch (*k) {
-			case OBJ_LISTENER: client_accept(&r); break;
+			case OBJ_LISTENER: client_accept(&r, (struct listener *)k); break;
 			case OBJ_SIGNAL: on_signal(&r); break;
+			case OBJ_CONTROL: on_control(&r); break;
 			case OBJ_CLIENT: client_event((struct client *)k, evs[i].events); break;
 			case OBJ_UPSTREAM: upstream_event((struct upstream *)k, evs[i].events); break;
 			}
@@ -335,8 +472,9 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 			next_tick = now + 100;
 		}
 		if (r.stopping) {
+			close_idle(&r);
 			if (!stop_by)
-				stop_by = now + o->idle_timeout_ms;
+				stop_by = now + o->drain_timeout_ms;
 			if (!r.clients || now >= stop_by)
 				break;
 		}
@@ -344,10 +482,14 @@ int router_worker(int listen_fd, const struct router_options *o, struct berr *er
 out:
 	while (r.clients)
 		client_close(r.clients);
+	while (r.nls)
+		listener_remove(&r, r.nls - 1);
 	pool_prune(NULL);
 	rt_table_free(r.table);
 	if (r.sig_fd >= 0)
 		close(r.sig_fd);
+	if (r.ctl_fd >= 0)
+		close(r.ctl_fd);
 	if (r.epfd >= 0)
 		close(r.epfd);
 	router_self = NULL;

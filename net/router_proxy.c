@@ -152,9 +152,20 @@ void pool_prune(struct rt_table *t)
 		bool keep = false;
 
 		next = u->next_idle;
-		for (size_t i = 0; t && i < t->napps && !keep; i++)
-			for (size_t j = 0; j < t->apps[i].nbackends && !keep; j++)
-				keep = same_addr(&t->apps[i].backends[j], &u->addr);
+		for (size_t i = 0; t && i < t->napps && !keep; i++) {
+			const struct rt_app *a = &t->apps[i];
+
+			for (size_t j = 0; j < a->nbackends && !keep; j++) {
+				struct sockaddr_in b = a->backends[j];
+
+				keep = same_addr(&b, &u->addr);
+				/* the same backend on the port of one more host port */
+				for (size_t k = 0; k < a->nports && !keep; k++) {
+					b.sin_port = htons(a->ports[k].container);
+					keep = same_addr(&b, &u->addr);
+				}
+			}
+		}
 		if (!keep)
 			upstream_close(u);
 	}
@@ -302,6 +313,8 @@ static bool pick_backend(struct client *c)
 	if (!a || !a->nbackends)
 		return false;
 	c->backend = a->backends[a->next++ % a->nbackends];
+	if (c->port != router_self->listen_port)
+		c->backend.sin_port = htons(rt_app_port(a, c->port));
 	return true;
 }
 
@@ -347,7 +360,7 @@ static void start_request(struct client *c)
 		client_refuse(c, status);
 		return;
 	}
-	c->app = rt_table_find(r->table, c->host, c->host_len);
+	c->app = rt_table_find(r->table, c->port, c->host, c->host_len);
 	if (!c->app) {
 		client_refuse(c, 404);
 		return;
@@ -712,12 +725,12 @@ settle:
 	client_settle(c);
 }
 
-void client_accept(struct router *r)
+void client_accept(struct router *r, struct listener *l)
 {
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
-		int fd = accept4(r->listen_fd, (struct sockaddr *)&peer, &len,
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *c;
 		int one = 1;
@@ -745,6 +758,7 @@ void client_accept(struct router *r)
 		c->kind = OBJ_CLIENT;
 		c->fd = fd;
 		c->peer = peer;
+		c->port = l->port;
 		c->phase = PH_HEAD;
 		http_parser_init(&c->req, HTTP_REQUEST);
 		c->req.data = c;

@@ -1,10 +1,16 @@
-/* router_table.c - the router's table: which host goes to which app's backends.
+/* router_table.c - the router's table: which host on which port goes to which
+ * app's backends.
  *
  *   { "version": "42",                       (any string; logged when loaded)
  *     "domain": "apps.example.com",          (APP.<domain> is each app's default vhost)
  *     "apps": { "hello": { "domains": ["hello.example.com"],
  *                          "backends": ["10.88.0.5:5000", "10.88.0.6:5000"],
- *                          "starting": false } } }
+ *                          "starting": false,
+ *                          "ports": { "8081": 6000 },   (more host ports: container port)
+ *                          "main": true,                 (served on the main port)
+ *                          "vhost": true } } }           (false: no Host routing; the
+ *                                                         app answers every Host on its
+ *                                                         "ports")
  *
  * The daemon writes the file atomically (temp + rename) and sends SIGHUP; a table
  * that does not load leaves the previous one in force. */
@@ -26,12 +32,14 @@ void rt_table_free(struct rt_table *t)
 	for (size_t i = 0; i < t->napps; i++) {
 		free(t->apps[i].name);
 		free(t->apps[i].backends);
+		free(t->apps[i].ports);
 	}
 	for (size_t i = 0; i < t->nhosts; i++)
 		free(t->hosts[i]);
 	free(t->apps);
 	free(t->hosts);
 	free(t->host_app);
+	free(t->listen);
 	free(t->version);
 	free(t);
 }
@@ -68,6 +76,46 @@ static void add_host(struct rt_table *t, const char *host, size_t app)
 	t->host_app[t->nhosts++] = app;
 }
 
+/* A host port other than the main one, listed once in t->listen (sorted). */
+static void add_listen(struct rt_table *t, uint16_t port)
+{
+	size_t i = 0;
+
+	while (i < t->nlisten && t->listen[i] < port)
+		i++;
+	if (i < t->nlisten && t->listen[i] == port)
+		return;
+	t->listen = xrealloc(t->listen, (t->nlisten + 1) * sizeof(*t->listen));
+	memmove(t->listen + i + 1, t->listen + i, (t->nlisten - i) * sizeof(*t->listen));
+	t->listen[i] = port;
+	t->nlisten++;
+}
+
+static int load_ports(struct rt_table *t, struct rt_app *app, json_t *ports, struct berr *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (!ports)
+		return 0;
+	if (!json_is_object(ports))
+		return berr_fail(err, "app %s: ports must map \"HOST-PORT\" to a container port", app->name);
+	app->ports = xcalloc(json_object_size(ports) + 1, sizeof(*app->ports));
+	json_object_foreach(ports, key, v) {
+		uint64_t host;
+		struct berr ignored;
+
+		if (parse_uint(key, 65535, &host, &ignored) < 0 || host == 0 || !json_is_integer(v) ||
+		    json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+			return berr_fail(err, "app %s: port %s: use \"HOST-PORT\": CONTAINER-PORT", app->name, key);
+		if (host == t->main_port)
+			continue;  /* the main port is "main" */
+		app->ports[app->nports++] = (struct rt_port){ (uint16_t)host, (uint16_t)json_integer_value(v) };
+		add_listen(t, (uint16_t)host);
+	}
+	return 0;
+}
+
 static int load_app(struct rt_table *t, const char *domain, const char *name, json_t *a,
 		    struct berr *err)
 {
@@ -82,6 +130,10 @@ static int load_app(struct rt_table *t, const char *domain, const char *name, js
 	memset(app, 0, sizeof(*app));
 	app->name = xstrdup(name);
 	app->starting = json_is_true(json_object_get(a, "starting"));
+	app->main = !json_is_false(json_object_get(a, "main"));
+	app->vhost = !json_is_false(json_object_get(a, "vhost"));
+	if (load_ports(t, app, json_object_get(a, "ports"), err) < 0)
+		return -1;
 	list = json_object_get(a, "backends");
 	if (list && !json_is_array(list))
 		return berr_fail(err, "app %s: backends must be a list of \"ADDR:PORT\"", name);
@@ -91,6 +143,8 @@ static int load_app(struct rt_table *t, const char *domain, const char *name, js
 			return berr_fail(err, "app %s: backend %zu is not \"IPv4:PORT\"", name, i);
 		app->nbackends++;
 	}
+	if (!app->vhost)
+		return 0;  /* domains:disable: no name routes to it */
 	if (domain && *domain) {
 		autofree char *vhost = xasprintf("%s.%s", name, domain);
 
@@ -107,7 +161,7 @@ static int load_app(struct rt_table *t, const char *domain, const char *name, js
 	return 0;
 }
 
-int rt_table_load(const char *path, struct rt_table **out, struct berr *err)
+int rt_table_load(const char *path, uint16_t main_port, struct rt_table **out, struct berr *err)
 {
 	json_t *root = NULL, *apps, *a;
 	const char *name, *domain;
@@ -118,6 +172,7 @@ int rt_table_load(const char *path, struct rt_table **out, struct berr *err)
 	if (!root)
 		return berr_fail(err, "router table %s does not exist", path);
 	t = xcalloc(1, sizeof(*t));
+	t->main_port = main_port;
 	domain = json_get_str(root, "domain");
 	t->version = xstrdup(json_get_str(root, "version") ? json_get_str(root, "version") : "-");
 	apps = json_object_get(root, "apps");
@@ -140,12 +195,29 @@ fail:
 	return -1;
 }
 
-struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len)
+static bool serves(const struct rt_app *a, uint16_t port)
+{
+	if (port == 0)
+		return a->main;
+	return rt_app_port(a, port) != 0;
+}
+
+uint16_t rt_app_port(const struct rt_app *a, uint16_t port)
+{
+	for (size_t i = 0; i < a->nports; i++)
+		if (a->ports[i].host == port)
+			return a->ports[i].container;
+	return 0;
+}
+
+struct rt_app *rt_table_find(struct rt_table *t, uint16_t port, const char *host, size_t len)
 {
 	const char *colon;
 
 	if (!t)
 		return NULL;
+	if (port == t->main_port)
+		port = 0;
 	/* "name:port" -> "name"; an IPv6 literal "[...]:port" keeps its brackets. */
 	colon = memrchr(host, ':', len);
 	if (colon && !memchr(colon, ']', len - (colon - host)))
@@ -153,7 +225,8 @@ struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len)
 	while (len && host[len - 1] == '.')
 		len--;  /* "example.com." is "example.com" */
 	for (size_t i = 0; i < t->nhosts; i++)
-		if (strlen(t->hosts[i]) == len && !strncasecmp(t->hosts[i], host, len))
+		if (strlen(t->hosts[i]) == len && !strncasecmp(t->hosts[i], host, len) &&
+		    serves(&t->apps[t->host_app[i]], port))
 			return &t->apps[t->host_app[i]];
 	/* "*.example.com" (domains:add) answers for any name under example.com
 	 * that no exact entry claims. */
@@ -162,8 +235,12 @@ struct rt_app *rt_table_find(struct rt_table *t, const char *host, size_t len)
 		size_t slen = strlen(h) - 1;  /* ".example.com" */
 
 		if (h[0] == '*' && h[1] == '.' && len > slen &&
-		    !strncasecmp(h + 1, host + len - slen, slen))
+		    !strncasecmp(h + 1, host + len - slen, slen) && serves(&t->apps[t->host_app[i]], port))
 			return &t->apps[t->host_app[i]];
 	}
+	/* An app without vhosts (domains:disable) answers any name on its own ports. */
+	for (size_t i = 0; port && i < t->napps; i++)
+		if (!t->apps[i].vhost && serves(&t->apps[i], port))
+			return &t->apps[i];
 	return NULL;
 }

@@ -116,6 +116,7 @@ int app_settings_load(const char *app, struct app_settings *s, struct berr *err)
 	s->created_at = (long long)json_get_int(obj, "created_at", 0);
 	s->releases_keep = (unsigned)json_get_int(obj, "releases_keep", 0);
 	s->domains_set = json_is_array(json_object_get(obj, "domains"));
+	s->vhost_disabled = json_is_false(json_object_get(obj, "vhost"));
 	if (json_to_strv(json_object_get(obj, "buildpacks"), &s->buildpacks) < 0 ||
 	    json_to_strv(json_object_get(obj, "formation"), &s->formation) < 0 ||
 	    json_to_strv(json_object_get(obj, "resources"), &s->resources) < 0 ||
@@ -154,6 +155,8 @@ int app_settings_save(const char *app, const struct app_settings *s, struct berr
 		json_object_set_new(obj, "domains", strv_to_json(&s->domains));
 	if (s->ports.n)
 		json_object_set_new(obj, "ports", strv_to_json(&s->ports));
+	if (s->vhost_disabled)
+		json_object_set_new(obj, "vhost", json_false());
 	if (s->releases_keep)
 		json_object_set_new(obj, "releases_keep", json_integer(s->releases_keep));
 	r = json_file_save(path, obj, err);

@@ -147,5 +147,8 @@ int logs_show(const struct logs_query *q, void (*out)(const char *line, void *ct
 	      struct berr *err);
 /* The directory of an app's logs; the caller frees. */
 char *logs_dir(const char *app);
+/* The output of the app's last failed deploy (deploy.c keeps it, at most
+ * 256 KiB, its end); *text NULL when no deploy of it failed. */
+int logs_failed_deploy(const char *app, char **text, struct berr *err);
 
 #endif

@@ -35,6 +35,31 @@ static int deploy_prepare(const struct app *app, struct berr *err)
 	return 0;
 }
 
+#define DEPLOY_LOG_MAX (256 * 1024)
+
+/* Every line goes on to the caller's sink and into d->log (its tail). */
+static void tee_line(void *ctx, enum sink_kind kind, const char *text)
+{
+	struct deploy *d = ctx;
+	const char *prefix = sink_prefix(kind);
+	size_t n = strlen(prefix) + strlen(text) + 1;
+
+	if (d->caller && d->caller->line)
+		d->caller->line(d->caller->ctx, kind, text);
+	if (n > DEPLOY_LOG_MAX / 2)
+		return;
+	if (d->log_len + n > DEPLOY_LOG_MAX) {
+		/* Drop the older half, at a line's start. */
+		char *cut = memchr(d->log + d->log_len / 2, '\n', d->log_len - d->log_len / 2);
+		size_t drop = cut ? (size_t)(cut + 1 - d->log) : d->log_len;
+
+		memmove(d->log, d->log + drop, d->log_len - drop);
+		d->log_len -= drop;
+	}
+	d->log = xrealloc(d->log, d->log_len + n + 1);
+	d->log_len += (size_t)sprintf(d->log + d->log_len, "%s%s\n", prefix, text);
+}
+
 static int deploy_open(const char *name, const struct sink *sink, unsigned wait_s,
 		       struct deploy *d, struct berr *err)
 {
@@ -45,9 +70,15 @@ static int deploy_open(const char *name, const struct sink *sink, unsigned wait_
 		return -1;
 	if (app_lock_deploy_wait(name, wait_s, sink, &d->lock, err) < 0 ||
 	    deploy_prepare(&d->app, err) < 0 || images_lease_begin(&d->lease, err) < 0) {
-		deploy_end(d);
+		deploy_end(d);  /* not a deploy yet: nothing to keep */
 		return -1;
 	}
+	/* From here on it is a deploy: its output is kept for logs:failed, and
+	 * err (the caller's) says why when it fails. */
+	d->caller = sink;
+	d->tee = (struct sink){ tee_line, d };
+	d->sink = &d->tee;
+	d->err = err;
 	return 0;
 }
 
@@ -62,8 +93,29 @@ int deploy_begin_wait(const char *name, const struct sink *sink, struct deploy *
 	return deploy_open(name, sink, DEPLOY_WAIT_SECONDS, d, err);
 }
 
-void deploy_end(struct deploy *d)
+/* The last failed deploy's output, $BERTH_ROOT/apps/<app>/failed-deploy.log
+ * (logs:failed). A successful deploy leaves the last failure's in place. */
+static void keep_failed_log(struct deploy *d, int result)
 {
+	struct berr ignored;
+	autofree char *text = NULL;
+
+	if (result >= 0 || !d->err)
+		return;
+	text = xasprintf("%.*s%s%s\n", (int)d->log_len, d->log ? d->log : "", sink_prefix(SINK_ERROR),
+			 d->err->msg);
+	write_file_atomic_at(d->app.dirfd, "failed-deploy.log", text, strlen(text), 0600, &ignored);
+}
+
+void deploy_finish(struct deploy *d, int result)
+{
+	keep_failed_log(d, result);
+	if (d->caller)
+		d->sink = d->caller;  /* what follows is not the deploy's own output */
+	free(d->log);
+	d->log = NULL;
+	d->log_len = 0;
+	d->err = NULL;
 	images_lease_end(d->lease);
 	d->lease = NULL;
 	if (d->lock >= 0) {
@@ -73,6 +125,11 @@ void deploy_end(struct deploy *d)
 	}
 	d->lock = -1;
 	app_close(&d->app);
+}
+
+void deploy_end(struct deploy *d)
+{
+	deploy_finish(d, 0);
 }
 
 /* First deploy: web=1 when there is a web process, every other type 0. An edit
@@ -302,6 +359,6 @@ int deploy_rebuild(const char *name, const struct sink *sink, struct berr *err)
 	}
 	release_free(&cur);
 out:
-	deploy_end(&d);
+	deploy_finish(&d, r);
 	return r;
 }

@@ -112,12 +112,14 @@ int domains_global_list(struct strv *out, struct berr *err)
 
 /* One edit of a list of domains, global or an app's: op on given, changed gets
  * what was actually added or removed. */
-enum domains_op { D_ADD, D_REMOVE, D_SET, D_CLEAR, D_RESET };
+enum domains_op { D_ADD, D_REMOVE, D_SET, D_CLEAR, D_RESET, D_DISABLE, D_ENABLE };
 struct domains_edit {
 	enum domains_op op;
 	const struct strv *given;
 	struct strv *changed;
 	const char *app;       /* for D_RESET and an app's first change */
+	bool was;              /* D_DISABLE: was enabled; D_ENABLE: was disabled */
+	bool had_vhosts;       /* D_DISABLE: the app had vhosts */
 };
 
 static void domains_default(const char *app, const struct strv *global, struct strv *out)
@@ -168,6 +170,8 @@ static int apply(struct strv *list, void *ctx, struct berr *err)
 				strv_push(&keep, e->given->v[i]);
 		break;
 	case D_CLEAR:
+	case D_DISABLE:
+	case D_ENABLE:
 		break;
 	case D_RESET: {
 		struct strv global = { 0 };
@@ -188,7 +192,7 @@ static int global_op(enum domains_op op, const struct strv *given, struct strv *
 		     struct berr *err)
 {
 	struct strv checked = { 0 };
-	struct domains_edit e = { op, &checked, changed, NULL };
+	struct domains_edit e = { .op = op, .given = &checked, .changed = changed };
 	int r;
 
 	if (given && domains_checked(given, &checked, err) < 0)
@@ -231,6 +235,8 @@ int domains_app_vhosts(const char *app, const struct app_settings *s, struct str
 {
 	struct strv global = { 0 };
 
+	if (s->vhost_disabled)
+		return 0;  /* domains:disable */
 	if (s->domains_set) {
 		for (size_t i = 0; i < s->domains.n; i++)
 			strv_push(out, s->domains.v[i]);
@@ -247,6 +253,32 @@ static int app_apply(struct app_settings *s, void *ctx, struct berr *err)
 {
 	struct domains_edit *e = ctx;
 
+	/* As Dokku: disable drops the vhosts (its VHOST file), enable starts again
+	 * from the defaults; add and set enable an app they give names to. */
+	if (e->op == D_DISABLE || e->op == D_ENABLE) {
+		e->was = e->op == D_DISABLE ? !s->vhost_disabled : s->vhost_disabled;
+		if (!e->was)
+			return 0;
+		if (e->op == D_DISABLE) {
+			struct strv v = { 0 };
+
+			if (domains_app_vhosts(e->app, s, &v, err) < 0)
+				return -1;
+			e->had_vhosts = v.n > 0;
+			strv_free(&v);
+		}
+		strv_free(&s->domains);
+		s->domains_set = false;
+		s->vhost_disabled = e->op == D_DISABLE;
+		return 0;
+	}
+	if ((e->op == D_ADD || e->op == D_SET) && s->vhost_disabled) {
+		/* Dokku's VHOST file went with disable: the names start from none. */
+		s->vhost_disabled = false;
+		s->domains_set = true;
+		strv_free(&s->domains);
+	}
+
 	/* The first change starts from the defaults, as Dokku's VHOST file does. */
 	if (!s->domains_set) {
 		strv_free(&s->domains);
@@ -261,7 +293,7 @@ static int app_op(struct app *app, enum domains_op op, const struct strv *given,
 		  struct strv *changed, struct berr *err)
 {
 	struct strv checked = { 0 }, ignored = { 0 };
-	struct domains_edit e = { op, &checked, changed ? changed : &ignored, app->name };
+	struct domains_edit e = { .op = op, .given = &checked, .changed = changed ? changed : &ignored, .app = app->name };
 	int r;
 
 	if (given && domains_checked(given, &checked, err) < 0)
@@ -295,4 +327,26 @@ int domains_clear(struct app *app, struct berr *err)
 int domains_reset(struct app *app, struct berr *err)
 {
 	return app_op(app, D_RESET, NULL, NULL, err);
+}
+
+int domains_disable(struct app *app, bool *changed, bool *had_vhosts, struct berr *err)
+{
+	struct strv ignored = { 0 };
+	struct domains_edit e = { .op = D_DISABLE, .changed = &ignored, .app = app->name };
+	int r = app_settings_edit(app, app_apply, &e, err);
+
+	*changed = e.was;
+	if (had_vhosts)
+		*had_vhosts = e.had_vhosts;
+	return r;
+}
+
+int domains_enable(struct app *app, bool *changed, struct berr *err)
+{
+	struct strv ignored = { 0 };
+	struct domains_edit e = { .op = D_ENABLE, .changed = &ignored, .app = app->name };
+	int r = app_settings_edit(app, app_apply, &e, err);
+
+	*changed = e.was;
+	return r;
 }

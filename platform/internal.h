@@ -26,11 +26,22 @@ struct deploy {
 	struct app app;
 	int lock;
 	struct images_lease *lease;
-	const struct sink *sink;
+	const struct sink *sink;  /* the caller's, through tee */
 	bool restart;      /* ps:rebuild: restart processes even without a new release */
+	/* logs:failed: what the deploy said (its last 256 KiB), kept by
+	 * deploy_finish() as the app's failed-deploy log, with err's message,
+	 * when the deploy failed. */
+	const struct sink *caller;
+	struct sink tee;
+	char *log;
+	size_t log_len;
+	struct berr *err;
 };
 int deploy_begin(const char *app, const struct sink *sink, struct deploy *d, struct berr *err);
 void deploy_end(struct deploy *d);
+/* deploy_end() of a deploy that ended with result: when negative (it failed,
+ * err says why) its output is kept for logs:failed. */
+void deploy_finish(struct deploy *d, int result);
 int deploy_rollout(struct deploy *d, unsigned version, bool restart, struct berr *err);
 /* Build source_layer into a release and make it live (deploy_rollout()). */
 int deploy_build(struct deploy *d, const char *source_layer, const char *source_version,

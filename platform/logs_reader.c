@@ -233,3 +233,14 @@ out:
 	strv_free(&lines);
 	return r;
 }
+
+int logs_failed_deploy(const char *app, char **text, struct berr *err)
+{
+	autofree char *path = app_path(app, "failed-deploy.log");
+	size_t len;
+
+	*text = NULL;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	return read_file(path, text, &len, err);
+}

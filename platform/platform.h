@@ -49,6 +49,7 @@ struct app_settings {
 	struct strv storage;      /* /host:/container[:ro] (storage:mount) */
 	bool domains_set;         /* domains:* changed the app's vhosts; else the default */
 	struct strv domains;      /* the app's vhosts when domains_set */
+	bool vhost_disabled;      /* domains:disable: served on its own http ports only */
 	struct strv ports;        /* port maps "SCHEME:HOST-PORT:CONTAINER-PORT" (ports:*) */
 	unsigned releases_keep;   /* releases:set APP keep N; 0: the global setting */
 };
@@ -267,6 +268,9 @@ struct run_opts {
 	int stdio[3];
 };
 /* Start: attached ones die with the caller; c->id names a detached one. */
+/* run:detached --ttl-seconds: the daemon kills container id ttl_seconds from
+ * now (oneoff.c), also after a restart of its own. */
+int oneoff_deadline_set(const char *id, uint64_t ttl_seconds, struct berr *err);
 int app_run_start(const char *app, const struct strv *argv, const struct strv *extra_env,
 		  const struct run_opts *o, struct runtime_container *c, struct berr *err);
 /* `enter APP web.1 [CMD]`: start argv (default /bin/sh) in the running container
@@ -346,6 +350,13 @@ int domains_set(struct app *app, const struct strv *d, struct berr *err);
 int domains_clear(struct app *app, struct berr *err);
 /* Back to the defaults (domains:reset). */
 int domains_reset(struct app *app, struct berr *err);
+/* domains:disable: the app's vhosts go (Dokku removes its VHOST file) and no
+ * Host routes to it; it answers any Host on its http host ports other than the
+ * router's main one. domains:enable: back to the default vhosts. *changed:
+ * whether it was enabled (disable) or disabled (enable) before; *had_vhosts
+ * (may be NULL): the app had vhosts. domains:add and domains:set enable too. */
+int domains_disable(struct app *app, bool *changed, bool *had_vhosts, struct berr *err);
+int domains_enable(struct app *app, bool *changed, struct berr *err);
 
 /* Port maps (ports.c), Dokku's ports:*: "SCHEME:HOST-PORT:CONTAINER-PORT" with
  * SCHEME http, https, grpc, grpcs (the router's), tcp or udp (forwarded). */
@@ -394,6 +405,9 @@ char *routes_table_path(void);
  * listen_port: its http map with that host port, else its first http map; 0
  * when it has none (the app is not routed). Also the PORT its web processes get. */
 unsigned routes_app_port(const struct app_settings *s, unsigned listen_port);
+/* How many http maps of the app name a host port other than the router's main
+ * one (BERTH_HTTP_ADDR's, which http:80 also means): the router listens there. */
+unsigned routes_app_own_ports(const struct app_settings *s);
 /* Every app's vhosts and backends as the router's table (a new JSON object). */
 int routes_build(json_t **table, const struct route_backends *b, struct berr *err);
 /* routes_build, written atomically to routes_table_path(), then SIGHUP to the

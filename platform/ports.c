@@ -158,22 +158,27 @@ static bool host_port_busy(const char *proto, unsigned port)
 }
 
 /* A new tcp/udp map takes a host port for the whole host: not the router's,
- * not one a host service uses, not one another app forwards. */
+ * not one a host service uses, not one another app forwards or serves over
+ * http. A new http map off the router's main port makes the router listen on
+ * its host port: not one a host service uses (unless the router listens there
+ * already for another app), not one an app forwards. */
 static int host_port_check(const char *app, const struct port_map *pm, struct berr *err)
 {
 	struct net_config cfg;
 	struct strv apps = { 0 };
 	const char *colon;
+	unsigned main_port;
+	bool http = !strcmp(pm->scheme, "http"), routed = false;
 	int r = 0;
 
 	if (net_config_load(&cfg, err) < 0)
 		return -1;
 	colon = strrchr(cfg.http_addr, ':');
-	if (!strcmp(pm->scheme, "tcp") && colon && strtoul(colon + 1, NULL, 10) == pm->host_port)
+	main_port = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 80;
+	if (http && (pm->host_port == main_port || pm->host_port == 80))
+		return 0;
+	if (!strcmp(pm->scheme, "tcp") && pm->host_port == main_port)
 		return berr_fail(err, "Host port %u is the router's (BERTH_HTTP_ADDR): use an http map", pm->host_port);
-	if (host_port_busy(pm->scheme, pm->host_port))
-		return berr_fail(err, "Host port %s/%u is in use by a service on this host", pm->scheme,
-				 pm->host_port);
 	if (app_list(&apps, err) < 0)
 		return -1;
 	for (size_t i = 0; i < apps.n && r == 0; i++) {
@@ -184,15 +189,26 @@ static int host_port_check(const char *app, const struct port_map *pm, struct be
 			continue;
 		for (size_t j = 0; j < other.ports.n && r == 0; j++) {
 			struct port_map o;
+			bool o_http;
 
-			if (port_map_parse(other.ports.v[j], &o, &ignored) == 0 && !strcmp(o.scheme, pm->scheme) &&
-			    o.host_port == pm->host_port)
+			if (port_map_parse(other.ports.v[j], &o, &ignored) < 0 || o.host_port != pm->host_port)
+				continue;
+			o_http = !strcmp(o.scheme, "http");
+			if (http && o_http)
+				routed = true;  /* the router listens there already: shared by Host */
+			else if (!strcmp(o.scheme, pm->scheme))
 				r = berr_fail(err, "Host port %s/%u is forwarded to app %s already", pm->scheme,
 					      pm->host_port, apps.v[i]);
+			else if ((http && !strcmp(o.scheme, "tcp")) || (o_http && !strcmp(pm->scheme, "tcp")))
+				r = berr_fail(err, "Host port %u is used by app %s (%s:%u:%u) already", pm->host_port,
+					      apps.v[i], o.scheme, o.host_port, o.container_port);
 		}
 		app_settings_free(&other);
 	}
 	strv_free(&apps);
+	if (r == 0 && !routed && host_port_busy(http ? "tcp" : pm->scheme, pm->host_port))
+		r = berr_fail(err, "Host port %s/%u is in use by a service on this host", http ? "tcp" : pm->scheme,
+			      pm->host_port);
 	return r;
 }
 
@@ -242,7 +258,8 @@ static int ports_apply(struct app_settings *s, void *ctx, struct berr *err)
 
 			for (size_t j = 0; j < s->ports.n && !had; j++)
 				had = !strcmp(s->ports.v[j], e->given->v[i]);
-			if (!had && port_map_parse(e->given->v[i], &pm, err) == 0 && forwarded(&pm) &&
+			if (!had && port_map_parse(e->given->v[i], &pm, err) == 0 &&
+			    (forwarded(&pm) || !strcmp(pm.scheme, "http")) &&
 			    host_port_check(e->app, &pm, err) < 0) {
 				strv_free(&next);
 				return -1;

@@ -4,9 +4,12 @@
  * atomically, then a SIGHUP to the router (docs/net.md, "The table").
  *
  * Each app is listed with its vhosts resolved (domains.c), so the table needs no
- * "domain" of its own. An app's backends get the container port of its http map
- * on the router's port (BERTH_HTTP_ADDR), else of its first http map; an app
- * with no http map is not routed. */
+ * "domain" of its own. The router's main port (BERTH_HTTP_ADDR) is what http
+ * maps call 80 (or name by its number): an app with such a map is served there,
+ * its backends on that map's container port. Every other host port of an http
+ * map is listed in the app's "ports" (host port -> container port): the router
+ * listens there too. An app with no http map is not routed; https, grpc and
+ * grpcs maps are kept but not served (no TLS in the router yet). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -69,32 +72,84 @@ static bool listed(const struct strv *sv, const char *s)
 	return false;
 }
 
+static bool on_main(unsigned host_port, unsigned listen_port)
+{
+	return host_port == listen_port || host_port == 80;
+}
+
+unsigned routes_app_own_ports(const struct app_settings *s)
+{
+	struct port_maps maps;
+	struct berr ignored;
+	unsigned listen_port = router_port(), n = 0;
+
+	if (ports_effective(s, &maps, &ignored) < 0)
+		return 0;
+	for (size_t i = 0; i < maps.n; i++)
+		n += !strcmp(maps.v[i].scheme, "http") && !on_main(maps.v[i].host_port, listen_port);
+	port_maps_free(&maps);
+	return n;
+}
+
 static json_t *app_entry(const char *app, const struct route_backends *b, unsigned listen_port,
 			 struct berr *err)
 {
 	struct app_settings s;
+	struct port_maps maps = { 0 };
 	struct strv vhosts = { 0 };
-	json_t *entry = NULL, *backends;
-	unsigned port;
+	json_t *entry = NULL, *backends, *ports;
+	unsigned main_port = 0, first = 0;
 
 	if (app_settings_load(app, &s, err) < 0)
 		return NULL;
-	port = routes_app_port(&s, listen_port);
-	if (port && domains_app_vhosts(app, &s, &vhosts, err) == 0) {
-		backends = json_array();
-		for (size_t i = 0; b && i < b->n; i++) {
-			if (strcmp(b->v[i].app, app) != 0)
-				continue;
-			if (strchr(b->v[i].addr, ':'))
-				json_array_append_new(backends, json_string(b->v[i].addr));
-			else
-				json_array_append_new(backends, json_sprintf("%s:%u", b->v[i].addr, port));
-		}
-		entry = json_pack("{s:o, s:o, s:b}", "domains", strv_to_json(&vhosts), "backends",
-				  backends, "starting", b && b->starting && listed(b->starting, app));
-	} else if (port == 0) {
-		entry = json_null();  /* no http map: not routed */
+	if (ports_effective(&s, &maps, err) < 0)
+		goto out;
+	ports = json_object();
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct port_map *m = &maps.v[i];
+
+		if (strcmp(m->scheme, "http") != 0)
+			continue;
+		if (!first)
+			first = m->container_port;
+		if (!on_main(m->host_port, listen_port)) {
+			char key[8];
+
+			snprintf(key, sizeof(key), "%u", m->host_port);
+			json_object_set_new(ports, key, json_integer(m->container_port));
+		} else if (!main_port || m->host_port == listen_port)
+			main_port = m->container_port;
 	}
+	if (!first) {
+		json_decref(ports);
+		entry = json_null();  /* no http map: not routed */
+		goto out;
+	}
+	if (domains_app_vhosts(app, &s, &vhosts, err) < 0) {
+		json_decref(ports);
+		goto out;
+	}
+	backends = json_array();
+	for (size_t i = 0; b && i < b->n; i++) {
+		if (strcmp(b->v[i].app, app) != 0)
+			continue;
+		if (strchr(b->v[i].addr, ':'))
+			json_array_append_new(backends, json_string(b->v[i].addr));
+		else
+			json_array_append_new(backends,
+					      json_sprintf("%s:%u", b->v[i].addr, main_port ? main_port : first));
+	}
+	entry = json_pack("{s:o, s:o, s:b}", "domains", strv_to_json(&vhosts), "backends", backends,
+			  "starting", b && b->starting && listed(b->starting, app));
+	if (json_object_size(ports))
+		json_object_set(entry, "ports", ports);
+	json_decref(ports);
+	if (!main_port)
+		json_object_set_new(entry, "main", json_false());
+	if (s.vhost_disabled)
+		json_object_set_new(entry, "vhost", json_false());
+out:
+	port_maps_free(&maps);
 	strv_free(&vhosts);
 	app_settings_free(&s);
 	return entry;

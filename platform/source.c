@@ -134,7 +134,7 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 	desc = xasprintf("Deploy %.12s", version);
 	r = deploy_build(&d, layer, version, desc, err);
 out:
-	deploy_end(&d);
+	deploy_finish(&d, r);
 	return r;
 }
 

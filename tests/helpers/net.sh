@@ -134,3 +134,29 @@ status_of() {
 # raw: send stdin as-is to the router, print what comes back until it closes.
 raw() { python3 "$TEST_TOP/tests/helpers/http-client.py" raw 127.0.0.1 "$ROUTER_PORT" "$@"; }
 client() { python3 "$TEST_TOP/tests/helpers/http-client.py" "$1" 127.0.0.1 "$ROUTER_PORT" "${@:2}"; }
+
+# ---- the router with its default table, as the daemon runs it (domains:*, ports:*) ----
+
+TABLE=$BERTH_RUN/router/table.json
+
+loads() { grep -c "table .* loaded" "$TEST_TMP/router.log" || true; }
+more_loads_than() { [ "$(loads)" -gt "$1" ]; }
+
+# router_default: `berth router` with its default table, as the daemon runs it.
+router_default() {
+	mkdir -p "$BERTH_RUN/router"
+	(exec "$BERTH_BIN" router 2>>"$TEST_TMP/router.log") &
+	ROUTER_PID=$!
+	track $ROUTER_PID
+	wait_for tcp_open 127.0.0.1 "$ROUTER_PORT" || { cat "$TEST_TMP/router.log"; fail "router did not start"; }
+	wait_for pgrep -P "$ROUTER_PID" || fail "the router has no worker"
+	wait_for grep -q "loaded" "$TEST_TMP/router.log" || fail "no table loaded"
+}
+
+# after N CMD...: run CMD, then wait until the router has loaded more than N tables.
+after() {
+	local n=$1
+	shift
+	"$@" >/dev/null
+	wait_for more_loads_than "$n" || { cat "$TEST_TMP/router.log"; cat "$TABLE"; fail "the router did not reload after: $*"; }
+}

@@ -4,30 +4,6 @@
 # shellcheck source=tests/helpers/net.sh
 . "$TEST_TOP/tests/helpers/net.sh"
 
-TABLE=$BERTH_RUN/router/table.json
-
-loads() { grep -c "table .* loaded" "$TEST_TMP/router.log" || true; }
-more_loads_than() { [ "$(loads)" -gt "$1" ]; }
-
-# router_default: `berth router` with its default table, as the daemon runs it.
-router_default() {
-	mkdir -p "$BERTH_RUN/router"
-	(exec "$BERTH_BIN" router 2>>"$TEST_TMP/router.log") &
-	ROUTER_PID=$!
-	track $ROUTER_PID
-	wait_for tcp_open 127.0.0.1 "$ROUTER_PORT" || { cat "$TEST_TMP/router.log"; fail "router did not start"; }
-	wait_for pgrep -P "$ROUTER_PID" || fail "the router has no worker"
-	wait_for grep -q "loaded" "$TEST_TMP/router.log" || fail "no table loaded"
-}
-
-# after N CMD...: run CMD, then wait until the router has loaded more than N tables.
-after() {
-	local n=$1
-	shift
-	"$@" >/dev/null
-	wait_for more_loads_than "$n" || { cat "$TEST_TMP/router.log"; cat "$TABLE"; fail "the router did not reload after: $*"; }
-}
-
 test_router_follows_domains_and_http_port_maps() {
 	backend 1 alpha
 	backend 2 beta
@@ -45,7 +21,7 @@ test_router_follows_domains_and_http_port_maps() {
 	after "$(loads)" berth domains:remove hello www.hello.example
 	assert_eq 404 "$(status_of www.hello.example /)" "a removed domain"
 	# The http map on the router's port chooses the container port.
-	after "$(loads)" berth ports:set hello "http:$ROUTER_PORT:$((TEST_PORT_BASE + 2))" "http:1:$((TEST_PORT_BASE + 1))"
+	after "$(loads)" berth ports:set hello "http:$ROUTER_PORT:$((TEST_PORT_BASE + 2))" "http:$((TEST_PORT_BASE + 51)):$((TEST_PORT_BASE + 1))"
 	assert_eq "beta" "$(get hello.berth.test /)" "the container port followed ports:set"
 	after "$(loads)" berth ports:set hello "tcp:$((TEST_PORT_BASE + 50)):22"
 	assert_eq 404 "$(status_of hello.berth.test /)" "no http map: not routed"

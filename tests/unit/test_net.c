@@ -126,19 +126,57 @@ TEST(router_table_maps_hosts_to_apps_ignoring_case_port_and_trailing_dot)
 	struct rt_app *a;
 	struct berr err;
 
-	CHECK(path && rt_table_load(path, &t, &err) == 0);
+	CHECK(path && rt_table_load(path, 80, &t, &err) == 0);
 	if (!t)
 		return;
 	CHECK_STR(t->version, "7");
-	a = rt_table_find(t, "web.apps.test", 13);
+	a = rt_table_find(t, 80, "web.apps.test", 13);
 	CHECK(a && !strcmp(a->name, "web") && a->nbackends == 2);
 	CHECK(a && ntohs(a->backends[1].sin_port) == 5001);
-	CHECK(rt_table_find(t, "www.example.com:8080", 20) == a);
-	CHECK(rt_table_find(t, "WWW.EXAMPLE.COM.", 16) == a);
-	CHECK(rt_table_find(t, "example.com", 11) == NULL);
-	CHECK(rt_table_find(t, "web.apps.test.evil", 18) == NULL);
-	a = rt_table_find(t, "boot.apps.test", 14);
+	CHECK(rt_table_find(t, 80, "www.example.com:8080", 20) == a);
+	CHECK(rt_table_find(t, 80, "WWW.EXAMPLE.COM.", 16) == a);
+	CHECK(rt_table_find(t, 80, "example.com", 11) == NULL);
+	CHECK(rt_table_find(t, 80, "web.apps.test.evil", 18) == NULL);
+	a = rt_table_find(t, 80, "boot.apps.test", 14);
 	CHECK(a && a->starting && a->nbackends == 0);
+	rt_table_free(t);
+	unlink(path);
+	free(path);
+}
+
+TEST(router_table_routes_per_port_and_apps_without_vhosts)
+{
+	char *path = table_file("{\"version\": \"8\", \"apps\": {"
+		"\"web\": {\"domains\": [\"web.test\"], \"backends\": [\"10.1.2.3:5000\"], \"ports\": {\"8081\": 6000}},"
+		"\"side\": {\"domains\": [\"side.test\"], \"backends\": [\"10.1.2.4:5000\"], \"main\": false,"
+		"          \"ports\": {\"8082\": 7000, \"20000\": 5001}},"
+		"\"quiet\": {\"domains\": [\"quiet.test\"], \"vhost\": false, \"backends\": [\"10.1.2.5:5000\"],"
+		"           \"ports\": {\"8081\": 9000}}}}");
+	struct rt_table *t = NULL;
+	struct rt_app *a;
+	struct berr err;
+
+	CHECK(path && rt_table_load(path, 20000, &t, &err) == 0);
+	if (!t)
+		return;
+	/* Every host port besides the main one (20000 is the main port: no extra). */
+	CHECK(t->nlisten == 2 && t->listen[0] == 8081 && t->listen[1] == 8082);
+	a = rt_table_find(t, 20000, "web.test", 8);
+	CHECK(a && !strcmp(a->name, "web"));
+	CHECK(a && rt_app_port(a, 8081) == 6000 && rt_app_port(a, 8082) == 0);
+	CHECK(rt_table_find(t, 8081, "web.test", 8) == a);
+	CHECK(rt_table_find(t, 8082, "web.test", 8) == NULL);
+	/* main false: not on the main port, by Host on its own. */
+	CHECK(rt_table_find(t, 20000, "side.test", 9) == NULL);
+	a = rt_table_find(t, 8082, "side.test", 9);
+	CHECK(a && !strcmp(a->name, "side"));
+	/* vhost false: no name reaches it, it answers the rest on its port. */
+	CHECK(rt_table_find(t, 20000, "quiet.test", 10) == NULL);
+	a = rt_table_find(t, 8081, "anything.example", 16);
+	CHECK(a && !strcmp(a->name, "quiet") && rt_app_port(a, 8081) == 9000);
+	a = rt_table_find(t, 8081, "web.test", 8);
+	CHECK(a && !strcmp(a->name, "web"));  /* a name on the port wins */
+	CHECK(rt_table_find(t, 8082, "anything.example", 16) == NULL);
 	rt_table_free(t);
 	unlink(path);
 	free(path);
@@ -153,6 +191,9 @@ TEST(router_table_refuses_bad_backends_and_shapes)
 		"{\"apps\": {\"web\": {\"backends\": \"10.1.2.3:80\"}}}",
 		"{\"apps\": {\"web\": {\"domains\": [1]}}}",
 		"{\"apps\": []}",
+		"{\"apps\": {\"web\": {\"ports\": [8081]}}}",
+		"{\"apps\": {\"web\": {\"ports\": {\"http\": 5000}}}}",
+		"{\"apps\": {\"web\": {\"ports\": {\"8081\": 0}}}}",
 		"not json",
 	};
 
@@ -161,7 +202,7 @@ TEST(router_table_refuses_bad_backends_and_shapes)
 		struct rt_table *t = NULL;
 		struct berr err;
 
-		CHECK(path && rt_table_load(path, &t, &err) < 0);
+		CHECK(path && rt_table_load(path, 80, &t, &err) < 0);
 		CHECK(t == NULL);
 		if (path) {
 			unlink(path);
