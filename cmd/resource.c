@@ -5,6 +5,7 @@
 #include "cmd/commands.h"
 #include "common/cleanup.h"
 #include "common/ui.h"
+#include "platform/daemon.h"
 #include "platform/platform.h"
 
 /* "_default" shows as Dokku shows it: [defaults]; a type as (web). */
@@ -51,8 +52,10 @@ static bool type_unknown(const struct app *app, const char *type)
 int cmd_resource_limit(int argc, char **argv)
 {
 	const char *type = NULL, *values[3] = { NULL, NULL, NULL };
+	bool no_restart = false;
 	const struct opt opts[] = {
 		{ "--process-type", OPT_STR, &type },
+		{ "--no-restart", OPT_BOOL, &no_restart },
 		{ "--cpu", OPT_STR, &values[0] },
 		{ "--memory", OPT_STR, &values[1] },
 		{ "--pids", OPT_STR, &values[2] },
@@ -116,6 +119,20 @@ int cmd_resource_limit(int argc, char **argv)
 
 		if (strcmp(how, "enforced") && !strstr(pairs.v[i], "=clear"))
 			ui_warn("%s limit: %s", key, how);
+	}
+	/* Running processes get the limits by a zero-downtime restart of those
+	 * they apply to (berth's; Dokku waits for the next deploy: --no-restart). */
+	if (!no_restart && daemon_running()) {
+		struct release rel = { 0 };
+
+		if (release_current(app.name, &rel, &err) == 0 && rel.version &&
+		    (!strcmp(type, "_default") || proctypes_get(&rel.procs, type))) {
+			ui_step("Restarting app %s", app.name);
+			fflush(stdout);
+			if (app_restart(app.name, strcmp(type, "_default") ? type : NULL, ui_sink(), &err) < 0)
+				status = cmd_fail_app(app.name, &err);
+		}
+		release_free(&rel);
 	}
 out:
 	strv_free(&pairs);
