@@ -23,7 +23,7 @@ test_every_command_has_help_and_dash_dash_help() {
 test_help_of_process_commands_gives_their_usage() {
 	assert_contains "$(berth help run:detached)" "Usage: berth run:detached [-e|--env KEY=VALUE]"
 	assert_contains "$(berth enter --help)" "<app> <process-type>.<n> [<command>...]"
-	assert_contains "$(berth resource:limit --help)" "[--process-type <process-type>] [--cpu CPUS] [--memory SIZE] [--pids N] <app>"
+	assert_contains "$(berth resource:limit --help)" "[--process-type <process-type>] [--cpu CPUS] [--memory SIZE] [--pids N] [--no-restart] <app>"
 	assert_contains "$(berth storage:mount --help)" "<app> <host-dir:container-dir[:ro]>"
 	# Topics list their commands.
 	local out
