@@ -4,11 +4,16 @@
 # shellcheck source=tests/helpers/proc.sh
 . "$TEST_TOP/tests/helpers/proc.sh"
 
+# Conditions for wait_for, which runs its arguments again on each try: a
+# "$(...)" among them would be evaluated once, before the first.
+command_started() { [ -n "$(command_pid "$1")" ]; }
+procs_at_least() { [ "$(wc -l <"$1/cgroup.procs")" -ge "$2" ]; }
+
 # start_detached APP: a running process of APP, named APP.run.1.
 start_detached() {
 	deploy_app "$1"
 	assert_eq "$1.run.1" "$(berth run:detached "$1" sleep 300)"
-	wait_for test -n "$(command_pid "$1.run.1")" || fail "the detached command did not start"
+	wait_for command_started "$1.run.1" || fail "the detached command did not start"
 }
 
 test_enter_joins_every_namespace_of_the_running_process() {
@@ -37,7 +42,7 @@ test_enter_joins_the_cgroup_of_the_process() {
 	echo "$bg" >>"$TEST_TMP/pids"
 	wait_for test -s "/proc/$pid/root/tmp/me" || fail "enter did not start"
 	# The group holds pid 1, its command, enter's host parent and its command.
-	wait_for test "$(wc -l <"$cg/cgroup.procs")" -ge 4 ||
+	wait_for procs_at_least "$cg" 4 ||
 		fail "enter's processes are not in $cg: $(cat "$cg/cgroup.procs")"
 	# Destroying the container would take them along: cgroup.kill covers them.
 	echo 1 >"$cg/cgroup.kill"

@@ -18,7 +18,7 @@ init_cleanup() {
 init_user() {
 	export BERTH_USER=berthtest$$
 	getent passwd "$BERTH_USER" >/dev/null && fail "user $BERTH_USER exists already"
-	trap 'rc=$?; init_cleanup; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; set +e; init_cleanup; (exit $rc); cleanup' EXIT
 }
 
 # What init leaves, in one text: the user, owners and modes, settings, network.

@@ -29,7 +29,7 @@ ssh_start() {
 	LogLevel VERBOSE
 	CONF
 	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start: $(cat "$d/sshd.log")"
-	trap 'rc=$?; ssh_stop; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; set +e; ssh_stop; (exit $rc); cleanup' EXIT
 	wait_for test -s "$d/sshd.pid" || fail "sshd wrote no pid file"
 	wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT" || fail "sshd does not listen on $SSH_PORT"
 }
