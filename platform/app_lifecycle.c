@@ -159,6 +159,48 @@ static int move_release_refs(const char *old, const char *new_name, struct berr 
 	return r;
 }
 
+/* apps:rename: the app's own names under each global domain follow it
+ * (old.example.com -> new.example.com); every other domain stays (Dokku). */
+struct rename_ctx {
+	const char *old, *new_name;
+	struct strv global;
+};
+
+static int rename_domains(struct app_settings *s, void *ctx, struct berr *err)
+{
+	struct rename_ctx *rc = ctx;
+
+	(void)err;
+	for (size_t i = 0; s->domains_set && i < s->domains.n; i++)
+		for (size_t g = 0; g < rc->global.n; g++) {
+			autofree char *was = xasprintf("%s.%s", rc->old, rc->global.v[g]);
+
+			if (strcmp(s->domains.v[i], was))
+				continue;
+			free(s->domains.v[i]);
+			s->domains.v[i] = xasprintf("%s.%s", rc->new_name, rc->global.v[g]);
+			break;
+		}
+	return 0;
+}
+
+static int app_rename_domains(const char *old, const char *new_name, struct berr *err)
+{
+	struct rename_ctx rc = { old, new_name, { 0 } };
+	struct app a;
+	int r;
+
+	if (domains_global_list(&rc.global, err) < 0)
+		return -1;
+	r = app_open(new_name, 0, &a, err);
+	if (r == 0) {
+		r = app_settings_edit(&a, rename_domains, &rc, err);
+		app_close(&a);
+	}
+	strv_free(&rc.global);
+	return r;
+}
+
 int app_rename(const char *old, const char *new_name, bool restart, struct berr *err)
 {
 	autofree char *old_logs = logs_dir(old);
@@ -179,6 +221,8 @@ int app_rename(const char *old, const char *new_name, bool restart, struct berr 
 	    app_move_dir(old, new_name, err) < 0)
 		return -1;
 	r = move_release_refs(old, new_name, err);
+	if (r == 0)
+		r = app_rename_domains(old, new_name, err);
 	if (r == 0 && path_exists(old_logs) && rename(old_logs, new_logs) < 0)
 		r = berr_sys(err, "move the logs of %s to %s", old, new_logs);
 	/* Stopping it for the move marked it stopped: back as it was. */

@@ -177,3 +177,14 @@ test_apps_destroy_during_a_deploy_is_refused_before_anything_stops() {
 	berth --force apps:destroy busy >/dev/null || fail "destroy of a locked app failed"
 	assert_eq "" "$(traces_of busy)"
 }
+
+# Dokku's domains.bats: a rename moves the app's names under each global domain
+# to the new name and keeps every other domain as it was.
+test_apps_rename_renames_the_apps_names_under_global_domains_only() {
+	berth apps:create dn >/dev/null
+	berth domains:set-global one.test two.test >/dev/null
+	berth domains:set dn dn.one.test dn.two.test www.dn.one.test dn.other.test >/dev/null
+	berth apps:rename --skip-deploy dn dm >/dev/null
+	assert_eq "dm.one.test dm.two.test www.dn.one.test dn.other.test" \
+		"$(berth domains:report dm --domains-app-vhosts)"
+}
