@@ -55,7 +55,7 @@ loop_end() {
 	assert_contains "$(cat "$TEST_TMP/loop.out")" "failed=0 refused=0" "request loop"
 }
 
-test_deploys_a_restart_and_scaling_fail_no_request_under_a_loop() {
+test_deploys_a_restart_scaling_config_sets_and_a_rollback_fail_no_request_under_a_loop() {
 	zd_start
 	loop_start
 	for v in 2 3 4 5 6; do
@@ -73,12 +73,22 @@ test_deploys_a_restart_and_scaling_fail_no_request_under_a_loop() {
 		fail "scale up: $(cat "$BERTH_RUN/router/table.json")"
 	berth ps:scale zd web=1 >/dev/null
 	wait_for running_is zd 1 || fail "scale down: $(berth ps:report zd)"
+	# two config changes (each a release rolled out) and a rollback to v5's release
+	for g in one two; do
+		berth config:set zd GREETING=$g >"$TEST_TMP/config.out" 2>&1 ||
+			{ cat "$TEST_TMP/config.out"; fail "config:set GREETING=$g"; }
+	done
+	assert_contains "$(cat "$TEST_TMP/config.out")" "-----> Restarting app zd"
+	berth releases:rollback zd v5 >"$TEST_TMP/rollback.out" 2>&1 ||
+		{ cat "$TEST_TMP/rollback.out"; fail "releases:rollback zd v5"; }
+	wait_for serves v5 || fail "v5 not served after the rollback: $(served)"
 	loop_end
 	assert_contains "$(cat "$TEST_TMP/loop.out")" "v6:"
+	assert_contains "$(cat "$TEST_TMP/loop.out")" "v5:"
 	# the old containers are gone (wait-to-retire 0), the slot record names the new one
 	wait_for sh -c "[ -z \"\$(ls '$BERTH_RUN/daemon/procs/zd/extra' 2>/dev/null)\" ]" ||
 		fail "old containers left: $(ls "$BERTH_RUN/daemon/procs/zd/extra")"
-	assert_eq v6 "$(berth enter zd web.1 cat /app/VERSION)" "enter finds the current container"
+	assert_eq v5 "$(berth enter zd web.1 cat /app/VERSION)" "enter finds the current container"
 }
 
 test_a_failing_startup_check_keeps_the_old_release_serving() {
