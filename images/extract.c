@@ -145,9 +145,9 @@ static int entry_fail(struct extractor *x, const char *raw, int errnum, const ch
 
 /* Dokku's words for a hostile source archive (plugins/common/archive-functions),
  * then the entry: " !     Archive contains entries with absolute paths: '/etc/x'". */
-static int source_refuse(struct extractor *x, const char *what, const char *raw)
+static int source_refuse(struct extractor *x, const char *what, const char *detail)
 {
-	return berr_fail(x->err, "Archive contains %s: '%s'", what, raw);
+	return berr_fail(x->err, "Archive contains %s: %s", what, detail);
 }
 
 /* Whether symlink path's target, read from the link's directory, climbs above the
@@ -181,12 +181,12 @@ static int through_symlink(struct extractor *x, const char *raw, const char *p,
 			   const struct tree_entry *e)
 {
 	const char *t = e->target ? e->target : "";
-	autofree char *both = xasprintf("%s' -> '%s", p, t);
+	autofree char *detail = xasprintf("'%s' -> '%s' (entry '%s')", p, t, raw);
 
 	if (x->source && t[0] == '/')
-		return source_refuse(x, "symlinks with absolute targets", both);
+		return source_refuse(x, "symlinks with absolute targets", detail);
 	if (x->source && link_climbs_out(p, t))
-		return source_refuse(x, "symlinks pointing outside extraction directory", both);
+		return source_refuse(x, "symlinks pointing outside extraction directory", detail);
 	return entry_fail(x, raw, 0, "%s is a symlink: nothing is written through symlinks", p);
 }
 
@@ -597,9 +597,12 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 				 : berr_fail(x->err, "%s is damaged: an archive entry has no name", x->what);
 	x->entries++;
 	if (path_clean(raw, &path, &why) < 0) {
+		autofree char *quoted = xasprintf("'%s'", raw);
+
 		if (x->source)
 			return source_refuse(x, raw[0] == '/' ? "entries with absolute paths"
-							      : "entries with parent directory traversal", raw);
+							      : "entries with parent directory traversal",
+					     quoted);
 		return entry_fail(x, raw, 0, "%s", why);
 	}
 	base = strrchr(path, '/');
