@@ -143,6 +143,53 @@ static int entry_fail(struct extractor *x, const char *raw, int errnum, const ch
 			 : berr_fail(x->err, "%s: archive entry %s: %s", x->what, raw, msg);
 }
 
+/* Dokku's words for a hostile source archive (plugins/common/archive-functions),
+ * then the entry: " !     Archive contains entries with absolute paths: '/etc/x'". */
+static int source_refuse(struct extractor *x, const char *what, const char *detail)
+{
+	return berr_fail(x->err, "Archive contains %s: %s", what, detail);
+}
+
+/* Whether symlink path's target, read from the link's directory, climbs above the
+ * root: "a/l" -> "../../x" does, "a/l" -> "../x" does not. Lexical, as the
+ * archive is read; nothing is ever written through a symlink anyway. */
+static bool link_climbs_out(const char *path, const char *target)
+{
+	long depth = 0;
+	const char *p;
+
+	for (p = path; (p = strchr(p, '/')); p++)
+		depth++;
+	for (p = target; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+/* Writing through symlink p: for a source, Dokku's words when the link leads out. */
+static int through_symlink(struct extractor *x, const char *raw, const char *p,
+			   const struct tree_entry *e)
+{
+	const char *t = e->target ? e->target : "";
+	autofree char *detail = xasprintf("'%s' -> '%s' (entry '%s')", p, t, raw);
+
+	if (x->source && t[0] == '/')
+		return source_refuse(x, "symlinks with absolute targets", detail);
+	if (x->source && link_climbs_out(p, t))
+		return source_refuse(x, "symlinks pointing outside extraction directory", detail);
+	return entry_fail(x, raw, 0, "%s is a symlink: nothing is written through symlinks", p);
+}
+
 static int read_umask(void)
 {
 	autofclose FILE *f = fopen("/proc/self/status", "re");
@@ -206,7 +253,7 @@ static int make_parents(struct extractor *x, const char *dir, const char *raw)
 			*slash = '\0';
 		e = model_get(&x->model, p);
 		if (e && e->type == T_SYMLINK)
-			return entry_fail(x, raw, 0, "%s is a symlink: nothing is written through symlinks", p);
+			return through_symlink(x, raw, p, e);
 		if (e && e->type != T_DIR)
 			return entry_fail(x, raw, 0, "%s is not a directory", p);
 		if (!e) {
@@ -549,8 +596,15 @@ static int extract_entry(struct extractor *x, struct archive_entry *e)
 		return x->source ? berr_fail(x->err, "source archive has an entry without a name")
 				 : berr_fail(x->err, "%s is damaged: an archive entry has no name", x->what);
 	x->entries++;
-	if (path_clean(raw, &path, &why) < 0)
+	if (path_clean(raw, &path, &why) < 0) {
+		autofree char *quoted = xasprintf("'%s'", raw);
+
+		if (x->source)
+			return source_refuse(x, raw[0] == '/' ? "entries with absolute paths"
+							      : "entries with parent directory traversal",
+					     quoted);
 		return entry_fail(x, raw, 0, "%s", why);
+	}
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	if (!x->source && str_has_prefix(base, WHITEOUT_PREFIX))

@@ -26,6 +26,9 @@ make_tar() {
 	    elif kind == "symlink":
 	        add("link", type=tarfile.SYMTYPE, linkname=tmp)
 	        add("link/escaped-symlink", b"evil")
+	    elif kind == "relsymlink":
+	        add("sub/link", type=tarfile.SYMTYPE, linkname="../../../../" + tmp)
+	        add("sub/link/escaped-relsymlink", b"evil")
 	    elif kind == "hardlink":
 	        add("hard", type=tarfile.LNKTYPE, linkname=tmp + "/victim")
 	    elif kind == "device":
@@ -47,17 +50,23 @@ expect_refused() { # KIND WORD
 
 test_source_with_dotdot_is_refused() {
 	berth stacks:create busybox >/dev/null
-	expect_refused dotdot "escaped-dotdot"
+	expect_refused dotdot "Archive contains entries with parent directory traversal: '../escaped-dotdot'"
 }
 
 test_source_with_absolute_path_is_refused() {
 	berth stacks:create busybox >/dev/null
-	expect_refused absolute "escaped-absolute"
+	expect_refused absolute "Archive contains entries with absolute paths: '$TEST_TMP/escaped-absolute'"
 }
 
 test_source_writing_through_a_symlink_is_refused() {
 	berth stacks:create busybox >/dev/null
-	expect_refused symlink "link/escaped-symlink"
+	expect_refused symlink "Archive contains symlinks with absolute targets: 'link' -> '$TEST_TMP'"
+}
+
+test_source_writing_through_a_relative_symlink_that_climbs_out_is_refused() {
+	berth stacks:create busybox >/dev/null
+	expect_refused relsymlink \
+		"Archive contains symlinks pointing outside extraction directory: 'sub/link' -> '../../../../$TEST_TMP'"
 }
 
 test_source_with_hardlink_out_is_refused() {
