@@ -29,6 +29,24 @@ int json_file_save(const char *path, const json_t *obj, struct berr *err)
 	return json_file_save_at(AT_FDCWD, path, obj, err);
 }
 
+int json_file_set_str(const char *path, const char *key, const char *value, struct berr *err)
+{
+	json_t *obj;
+	int r;
+
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		obj = json_object();
+	if (value)
+		json_object_set_new(obj, key, json_string(value));
+	else
+		json_object_del(obj, key);
+	r = json_file_save(path, obj, err);
+	json_decref(obj);
+	return r;
+}
+
 int json_file_save_at(int dirfd, const char *path, const json_t *obj, struct berr *err)
 {
 	autofree char *text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);

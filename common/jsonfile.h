@@ -12,6 +12,9 @@ int json_file_load(const char *path, json_t **out, struct berr *err);
 int json_file_save(const char *path, const json_t *obj, struct berr *err);
 /* The same, path relative to dirfd (which may be O_PATH). */
 int json_file_save_at(int dirfd, const char *path, const json_t *obj, struct berr *err);
+/* One string key of the object in path (made when missing) set, or removed
+ * when value is NULL; the caller holds whatever lock the file needs. */
+int json_file_set_str(const char *path, const char *key, const char *value, struct berr *err);
 
 /* Arrays of strings: strv -> new JSON array; JSON array (or null/missing) ->
  * appended to sv, -1 when it holds anything but strings. */

@@ -341,20 +341,10 @@ int global_setting_get(const char *key, char **value, struct berr *err)
 int global_setting_set(const char *key, const char *value, struct berr *err)
 {
 	autofree char *path = xasprintf("%s/settings.json", berth_root());
-	json_t *obj;
-	int r;
 
-	if (mkdir_p(berth_root(), 0755, err) < 0 || json_file_load(path, &obj, err) < 0)
+	if (mkdir_p(berth_root(), 0755, err) < 0)
 		return -1;
-	if (!obj)
-		obj = json_object();
-	if (value)
-		json_object_set_new(obj, key, json_string(value));
-	else
-		json_object_del(obj, key);
-	r = json_file_save(path, obj, err);
-	json_decref(obj);
-	return r;
+	return json_file_set_str(path, key, value, err);
 }
 
 #define DEPLOY_LOCKED_MARKER "deploy.locked"

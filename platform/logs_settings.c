@@ -49,9 +49,8 @@ int logs_set(const char *app, const char *key, const char *value, struct berr *e
 {
 	autofree char *path = NULL;
 	struct app a;
-	json_t *obj;
 	uint64_t bytes;
-	int r = -1;
+	int r;
 
 	if (strcmp(key, "max-size"))
 		return berr_fail(err, "Invalid logs property '%s': berth knows max-size", key);
@@ -65,17 +64,7 @@ int logs_set(const char *app, const char *key, const char *value, struct berr *e
 	if (app_open(app, APP_LOCKED, &a, err) < 0)
 		return -1;
 	path = app_path(app, "logs.json");
-	if (json_file_load(path, &obj, err) < 0)
-		goto out;
-	if (!obj)
-		obj = json_object();
-	if (value)
-		json_object_set_new(obj, key, json_string(value));
-	else
-		json_object_del(obj, key);
-	r = json_file_save(path, obj, err);
-	json_decref(obj);
-out:
+	r = json_file_set_str(path, key, value, err);
 	app_close(&a);
 	return r;
 }
