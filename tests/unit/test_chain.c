@@ -13,26 +13,9 @@
 #include "images/images.h"
 #include "tests/unit/unit.h"
 
-static char root_dir[64];
-
 static void fresh_root(void)
 {
-	struct berr err = { 0 };
-
-	if (root_dir[0])
-		rm_rf(root_dir, &err);
-	snprintf(root_dir, sizeof(root_dir), "/tmp/berth-unit-chain.XXXXXX");
-	if (!mkdtemp(root_dir))
-		abort();
-	setenv("BERTH_ROOT", root_dir, 1);
-}
-
-__attribute__((destructor)) static void remove_root(void)
-{
-	struct berr err = { 0 };
-
-	if (root_dir[0])
-		rm_rf(root_dir, &err);
+	unit_fresh_root("chain");
 }
 
 static void put(const char *dir, const char *rel, char type)
@@ -120,12 +103,12 @@ TEST(a_layer_over_a_parent_has_an_id_covering_the_parent_and_verifies)
 	bool ok = false;
 
 	fresh_root();
-	snprintf(a, sizeof(a), "%s/a", root_dir);
-	snprintf(b, sizeof(b), "%s/b", root_dir);
-	snprintf(c, sizeof(c), "%s/c", root_dir);
-	put(root_dir, "a", 'd'), put(a, "x", 'f');
-	put(root_dir, "b", 'd'), put(b, "y", 'f'), put(b, "x", 'w');
-	put(root_dir, "c", 'd'), put(c, "y", 'f'), put(c, "x", 'w');
+	snprintf(a, sizeof(a), "%s/a", unit_root_dir);
+	snprintf(b, sizeof(b), "%s/b", unit_root_dir);
+	snprintf(c, sizeof(c), "%s/c", unit_root_dir);
+	put(unit_root_dir, "a", 'd'), put(a, "x", 'f');
+	put(unit_root_dir, "b", 'd'), put(b, "y", 'f'), put(b, "x", 'w');
+	put(unit_root_dir, "c", 'd'), put(c, "y", 'f'), put(c, "x", 'w');
 	CHECK(layer_commit_dir(a, "a", ida, &err) == 0);
 	CHECK(layer_commit_dir_on(b, "b", ida, NULL, idb, &err) == 0);
 	/* The same changes without the parent: another layer. */
@@ -139,7 +122,7 @@ TEST(a_layer_over_a_parent_has_an_id_covering_the_parent_and_verifies)
 	layer_info_release(&info);
 	strv_free(&chain);
 	/* A parent that is not in the store is refused. */
-	put(root_dir, "b", 'd');
+	put(unit_root_dir, "b", 'd');
 	CHECK(layer_commit_dir_on(b, "b", "0000000000000000000000000000000000000000000000000000000000000000",
 				  NULL, idb, &err) < 0);
 }
@@ -153,10 +136,10 @@ TEST(gc_keeps_the_layers_a_kept_layer_sits_on)
 	uint64_t bytes;
 
 	fresh_root();
-	snprintf(a, sizeof(a), "%s/a", root_dir);
-	snprintf(b, sizeof(b), "%s/b", root_dir);
-	put(root_dir, "a", 'd'), put(a, "x", 'f');
-	put(root_dir, "b", 'd'), put(b, "y", 'f');
+	snprintf(a, sizeof(a), "%s/a", unit_root_dir);
+	snprintf(b, sizeof(b), "%s/b", unit_root_dir);
+	put(unit_root_dir, "a", 'd'), put(a, "x", 'f');
+	put(unit_root_dir, "b", 'd'), put(b, "y", 'f');
 	CHECK(images_lease_begin(&la, &err) == 0 && images_lease_begin(&lb, &err) == 0);
 	CHECK(layer_commit_dir_leased(a, "a", la, ida, &err) == 0);
 	CHECK(layer_commit_dir_on(b, "b", ida, lb, idb, &err) == 0);

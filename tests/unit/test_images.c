@@ -20,26 +20,9 @@
 #include "images/internal.h"
 #include "tests/unit/unit.h"
 
-static char root_dir[64];
-
 static void fresh_root(void)
 {
-	struct berr err = { 0 };
-
-	if (root_dir[0])
-		rm_rf(root_dir, &err);
-	snprintf(root_dir, sizeof(root_dir), "/tmp/berth-unit-images.XXXXXX");
-	if (!mkdtemp(root_dir))
-		abort();
-	setenv("BERTH_ROOT", root_dir, 1);
-}
-
-__attribute__((destructor)) static void remove_root(void)
-{
-	struct berr err = { 0 };
-
-	if (root_dir[0])
-		rm_rf(root_dir, &err);
+	unit_fresh_root("images");
 }
 
 TEST(path_clean_normalises_and_refuses_escapes)
@@ -160,9 +143,9 @@ TEST(layer_commit_dir_consumes_the_dir_and_stores_equal_content_once)
 	struct strv ids = { 0 };
 
 	fresh_root();
-	snprintf(a, sizeof(a), "%s/a", root_dir);
-	snprintf(b, sizeof(b), "%s/b", root_dir);
-	snprintf(c, sizeof(c), "%s/c", root_dir);
+	snprintf(a, sizeof(a), "%s/a", unit_root_dir);
+	snprintf(b, sizeof(b), "%s/b", unit_root_dir);
+	snprintf(c, sizeof(c), "%s/c", unit_root_dir);
 	CHECK(write_tree(a, "hosts") == 0 && write_tree(b, "hosts") == 0 && write_tree(c, "other") == 0);
 	CHECK(layer_commit_dir(a, "test", id1, &err) == 0);
 	CHECK(layer_commit_dir(b, "test", id2, &err) == 0);
@@ -216,7 +199,7 @@ TEST(a_committed_layer_is_leased_until_referenced)
 	uint64_t bytes;
 
 	fresh_root();
-	snprintf(dir, sizeof(dir), "%s/up", root_dir);
+	snprintf(dir, sizeof(dir), "%s/up", unit_root_dir);
 	CHECK(write_tree(dir, "f") == 0);
 	CHECK(layer_commit_dir(dir, "build", id, &err) == 0);
 	/* A build between commit and recording its release: gc must not take it. */
@@ -297,13 +280,13 @@ static int make_tar(const struct tar_spec *specs, size_t n)
 	return fd;
 }
 
-/* Unpack specs into a fresh dir under root_dir; returns the unpacker's result. */
+/* Unpack specs into a fresh dir under unit_root_dir; returns the unpacker's result. */
 static int unpack(const struct tar_spec *specs, size_t n, char *dir, size_t dirlen, struct berr *err)
 {
 	int fd = make_tar(specs, n), dfd, r;
 	size_t entries = 0;
 
-	snprintf(dir, dirlen, "%s/src", root_dir);
+	snprintf(dir, dirlen, "%s/src", unit_root_dir);
 	mkdir(dir, 0755);
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	r = archive_unpack_source(fd, dfd, 1000, 1000, &entries, err);
@@ -402,8 +385,8 @@ TEST(tree_digest_follows_content_not_times)
 	struct timespec t[2] = { { 5, 0 }, { 5, 0 } };
 
 	fresh_root();
-	snprintf(a, sizeof(a), "%s/a", root_dir);
-	snprintf(b, sizeof(b), "%s/b", root_dir);
+	snprintf(a, sizeof(a), "%s/a", unit_root_dir);
+	snprintf(b, sizeof(b), "%s/b", unit_root_dir);
 	CHECK(write_tree(a, "one") == 0);
 	snprintf(path, sizeof(path), "%s/.git", a);
 	CHECK(mkdir(path, 0755) == 0);
@@ -432,7 +415,7 @@ TEST(images_failures_always_say_what_failed)
 	bool ok;
 
 	fresh_root();
-	snprintf(dst, sizeof(dst), "%s/copy", root_dir);
+	snprintf(dst, sizeof(dst), "%s/copy", unit_root_dir);
 #define FAILS_WITH_MESSAGE(call)                                        \
 	do {                                                            \
 		struct berr e_ = { 0 };                                 \
@@ -454,7 +437,7 @@ TEST(images_failures_always_say_what_failed)
 	FAILS_WITH_MESSAGE(images_tree_copy("/etc", "/nonexistent/dir", &e_));
 	FAILS_WITH_MESSAGE(layer_commit_dir("/nonexistent", "test", hex, &e_));
 	{
-		int fd = memfd_create("garbage", MFD_CLOEXEC), dfd = open(root_dir, O_PATH | O_DIRECTORY);
+		int fd = memfd_create("garbage", MFD_CLOEXEC), dfd = open(unit_root_dir, O_PATH | O_DIRECTORY);
 		size_t n;
 
 		CHECK(write(fd, "garbage, not an archive", 23) == 23 && lseek(fd, 0, SEEK_SET) == 0);
@@ -473,7 +456,7 @@ static int count_leases(void)
 	struct dirent *de;
 	int n = 0;
 
-	snprintf(dir, sizeof(dir), "%s/leases", root_dir);
+	snprintf(dir, sizeof(dir), "%s/leases", unit_root_dir);
 	d = opendir(dir);
 	while (d && (de = readdir(d)))
 		n += de->d_name[0] != '.';
@@ -491,7 +474,7 @@ TEST(an_operation_lease_holds_its_layers_until_it_ends)
 	uint64_t bytes;
 
 	fresh_root();
-	snprintf(dir, sizeof(dir), "%s/up", root_dir);
+	snprintf(dir, sizeof(dir), "%s/up", unit_root_dir);
 	CHECK(write_tree(dir, "f") == 0);
 	CHECK(images_lease_begin(&lease, &err) == 0);
 	CHECK(layer_commit_dir_leased(dir, "build", lease, id, &err) == 0);
@@ -514,7 +497,7 @@ TEST(a_dead_holders_lease_is_told_by_its_free_lock_not_its_pid)
 	pid_t pid;
 
 	fresh_root();
-	snprintf(dir, sizeof(dir), "%s/up", root_dir);
+	snprintf(dir, sizeof(dir), "%s/up", unit_root_dir);
 	CHECK(write_tree(dir, "f") == 0);
 	/* A maker that dies between commit and reference. */
 	pid = fork();
@@ -528,7 +511,7 @@ TEST(a_dead_holders_lease_is_told_by_its_free_lock_not_its_pid)
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
 	CHECK(count_leases() == 1);
 	/* A lease named after a pid that is alive (ours) means nothing either. */
-	snprintf(path, sizeof(path), "%s/leases/%064d.%d", root_dir, 0, (int)getpid());
+	snprintf(path, sizeof(path), "%s/leases/%064d.%d", unit_root_dir, 0, (int)getpid());
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
 	CHECK(fd >= 0);
 	close(fd);

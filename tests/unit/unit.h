@@ -4,12 +4,39 @@
 #define BERTH_TESTS_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/fs.h"
 
 struct unit_test {
 	const char *name;
 	void (*fn)(int *failed);
 };
+
+/* A fresh, empty $BERTH_ROOT under /tmp for the tests that touch the store (the
+ * previous one removed); the last one goes when the test binary exits. */
+static char unit_root_dir[64];
+
+static inline void unit_fresh_root(const char *name)
+{
+	struct berr err = { 0 };
+
+	if (unit_root_dir[0])
+		rm_rf(unit_root_dir, &err);
+	snprintf(unit_root_dir, sizeof(unit_root_dir), "/tmp/berth-unit-%s.XXXXXX", name);
+	if (!mkdtemp(unit_root_dir))
+		abort();
+	setenv("BERTH_ROOT", unit_root_dir, 1);
+}
+
+__attribute__((destructor)) static inline void unit_remove_root(void)
+{
+	struct berr err = { 0 };
+
+	if (unit_root_dir[0])
+		rm_rf(unit_root_dir, &err);
+}
 
 #define UNIT_MAX 256
 static struct unit_test unit_tests[UNIT_MAX];
