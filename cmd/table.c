@@ -160,7 +160,7 @@ const struct command berth_commands[] = {
 	{ "ps:scale", HEAVY(cmd_ps_scale), "[--skip-deploy] [--format json] <app> [<proc>=<count>...]",
 	  "Get/Set how many instances of a given process to run", CMD_APP },
 	{ "ps:set", HEAVY(cmd_ps_set), "(<app>|--global) <key> [<value>]",
-	  "Set or clear a ps property for an app (restart-policy, stop-timeout-seconds)", CMD_APP },
+	  "Set or clear a ps property for an app (procfile-path, restart-policy, skip-deploy, start-cmd, stop-timeout-seconds...)", CMD_APP },
 	{ "ps:start", HEAVY(cmd_ps_start), "[--all|<app>] [<process-name>]", "Start an app", CMD_APP },
 	{ "ps:stop", HEAVY(cmd_ps_stop), "[--all|<app>] [<process-name>]", "Stop an app", CMD_APP },
 	{ "ps:rebuild", HEAVY(cmd_ps_rebuild), "[--parallel count] [--all|<app>]",
