@@ -175,6 +175,13 @@ int config_clear(struct app *app, struct strv *removed, struct berr *err);
  * reads them) or a JSON object of strings, as KEY=VALUE pairs. */
 int config_parse_envfile(const char *text, size_t len, struct strv *env, struct berr *err);
 int config_parse_json(const char *text, size_t len, struct strv *env, struct berr *err);
+/* config:import FILE: read path as the berth user (the owner of its
+ * authorized_keys, else nobody) would, as Dokku reads it as the dokku user:
+ * berth runs as root, and a file only root may read (a key, /etc/shadow) must
+ * not become an app's config var. A regular file of at most CONFIG_IMPORT_MAX
+ * bytes. */
+#define CONFIG_IMPORT_MAX (4 << 20)
+int config_import_read(const char *path, char **text, size_t *len, struct berr *err);
 
 /* Buildpack lists (buildpack_list.c). A buildpack is given as Dokku takes it
  * (an http/https/git URL, or "org/name" for
