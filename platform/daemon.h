@@ -66,6 +66,10 @@ int ps_procfile_path_check(const char *path, struct berr *err);
  * the global one, else "Procfile" / false. */
 char *ps_procfile_path(const char *app);
 bool ps_skip_deploy(const char *app);
+/* The command app's processes of type run: its start-cmd when set, else the
+ * release's command for type; NULL when the release has no such type. */
+struct release;
+char *ps_process_command(const char *app, const struct release *rel, const char *type);
 /* What an app that set nothing gets: the global values over the defaults. */
 void ps_settings_global(struct ps_settings *s);
 /* The global value of a ps property ("restart-policy"), NULL when unset. */

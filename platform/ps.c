@@ -329,6 +329,20 @@ bool ps_skip_deploy(const char *app)
 	return !strcmp(v ? v : global ? global : "false", "true");
 }
 
+char *ps_process_command(const char *app, const struct release *rel, const char *type)
+{
+	const char *command = proctypes_get(&rel->procs, type);
+	char *start_cmd;
+
+	if (!command)
+		return NULL;
+	/* As Dokku's docker-local scheduler: start-cmd replaces the command of
+	 * every process type's containers (the release phase and `run` keep
+	 * theirs). */
+	start_cmd = ps_property_get(app, "start-cmd");
+	return start_cmd ? start_cmd : xstrdup(command);
+}
+
 int ps_set(const char *app, const char *key, const char *value, struct berr *err)
 {
 	const struct ps_property *prop = NULL;
