@@ -412,6 +412,8 @@ int ports_clear(struct app *app, struct berr *err);
 struct route_backend {
 	const char *app;
 	const char *addr;
+	pid_t netns;                   /* a pid in its network namespace (the router
+					* connects from there: net/router_netns.c); 0: none */
 };
 struct route_backends {
 	const struct route_backend *v;

@@ -97,7 +97,7 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 	struct app_settings s;
 	struct port_maps maps = { 0 };
 	struct strv vhosts = { 0 };
-	json_t *entry = NULL, *backends, *ports;
+	json_t *entry = NULL, *backends, *netns, *ports;
 	unsigned main_port = 0, first = 0;
 
 	if (app_settings_load(app, &s, err) < 0)
@@ -130,9 +130,15 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 		goto out;
 	}
 	backends = json_array();
+	netns = json_object();
 	for (size_t i = 0; b && i < b->n; i++) {
 		if (strcmp(b->v[i].app, app) != 0)
 			continue;
+		if (b->v[i].netns > 0) {
+			autofree char *ip = xstrndup(b->v[i].addr, strcspn(b->v[i].addr, ":"));
+
+			json_object_set_new(netns, ip, json_integer(b->v[i].netns));
+		}
 		if (strchr(b->v[i].addr, ':'))
 			json_array_append_new(backends, json_string(b->v[i].addr));
 		else
@@ -144,6 +150,9 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 	if (json_object_size(ports))
 		json_object_set(entry, "ports", ports);
 	json_decref(ports);
+	if (json_object_size(netns))
+		json_object_set(entry, "netns", netns);
+	json_decref(netns);
 	if (!main_port)
 		json_object_set_new(entry, "main", json_false());
 	if (s.vhost_disabled)
@@ -302,6 +311,7 @@ int routes_write(const struct route_backends *b, struct berr *err)
 static int table_backends(struct route_backends *b, struct strv *addrs, struct strv *apps,
 			  struct strv *starting, struct berr *err)
 {
+	struct strv pids = { 0 };
 	autofree char *path = routes_table_path();
 	json_t *root, *list, *a, *v;
 	const char *name;
@@ -318,8 +328,12 @@ static int table_backends(struct route_backends *b, struct strv *addrs, struct s
 
 			if (!s)
 				continue;
-			strv_push_owned(addrs, xstrndup(s, strcspn(s, ":")));
+			char *ip = xstrndup(s, strcspn(s, ":"));
+			json_t *ns = json_object_get(json_object_get(a, "netns"), ip);
+
+			strv_push_owned(addrs, ip);
 			strv_push(apps, name);
+			strv_push_owned(&pids, xasprintf("%lld", json_is_integer(ns) ? json_integer_value(ns) : 0));
 		}
 	}
 	json_decref(root);
@@ -328,7 +342,9 @@ static int table_backends(struct route_backends *b, struct strv *addrs, struct s
 	for (i = 0; i < addrs->n; i++) {
 		((struct route_backend *)b->v)[i].app = apps->v[i];
 		((struct route_backend *)b->v)[i].addr = addrs->v[i];
+		((struct route_backend *)b->v)[i].netns = (pid_t)atoll(pids.v[i]);
 	}
+	strv_free(&pids);
 	b->starting = starting;
 	return 0;
 }
