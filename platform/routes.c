@@ -230,11 +230,43 @@ int routes_signal(struct berr *err)
 	return 0;
 }
 
-/* tcp and udp maps, each to the app's first live backend. */
-static int forwards_build(const struct route_backends *b, struct net_forward **out, size_t *n,
-			  struct berr *err)
+/* Where containers' connections to the router's other ports go: its address
+ * (BERTH_HTTP_ADDR's), loopback when it listens on all of them. Host order. */
+static uint32_t router_addr(const struct net_config *cfg)
+{
+	autofree char *host = xstrndup(cfg->http_addr, strcspn(cfg->http_addr, ":"));
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, host, &in) != 1 || in.s_addr == htonl(INADDR_ANY))
+		return INADDR_LOOPBACK;
+	return ntohl(in.s_addr);
+}
+
+/* An http map on a port besides the main one: containers reach the router
+ * there (from the bridge), once per port. */
+static void router_port_forward(const struct net_config *cfg, unsigned port,
+				struct net_forward **out, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*out)[i].from_bridge && (*out)[i].host_port == port)
+			return;
+	*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+	(*out)[(*n)++] = (struct net_forward){
+		.proto = IPPROTO_TCP,
+		.host_port = (uint16_t)port,
+		.addr = router_addr(cfg),
+		.port = (uint16_t)port,
+		.from_bridge = true,
+	};
+}
+
+/* tcp and udp maps, each to the app's first live backend; and the router's
+ * other http ports, for containers. */
+static int forwards_build(const struct net_config *cfg, const struct route_backends *b,
+			  struct net_forward **out, size_t *n, struct berr *err)
 {
 	struct strv apps = { 0 };
+	unsigned listen_port = router_port();
 	int r = 0;
 
 	*out = NULL;
@@ -250,15 +282,17 @@ static int forwards_build(const struct route_backends *b, struct net_forward **o
 		for (size_t j = 0; b && j < b->n && !addr; j++)
 			if (!strcmp(b->v[j].app, apps.v[i]))
 				addr = b->v[j].addr;
-		if (!addr || app_settings_load(apps.v[i], &s, err) < 0)
+		if (app_settings_load(apps.v[i], &s, err) < 0)
 			continue;
-		if (s.ports.n && ports_effective(&s, &maps, err) < 0)
+		if (ports_effective(&s, &maps, err) < 0)
 			r = -1;
 		for (size_t j = 0; j < maps.n; j++) {
-			autofree char *ip = xstrndup(addr, strcspn(addr, ":"));
+			autofree char *ip = addr ? xstrndup(addr, strcspn(addr, ":")) : NULL;
 			bool tcp = !strcmp(maps.v[j].scheme, "tcp");
 
-			if ((!tcp && strcmp(maps.v[j].scheme, "udp")) || inet_pton(AF_INET, ip, &in) != 1)
+			if (!strcmp(maps.v[j].scheme, "http") && !on_main(maps.v[j].host_port, listen_port))
+				router_port_forward(cfg, maps.v[j].host_port, out, n);
+			if ((!tcp && strcmp(maps.v[j].scheme, "udp")) || !ip || inet_pton(AF_INET, ip, &in) != 1)
 				continue;
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = (struct net_forward){
@@ -281,7 +315,7 @@ int routes_forward(const struct route_backends *b, struct berr *err)
 	autofree struct net_forward *fw = NULL;
 	size_t n;
 
-	if (forwards_build(b, &fw, &n, err) < 0 || net_config_load(&cfg, err) < 0)
+	if (net_config_load(&cfg, err) < 0 || forwards_build(&cfg, b, &fw, &n, err) < 0)
 		return -1;
 	if (net_forward_apply(&cfg, fw, n, err) < 0)
 		return berr_prefix(err, "port forwards");
