@@ -2,14 +2,7 @@
 # ssh runs; here git starts it directly through its local transport, so these
 # tests need no sshd: tests/integration/ssh_*.sh cover the ssh path).
 
-git_setup() {
-	berth stacks:create busybox >/dev/null
-	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
-	export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
-	git config --global init.defaultBranch main
-	git config --global protocol.file.allow always
-}
+git_setup() { git_client_env; }
 
 # A working copy of examples/hello in DIR, committed on main.
 hello_repo() { # DIR
