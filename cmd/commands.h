@@ -219,6 +219,8 @@ int cmd_ps_stop(int argc, char **argv);
 int cmd_ps_restart(int argc, char **argv);
 int cmd_ps_restore(int argc, char **argv);
 int cmd_ps_set(int argc, char **argv);
+int cmd_builder_set(int argc, char **argv);
+int cmd_builder_report(int argc, char **argv);
 int cmd_ps_report(int argc, char **argv);
 /* checks.c */
 int cmd_checks_disable(int argc, char **argv);

@@ -30,6 +30,7 @@ const struct cmd_net_bridge *const cmd_net_bridge = &net_bridge;
 
 const struct topic berth_topics[] = {
 	{ "apps", "Manage apps" },
+	{ "builder", "Manage builder settings for an app" },
 	{ "buildpacks", "Manage buildpacks settings for an app" },
 	{ "checks", "Manage zero-downtime settings" },
 	{ "config", "Manage global and app-specific config vars" },
@@ -193,6 +194,10 @@ const struct command berth_commands[] = {
 	  "Displays a storage report for one or more apps", CMD_APP },
 	{ "storage:unmount", HEAVY(cmd_storage_unmount), "<app> <host-dir:container-dir[:ro]>",
 	  "Remove an existing bind mount", CMD_APP },
+	{ "builder:report", HEAVY(cmd_builder_report), "[<app>|--global] [<flag>] [--format json]",
+	  "Displays a builder report for one or more apps", CMD_APP },
+	{ "builder:set", HEAVY(cmd_builder_set), "(<app>|--global) <key> [<value>]",
+	  "Set or clear a builder property for an app (build-dir, selected, skip-cleanup)", CMD_APP },
 	{ "buildpacks:add", HEAVY(cmd_buildpacks_add), "[--index 1] <app> <buildpack>",
 	  "Add new app buildpack while inserting into list of buildpacks if necessary", CMD_APP },
 	{ "buildpacks:clear", HEAVY(cmd_buildpacks_clear), "<app>", "Clear all buildpacks set on the app",

@@ -45,6 +45,19 @@ bool apps_autocreation_disabled(void);
  * unsets. _get gives the stored value or NULL. */
 int apps_property_set(const char *app, const char *key, const char *value, struct berr *err);
 char *apps_property_get(const char *app, const char *key);
+
+/* builder:set's properties build-dir, selected, skip-cleanup (platform/builder.c):
+ * the app's (app) or the global one (NULL); NULL when unset. */
+int builder_set(const char *app, const char *key, const char *value, struct berr *err);
+char *builder_property_get(const char *app, const char *key);
+/* The app's value, else the global one, else the default ("false" for
+ * skip-cleanup, NULL otherwise). */
+char *builder_computed(const char *app, const char *key);
+/* For a deploy of app: fails when a builder other than berth's buildpacks
+ * (herokuish) is selected; *build_dir gets the build-dir to build from, or NULL. */
+int builder_deploy_settings(const char *app, char **build_dir, struct berr *err);
+/* builder:set skip-cleanup: a deploy's end keeps old releases and layers. */
+bool builder_skip_cleanup(const char *app);
 int app_list(struct strv *apps, struct berr *err);
 
 struct app_settings {
