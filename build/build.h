@@ -82,6 +82,8 @@ struct build_request {
 				       * NULL: "Procfile". Another path's file becomes
 				       * /app/Procfile before the buildpacks run; none
 				       * there: the build has no Procfile (Dokku's) */
+	const char *build_dir;        /* builder:set build-dir whose tree source_layer
+				       * is (build_source_subdir), or NULL */
 	struct strv buildpacks;       /* buildpacks:set; BUILDPACK_URL and .buildpacks
 				       * are read here; empty everywhere: detection */
 	struct strv config;           /* KEY=VALUE, given to buildpacks in ENV_DIR */
@@ -99,6 +101,15 @@ struct build_result {
 	char build_key[SHA256_HEX_LEN_BUILD + 1];
 	bool reused;                  /* key matched reuse_key: nothing was built */
 };
+
+/* builder:set build-dir: the tree at /app/<dir> of req->source_layer's chain
+ * as the opaque /app of a new layer on that chain, held by req->lease, copied
+ * in a container on req->stack as the build user. Everything a build of it sees
+ * (Procfile, .buildpacks, app.json, CHECKS) is then that directory's. dir is
+ * relative without ".." (checked by the caller); not a directory of the
+ * source: an error naming it. */
+int build_source_subdir(const struct build_request *req, const char *dir,
+			char id[LAYER_ID_HEX + 1], struct berr *err);
 
 /* Run the buildpacks on the source in an isolated build container on the stack,
  * streaming their output, and commit the result as a layer. */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/internal.h"
@@ -251,6 +252,104 @@ static void add_bind(struct runtime_spec *spec, const char *src, const char *dst
 	spec->nbinds++;
 }
 
+/* The tree at /app/<dir> of source's chain (dirs: its layers, bottom first) is
+ * a directory: not absent, not a symlink, nothing above it hidden. */
+static int source_has_dir(const struct strv *dirs, const char *dir, const char *app,
+			  struct berr *err)
+{
+	autofree char *path = xasprintf("app/%s", dir);
+	struct stat st;
+	size_t at;
+	int found = layers_find(dirs, path, &at, err);
+
+	if (found < 0)
+		return -1;
+	if (found) {
+		autofree char *full = xasprintf("%s/%s", dirs->v[at], path);
+
+		found = lstat(full, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	if (!found)
+		return berr_fail(err, "Specified build-dir not found in the source of %s: %s "
+				 "(builder:set %s build-dir)", app, dir, app);
+	return 0;
+}
+
+int build_source_subdir(const struct build_request *req, const char *dir, char id[LAYER_ID_HEX + 1],
+			struct berr *err)
+{
+	struct strv chain = { 0 }, dirs = { 0 };
+	struct runtime_spec spec;
+	autofree char *work = NULL, *app = NULL, *from = NULL;
+	autofree char *leaf = xasprintf("build-dir-%s", req->app);
+	autoclose int lock = -1;
+	struct berr ignored = { 0 };
+	struct stat st;
+	int status = 0, r = -1;
+
+	runtime_spec_init(&spec);
+	if (layer_chain(req->source_layer, &chain, err) < 0)
+		goto out;
+	for (size_t i = 0; i < chain.n; i++)
+		strv_push_owned(&dirs, layer_path(chain.v[i]));
+	if (source_has_dir(&dirs, dir, req->app, err) < 0 || make_work_dir("source", &work, &lock, err) < 0)
+		goto out;
+	app = xasprintf("%s/app", work);
+	if (chmod(work, 0755) < 0) {
+		berr_sys(err, "set the mode of %s", work);
+		goto out;
+	}
+	if (mkdir_owned(app, 0755, BUILD_UID, err) < 0)
+		goto out;
+	/* overlayfs merges the chain: the copy sees the tree the build would. */
+	if (stack_layer_dirs(req->stack, &spec.layers, err) < 0)
+		goto out;
+	for (size_t i = 0; i < dirs.n; i++)
+		strv_push(&spec.layers, dirs.v[i]);
+	from = xasprintf("/app/%s/.", dir);
+	strv_push(&spec.argv, "cp");
+	strv_push(&spec.argv, "-a");
+	strv_push(&spec.argv, from);
+	strv_push(&spec.argv, "/tmp/build-dir/");
+	strv_setenv(&spec.env, "PATH", STACK_DEFAULT_PATH);
+	add_bind(&spec, app, "/tmp/build-dir", false);
+	spec.hostname = req->app;
+	spec.uid = spec.gid = BUILD_UID;
+	spec.host_id_base = req->host_id_base;
+	spec.name = leaf;
+	spec.quiet_limits = true;
+	spec.sink = req->sink;
+	if (build_container_run(&spec, req->sink, &status, err) < 0) {
+		berr_prefix(err, "copy build-dir %s", dir);
+		goto out;
+	}
+	if (status != 0) {
+		berr_fail(err, "Could not copy build-dir %s out of the source (cp exited %d)", dir, status);
+		goto out;
+	}
+	/* Over the source's chain, its /app opaque: the release keeps the whole
+	 * source's layers, and the merged /app is the directory's tree alone. */
+	if (setxattr(app, "user.overlay.opaque", "y", 1, 0) < 0) {
+		berr_sys(err, "mark %s opaque", app);
+		goto out;
+	}
+	/* The id covers times: the layer's root takes the directory's, so the
+	 * same tree is the same layer (and build) again. */
+	if (stat(app, &st) < 0 ||
+	    utimensat(AT_FDCWD, work, (struct timespec[2]){ st.st_mtim, st.st_mtim }, 0) < 0) {
+		berr_sys(err, "set the times of %s", work);
+		goto out;
+	}
+	r = layer_commit_dir_on(work, "source build-dir", req->source_layer, req->lease, id, err);
+out:
+	if (r < 0 && work)
+		rm_rf(work, &ignored);
+	runtime_spec_release(&spec);
+	strv_free(&chain);
+	strv_free(&dirs);
+	return r;
+}
+
 static int run_build_container(const struct build_request *req, const struct strv *source,
 			       const char *work, struct berr *err)
 {
@@ -429,6 +528,11 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 		sha256_update_str(&key, stack_ids.v[i]);
 	sha256_update_str(&key, req->source_layer);
 	sha256_update_str(&key, detect ? "detect" : "explicit");
+	/* Another build-dir is another build, even of the same tree. */
+	if (req->build_dir) {
+		sha256_update_str(&key, "build-dir");
+		sha256_update_str(&key, req->build_dir);
+	}
 	/* Another Procfile is another build; the default keeps the keys it had. */
 	if (req->procfile_path && strcmp(req->procfile_path, "Procfile"))
 		sha256_update_str(&key, req->procfile_path);

@@ -120,7 +120,11 @@ void deploy_finish(struct deploy *d, int result)
 	d->lease = NULL;
 	if (d->lock >= 0) {
 		/* Still under the deploy lock: nothing else changes the releases. */
-		deploy_collect(&d->app, d->sink);
+		if (builder_skip_cleanup(d->app.name))
+			sink_detail(d->sink, "Skipping cleanup (builder:set skip-cleanup): old releases "
+				    "and unused layers are kept");
+		else
+			deploy_collect(&d->app, d->sink);
 		close(d->lock);
 	}
 	d->lock = -1;
@@ -266,10 +270,13 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	autofree char *stack = NULL;
 	autofree char *cache = app_path(app, "cache");
 	autofree char *procfile = ps_procfile_path(app);
+	autofree char *build_dir = NULL;
+	char subdir_layer[LAYER_ID_HEX + 1];
 	bool skip = ps_skip_deploy(app);
 	int r = -1;
 
-	if (app_stack(s, &stack, err) < 0 || release_current(app, &cur, err) < 0)
+	if (builder_deploy_settings(app, &build_dir, err) < 0 || app_stack(s, &stack, err) < 0 ||
+	    release_current(app, &cur, err) < 0)
 		goto out;
 	req.app = app;
 	req.stack = stack;
@@ -285,6 +292,15 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	if (config_load_merged(app, &req.config, err) < 0 || config_load(app, &app_config, err) < 0)
 		goto out;
 	sink_step(d->sink, "Building %s on stack %s", app, stack);
+	/* builder:set build-dir: the build's source is that directory's tree; the
+	 * release keeps the whole source (a later push, ps:rebuild). */
+	if (build_dir) {
+		sink_step(d->sink, "Using build-dir %s", build_dir);
+		if (build_source_subdir(&req, build_dir, subdir_layer, err) < 0)
+			goto out;
+		req.source_layer = subdir_layer;
+		req.build_dir = build_dir;
+	}
 	if (build_run(&req, &res, err) < 0)
 		goto out;
 	if (res.reused) {
@@ -317,7 +333,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	req.config = (struct strv){ 0 };
 	rel.app_config = app_config;
 	app_config = (struct strv){ 0 };
-	if (source_checks(d, source_layer, &rel.healthchecks, err) < 0)
+	if (source_checks(d, req.source_layer, &rel.healthchecks, err) < 0)
 		goto out;
 	if (rel.procs.n == 0)
 		sink_warn(d->sink, "warning: no Procfile and no default process types: %s has no processes to run",
