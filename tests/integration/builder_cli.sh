@@ -92,6 +92,12 @@ make_monorepo() {
 	printf 'web: echo web; exec sleep 1000\n' >"$src/web/Procfile"
 	echo '<p>web</p>' >"$src/web/static/index.html"
 	echo 'readme' >"$src/docs/README"
+	# What the build reads of the source comes from the directory alone: the
+	# root's .buildpacks and (broken) app.json would fail these builds.
+	echo python >"$src/.buildpacks"
+	echo '{broken' >"$src/app.json"
+	echo static >"$src/web/.buildpacks"
+	printf 'WAIT=1\n/static/index.html web\n' >"$src/web/CHECKS"
 }
 
 test_a_monorepo_deploys_two_apps_each_from_its_build_dir() {
@@ -106,6 +112,10 @@ test_a_monorepo_deploys_two_apps_each_from_its_build_dir() {
 	assert_contains "$(cat "$TEST_TMP/deploy-api.out")" "-----> Using build-dir api"
 	assert_contains "$(cat "$TEST_TMP/deploy-api.out")" "       worker: echo api-worker; exec sleep 1000"
 	assert_not_contains "$(cat "$TEST_TMP/deploy-api.out")" "echo root"
+	assert_not_contains "$(cat "$TEST_TMP/deploy-api.out")" "python"
+	assert_contains "$(cat "$TEST_TMP/deploy-site.out")" "-----> Fetching buildpack static"
+	assert_contains "$(cat "$TEST_TMP/deploy-site.out")" " !     Deprecated: Usage of the CHECKS file is deprecated in favor of healthchecks in app.json"
+	assert_eq "/static/index.html" "$(jq -r '.healthchecks.web[0].path' "$BERTH_ROOT/apps/site/releases/v1.json")"
 	# /app is the directory's tree, nothing else of the source.
 	assert_eq "Procfile
 bin" "$(berth run api ls /app | grep -v '^\.')"
@@ -123,9 +133,10 @@ bin" "$(berth run api ls /app | grep -v '^\.')"
 	berth ps:rebuild api >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "rebuild with web"; }
 	assert_not_contains "$(cat "$TEST_TMP/out")" "No change since"
 	assert_eq "web: echo web; exec sleep 1000" "$(berth run api cat /app/Procfile)"
-	# Unset: the whole source again.
+	# Unset: the whole source again (the root's .buildpacks would build it with python).
 	berth builder:set api build-dir >/dev/null
-	berth ps:rebuild api >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "rebuild without build-dir"; }
+	rm "$TEST_TMP/mono/.buildpacks" "$TEST_TMP/mono/app.json"
+	src_deploy api "$TEST_TMP/mono" || { cat "$TEST_TMP/deploy-api.out"; fail "deploy without build-dir"; }
 	assert_eq "web: echo root" "$(berth run api cat /app/Procfile)"
 	assert_eq "present" "$(berth run api 'test -d /app/docs && echo present')"
 }
@@ -197,4 +208,38 @@ test_skip_cleanup_keeps_the_releases_a_deploy_would_remove() {
 	src_deploy k "$TEST_TMP/k" || { cat "$TEST_TMP/deploy-k.out"; fail "deploy 4"; }
 	assert_not_contains "$(cat "$TEST_TMP/deploy-k.out")" "Skipping cleanup"
 	assert_eq "v4.json" "$(ls "$BERTH_ROOT/apps/k/releases" | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# A push's source is a chain of layers (each push's changes over the last);
+# the build-dir's tree is the merged one: changed, new and deleted files of the
+# directory as the pushed commit has them.
+test_build_dir_follows_pushes_that_change_and_delete_files_in_it() {
+	git_client_env
+	local repo=$TEST_TMP/repo
+	mkdir -p "$repo/svc/lib" "$repo/other"
+	git init -q "$repo"
+	printf 'web: exec sleep 1000\n' >"$repo/svc/Procfile"
+	echo one >"$repo/svc/lib/a"
+	echo gone >"$repo/svc/lib/b"
+	echo other >"$repo/other/x"
+	git -C "$repo" add -A
+	git -C "$repo" commit -q -m one
+	berth apps:create svc >/dev/null
+	berth builder:set svc build-dir svc >/dev/null
+	git -C "$repo" push -q --receive-pack="$BERTH_BIN git-receive-pack" /svc main >"$TEST_TMP/push.out" 2>&1 ||
+		{ cat "$TEST_TMP/push.out"; fail "first push"; }
+	assert_eq "one|gone" "$(berth run svc 'cat /app/lib/a; cat /app/lib/b' | tr '\n' '|' | sed 's/|$//')"
+	echo two >"$repo/svc/lib/a"
+	git -C "$repo" rm -q svc/lib/b
+	echo new >"$repo/svc/c"
+	git -C "$repo" add -A
+	git -C "$repo" commit -q -m two
+	git -C "$repo" push -q --receive-pack="$BERTH_BIN git-receive-pack" /svc main >"$TEST_TMP/push.out" 2>&1 ||
+		{ cat "$TEST_TMP/push.out"; fail "second push"; }
+	local src
+	src=$(jq -r .source_layer "$BERTH_ROOT/apps/svc/releases/v2.json")
+	[ -n "$(jq -r '.parent // empty' "$BERTH_ROOT/layers/$src/layer.json")" ] ||
+		fail "the second push's source is not a layer over the first's"
+	assert_eq "Procfile c lib lib/a" "$(berth run svc 'cd /app && find . -mindepth 1 | sort | sed s,^./,,' | tr '\n' ' ' | sed 's/ $//')"
+	assert_eq "two|new" "$(berth run svc 'cat /app/lib/a; cat /app/c' | tr '\n' '|' | sed 's/|$//')"
 }
