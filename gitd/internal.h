@@ -96,4 +96,15 @@ int gitd_checkout(git_repository *repo, const git_oid *commit, struct tree_reque
 int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
 		    const char *app, const git_oid *commit, struct berr *err);
 
+/* git:sync's logins and host-key check against another server (remote_auth.c):
+ * fills cb's credentials and certificate_check; a->error says why a fetch was
+ * refused (libgit2's message may be vaguer). */
+struct gitd_remote_auth {
+	unsigned port;          /* the URL's; 0: the default */
+	int ssh_tries, userpass_tries;
+	char *error;
+};
+void gitd_remote_auth_init(struct gitd_remote_auth *a, const char *url, git_remote_callbacks *cb);
+void gitd_remote_auth_free(struct gitd_remote_auth *a);
+
 #endif
