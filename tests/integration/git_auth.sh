@@ -258,3 +258,22 @@ test_rev_env_var_names_the_variable_that_carries_the_source_version() {
 	berth git:set rev rev-env-var >/dev/null
 	assert_eq "|" "$(berth run rev 'echo "$GIT_REV|$COMMIT_SHA"')" "rev-env-var off"
 }
+
+test_the_host_git_commands_need_an_admin_key_over_ssh() {
+	local status c
+	ssh_start
+	new_key dev
+	berth ssh-keys:add dev "$TEST_TMP/keys/dev.pub" >/dev/null
+	for c in "git:auth example.com u p" "git:auth-status example.com" "git:allow-host example.com" \
+		"git:generate-deploy-key" "git:public-key"; do
+		run_status status bssh dev "$c" 2>"$TEST_TMP/err"
+		assert_eq "1| !     ${c%% *} needs an admin key: key dev manages apps only (ssh-keys:add --admin)" \
+			"$status|$(cat "$TEST_TMP/err")"
+	done
+	[ ! -e "$BERTH_ROOT/.netrc" ] || fail "an app key's git:auth wrote the netrc"
+	new_key boss
+	berth ssh-keys:add --admin boss "$TEST_TMP/keys/boss.pub" >/dev/null
+	assert_eq "-----> Setting netrc auth entry for host example.com" "$(bssh boss "git:auth example.com u p")"
+	run_status status bssh boss "git:auth-status example.com u p"
+	assert_eq 0 "$status" "an admin key's git:auth-status"
+}
