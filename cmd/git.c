@@ -87,6 +87,16 @@ static int hook_deploy(void *ctx, const char *app, const char *commit, tree_writ
 	return deploy_source(app, &src, sink, err);
 }
 
+static bool hook_keep_git_dir(void *ctx, const char *app)
+{
+	autofree char *keep = NULL;
+	struct berr ignored;
+
+	(void)ctx;
+	return git_property_computed(app, "keep-git-dir", "false", &keep, &ignored) == 0 && keep &&
+	       !strcmp(keep, "true");
+}
+
 static const struct gitd_hooks hooks = {
 	.app_check = hook_app_check,
 	.app_exists = hook_app_exists,
@@ -94,6 +104,7 @@ static const struct gitd_hooks hooks = {
 	.repo_path = hook_repo_path,
 	.deploy_branch = hook_deploy_branch,
 	.deploy = hook_deploy,
+	.keep_git_dir = hook_keep_git_dir,
 };
 
 static int transport_options(struct gitd_options *o, struct berr *err)
@@ -300,7 +311,6 @@ int cmd_git_sync(int argc, char **argv)
 {
 	bool build = argc > 1 && !strcmp(argv[1], "--build");
 	autofree char *branch = NULL;
-	autoclose int fd = -1;
 	char commit[41];
 	struct berr err;
 
@@ -316,9 +326,10 @@ int cmd_git_sync(int argc, char **argv)
 		return cmd_fail("%s", err.msg);
 	branch = hook_deploy_branch(NULL, argv[1]);
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
-	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
+	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0)
+	if (build && gitd_sync_deploy(&hooks, argv[1], commit, branch ? branch : "main", ui_sink(),
+				      &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);

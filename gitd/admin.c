@@ -69,7 +69,7 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 #define SYNC_REF "refs/berth/sync"
 
 int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
-		    const char *ref, int *archive_fd, char commit[41], struct berr *err)
+		    const char *ref, char commit[41], struct berr *err)
 {
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
@@ -139,7 +139,7 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 		git_object_free(obj);
 	}
 	git_oid_tostr(commit, 41, &id);
-	r = gitd_tree_tar(repo, &id, archive_fd, err);
+	r = 0;
 out:
 	gitd_remote_auth_free(&auth);
 	git_reference_remove(repo, SYNC_REF);

@@ -40,6 +40,8 @@ struct gitd_hooks {
 	 * 2); nothing may be printed. Returns 0 only when the new release is live. */
 	int (*deploy)(void *ctx, const char *app, const char *commit, tree_writer write_tree,
 		      void *tree_ctx, const struct sink *sink, struct berr *err);
+	/* Whether the source gets a .git at the commit (keep-git-dir); may be NULL. */
+	bool (*keep_git_dir)(void *ctx, const char *app);
 };
 
 struct gitd_options {
@@ -82,11 +84,15 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 		struct gitd_report *r, struct berr *err);
 
 /* git:sync: fetch ref (NULL: the remote's default branch) from url into the
- * app's repository and write a tar of its tree to *archive_fd (an anonymous
- * file, rewound); commit is its sha. The caller deploys it, then moves the
- * deploy branch with gitd_update_branch. */
+ * app's repository; commit is its sha. The caller deploys it
+ * (gitd_sync_deploy), then moves the deploy branch with gitd_update_branch. */
 int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
-		    const char *ref, int *archive_fd, char commit[41], struct berr *err);
+		    const char *ref, char commit[41], struct berr *err);
+/* git:sync --build: deploy commit (fetched by gitd_sync_fetch) as a push
+ * does, its tree checked out into the source layer (in this process), with a
+ * .git on branch when the app keeps one. */
+int gitd_sync_deploy(const struct gitd_hooks *hooks, const char *app, const char *commit,
+		     const char *branch, const struct sink *sink, struct berr *err);
 int gitd_update_branch(const struct gitd_hooks *hooks, const char *app, const char *branch,
 		       const char *commit, struct berr *err);
 

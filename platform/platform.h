@@ -274,9 +274,6 @@ struct deploy_source {
 };
 int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
 		  struct berr *err);
-/* deploy_source() of an archive on fd. */
-int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
-		   struct berr *err);
 int deploy_rebuild(const char *app, const struct sink *sink, struct berr *err);
 
 /* One-off containers of the active release and commands in running ones

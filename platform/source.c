@@ -136,8 +136,8 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 
 	if (deploy_begin(name, sink, &d, err) < 0)
 		return -1;
-	/* An archive from the user (not git:sync's tar of a commit) is bounded
-	 * as git:set archive-max-size|archive-max-files say. */
+	/* An archive from the user (not one a caller made, which has its
+	 * version) is bounded as git:set archive-max-size|archive-max-files say. */
 	if ((src->kind == DEPLOY_URL || (src->kind == DEPLOY_ARCHIVE && !version)) &&
 	    git_archive_limits(name, &limits, err) < 0)
 		goto out;
@@ -188,12 +188,4 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 out:
 	deploy_finish(&d, r);
 	return r;
-}
-
-int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
-		   struct berr *err)
-{
-	struct deploy_source src = { .kind = DEPLOY_ARCHIVE, .fd = fd, .version = source_version };
-
-	return deploy_source(app, &src, sink, err);
 }
