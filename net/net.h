@@ -117,6 +117,9 @@ struct net_forward {
 	uint16_t host_port;
 	uint32_t addr;             /* host order */
 	uint16_t port;
+	bool from_bridge;          /* only connections from the bridge: one more
+				    * port of the router's, which host clients
+				    * reach directly (addr: the router's) */
 };
 int net_forward_apply(const struct net_config *cfg, const struct net_forward *fw, size_t n,
 		      struct berr *err);

@@ -11,6 +11,8 @@
  *     input (filter):     iifname BRIDGE ct state established,related accept
  *                         iifname BRIDGE udp/tcp dport 53 accept, icmp echo-request accept
  *                         iifname BRIDGE tcp dport ROUTER-PORT accept (what berth publishes)
+ *                         iifname BRIDGE ct status dnat accept (what the _fw table
+ *                                        sends to the router's other ports)
  *                         iifname BRIDGE drop            (no host services otherwise)
  *
  * Containers on the bridge never reach each other because each veth is an
@@ -327,6 +329,11 @@ static void ip_table(struct batch *bt, const struct net_config *cfg, uint32_t dn
 	}
 	r = rule_new(bt, NFPROTO_IPV4, "input");
 	e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, br);
+	e_ct_dnat(r);
+	e_verdict(r, NF_ACCEPT);
+	rule_end(bt, r);
+	r = rule_new(bt, NFPROTO_IPV4, "input");
+	e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, br);
 	e_meta(r, NFT_META_L4PROTO);
 	e_cmp(r, NFT_CMP_EQ, &icmp, 1);
 	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
@@ -366,6 +373,10 @@ int net_nft_remove(const struct net_config *cfg, struct berr *err)
 /* The TCP port forwarder: table ip <table>_fw, replaced whole on each apply.
  *
  *   prerouting, output (nat):  fib daddr type local tcp|udp dport HOST-PORT dnat to ADDR:PORT
+ *   prerouting (nat):          iifname BRIDGE fib daddr type local tcp dport PORT
+ *                              dnat to ROUTER-ADDR:PORT   (the router's other http
+ *                              ports, for containers; the main table's input chain
+ *                              accepts what was DNATed)
  *   postrouting (nat):         oifname BRIDGE ct status dnat ip saddr 127.0.0.0/8 masquerade
  *                              oifname BRIDGE ct status dnat ip saddr SUBNET masquerade
  *
@@ -386,13 +397,16 @@ static void e_fib_daddr_local(struct nftnl_rule *r)
 	e_cmp(r, NFT_CMP_EQ, &local, sizeof(local));
 }
 
-static void forward_rule(struct batch *bt, const char *chain, const struct net_forward *f)
+static void forward_rule(struct batch *bt, const char *chain, const struct net_forward *f,
+			 const char *br)
 {
 	struct nftnl_rule *r = rule_new(bt, NFPROTO_IPV4, chain);
 	struct nftnl_expr *e;
 	uint32_t addr = htonl(f->addr);
 	uint16_t port = htons(f->port);
 
+	if (f->from_bridge)
+		e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, br);
 	e_fib_daddr_local(r);
 	e_l4(r, f->proto, f->host_port);
 	e = nftnl_expr_alloc("immediate");
@@ -446,8 +460,9 @@ int net_nft_forward_apply(const struct net_config *cfg, const struct net_forward
 		batch_chain(&bt, NFPROTO_IPV4, "output", "nat", NF_INET_LOCAL_OUT, -100);
 		batch_chain(&bt, NFPROTO_IPV4, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 		for (size_t i = 0; i < n; i++) {
-			forward_rule(&bt, "prerouting", &fw[i]);
-			forward_rule(&bt, "output", &fw[i]);
+			forward_rule(&bt, "prerouting", &fw[i], cfg->bridge);
+			if (!fw[i].from_bridge)
+				forward_rule(&bt, "output", &fw[i], cfg->bridge);
 		}
 		forward_masq(&bt, cfg->bridge, htonl(0x7f000000), htonl(0xff000000));
 		forward_masq(&bt, cfg->bridge, htonl(cfg->subnet), htonl(~0u << (32 - cfg->prefix)));

@@ -11,6 +11,7 @@
 
 #include <http_parser.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <string.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@ struct rt_port {
 struct rt_app {
 	char *name;
 	struct sockaddr_in *backends;
+	pid_t *netns;             /* per backend: a pid in its network namespace, or 0 */
 	size_t nbackends;
 	size_t next;              /* round-robin position */
 	bool starting;
@@ -143,6 +145,7 @@ struct client {
 	bool shut_done;           /* closing: our side is shut down, waiting for EOF */
 	bool dead;                /* close at the end of the current event */
 	struct sockaddr_in backend;
+	pid_t backend_netns;      /* a pid in the backend's network namespace, or 0 */
 	struct rt_app *app;       /* valid only until the table changes; copied out early */
 	int attempts;
 	struct upstream *up;
@@ -186,6 +189,11 @@ extern const http_parser_settings router_req_settings, router_resp_settings;
 /* 0 when the request may go on, else the status to refuse it with. */
 int request_check(struct client *c);
 void router_error_page(struct rbuf *out, int status, bool head_only);
+
+/* router_netns.c: a non-blocking TCP socket for backend a, made inside its
+ * network namespace (a pid in it; 0: none) when that is where a is, else on the
+ * host. -1 with errno on failure. */
+int upstream_socket(const struct sockaddr_in *a, pid_t netns);
 
 /* router_proxy.c */
 void client_accept(struct router *r, struct listener *l);

@@ -280,7 +280,7 @@ static int upstream_start(struct client *c)
 	int one = 1;
 
 	if (!u) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int fd = upstream_socket(&c->backend, c->backend_netns);
 
 		if (fd < 0)
 			return -1;
@@ -309,10 +309,13 @@ static int upstream_start(struct client *c)
 static bool pick_backend(struct client *c)
 {
 	struct rt_app *a = c->app;
+	size_t i;
 
 	if (!a || !a->nbackends)
 		return false;
-	c->backend = a->backends[a->next++ % a->nbackends];
+	i = a->next++ % a->nbackends;
+	c->backend = a->backends[i];
+	c->backend_netns = a->netns[i];
 	if (c->port != router_self->listen_port)
 		c->backend.sin_port = htons(rt_app_port(a, c->port));
 	return true;

@@ -5,6 +5,9 @@
  *     "domain": "apps.example.com",          (APP.<domain> is each app's default vhost)
  *     "apps": { "hello": { "domains": ["hello.example.com"],
  *                          "backends": ["10.88.0.5:5000", "10.88.0.6:5000"],
+ *                          "netns": { "10.88.0.5": 4242 },  (a pid in that backend's
+ *                                                           network namespace:
+ *                                                           router_netns.c)
  *                          "starting": false,
  *                          "ports": { "8081": 6000 },   (more host ports: container port)
  *                          "main": true,                 (served on the main port)
@@ -32,6 +35,7 @@ void rt_table_free(struct rt_table *t)
 	for (size_t i = 0; i < t->napps; i++) {
 		free(t->apps[i].name);
 		free(t->apps[i].backends);
+		free(t->apps[i].netns);
 		free(t->apps[i].ports);
 	}
 	for (size_t i = 0; i < t->nhosts; i++)
@@ -116,6 +120,29 @@ static int load_ports(struct rt_table *t, struct rt_app *app, json_t *ports, str
 	return 0;
 }
 
+/* "netns": { "IP": PID }: where to make each backend's upstream sockets. */
+static int load_netns(struct rt_app *app, json_t *ns, struct berr *err)
+{
+	app->netns = xcalloc(app->nbackends + 1, sizeof(*app->netns));
+	if (!ns)
+		return 0;
+	if (!json_is_object(ns))
+		return berr_fail(err, "app %s: netns must map \"IPv4\" to a pid", app->name);
+	for (size_t i = 0; i < app->nbackends; i++) {
+		char ip[INET_ADDRSTRLEN];
+		json_t *v;
+
+		inet_ntop(AF_INET, &app->backends[i].sin_addr, ip, sizeof(ip));
+		v = json_object_get(ns, ip);
+		if (!v)
+			continue;
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 0x3fffffff)
+			return berr_fail(err, "app %s: netns of %s is not a pid", app->name, ip);
+		app->netns[i] = (pid_t)json_integer_value(v);
+	}
+	return 0;
+}
+
 static int load_app(struct rt_table *t, const char *domain, const char *name, json_t *a,
 		    struct berr *err)
 {
@@ -143,6 +170,8 @@ static int load_app(struct rt_table *t, const char *domain, const char *name, js
 			return berr_fail(err, "app %s: backend %zu is not \"IPv4:PORT\"", name, i);
 		app->nbackends++;
 	}
+	if (load_netns(app, json_object_get(a, "netns"), err) < 0)
+		return -1;
 	if (!app->vhost)
 		return 0;  /* domains:disable: no name routes to it */
 	if (domain && *domain) {

@@ -1,7 +1,7 @@
 /* app_lifecycle.c - the end and the moves of an app: apps:destroy leaves
  * nothing of it (files, logs, processes and their cgroups, address leases,
  * routes and forwarded ports, layers only it used); apps:rename moves it whole;
- * apps:clone makes a new app of its settings, config and image.
+ * apps:clone makes a new app of its settings, config, image and git repository.
  *
  * Processes are stopped through the daemon when one runs (it frees their
  * addresses and rewrites the routes); containers left without a daemon are
@@ -265,6 +265,18 @@ static int copy_settings(struct app_settings *s, void *ctx, struct berr *err)
 	return 0;
 }
 
+/* The pushed repository too (Dokku copies the app's directory): the next push
+ * to the clone sends only what it lacks. */
+static int copy_repo(const char *old, const char *new_name, struct berr *err)
+{
+	autofree char *from = app_path(old, "repo.git");
+	autofree char *to = app_path(new_name, "repo.git");
+
+	if (!path_exists(from))
+		return 0;
+	return images_tree_copy(from, to, err);
+}
+
 int app_clone(const char *old, const char *new_name, bool deploy, const struct sink *sink,
 	      struct berr *err)
 {
@@ -290,7 +302,8 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 		goto end;
 	ps.stopped = false;
 	ps.stopped_types[0] = '\0';
-	if (ps_settings_save(new_name, &ps, err) < 0 || release_current(old, &cur, err) < 0)
+	if (ps_settings_save(new_name, &ps, err) < 0 || release_current(old, &cur, err) < 0 ||
+	    copy_repo(old, new_name, err) < 0)
 		goto end;
 	r = 0;
 	/* Its image, with its own (copied) vars: no build needed. */

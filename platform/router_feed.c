@@ -92,7 +92,7 @@ void router_feed(struct daemon *d)
 		if (!strcmp(s->rec.type, "web") && s->has_c && !s->stopping && s->ready && !s->ro &&
 		    !s->retiring && s->rec.addr) {
 			v = xrealloc(v, (n + 1) * sizeof(*v));
-			v[n++] = (struct route_backend){ s->rec.app, s->rec.addr };
+			v[n++] = (struct route_backend){ s->rec.app, s->rec.addr, s->c.pid };
 		}
 	b.v = v;
 	b.n = n;

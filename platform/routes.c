@@ -97,7 +97,7 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 	struct app_settings s;
 	struct port_maps maps = { 0 };
 	struct strv vhosts = { 0 };
-	json_t *entry = NULL, *backends, *ports;
+	json_t *entry = NULL, *backends, *netns, *ports;
 	unsigned main_port = 0, first = 0;
 
 	if (app_settings_load(app, &s, err) < 0)
@@ -130,9 +130,15 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 		goto out;
 	}
 	backends = json_array();
+	netns = json_object();
 	for (size_t i = 0; b && i < b->n; i++) {
 		if (strcmp(b->v[i].app, app) != 0)
 			continue;
+		if (b->v[i].netns > 0) {
+			autofree char *ip = xstrndup(b->v[i].addr, strcspn(b->v[i].addr, ":"));
+
+			json_object_set_new(netns, ip, json_integer(b->v[i].netns));
+		}
 		if (strchr(b->v[i].addr, ':'))
 			json_array_append_new(backends, json_string(b->v[i].addr));
 		else
@@ -144,6 +150,9 @@ static json_t *app_entry(const char *app, const struct route_backends *b, unsign
 	if (json_object_size(ports))
 		json_object_set(entry, "ports", ports);
 	json_decref(ports);
+	if (json_object_size(netns))
+		json_object_set(entry, "netns", netns);
+	json_decref(netns);
 	if (!main_port)
 		json_object_set_new(entry, "main", json_false());
 	if (s.vhost_disabled)
@@ -221,11 +230,43 @@ int routes_signal(struct berr *err)
 	return 0;
 }
 
-/* tcp and udp maps, each to the app's first live backend. */
-static int forwards_build(const struct route_backends *b, struct net_forward **out, size_t *n,
-			  struct berr *err)
+/* Where containers' connections to the router's other ports go: its address
+ * (BERTH_HTTP_ADDR's), loopback when it listens on all of them. Host order. */
+static uint32_t router_addr(const struct net_config *cfg)
+{
+	autofree char *host = xstrndup(cfg->http_addr, strcspn(cfg->http_addr, ":"));
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, host, &in) != 1 || in.s_addr == htonl(INADDR_ANY))
+		return INADDR_LOOPBACK;
+	return ntohl(in.s_addr);
+}
+
+/* An http map on a port besides the main one: containers reach the router
+ * there (from the bridge), once per port. */
+static void router_port_forward(const struct net_config *cfg, unsigned port,
+				struct net_forward **out, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*out)[i].from_bridge && (*out)[i].host_port == port)
+			return;
+	*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+	(*out)[(*n)++] = (struct net_forward){
+		.proto = IPPROTO_TCP,
+		.host_port = (uint16_t)port,
+		.addr = router_addr(cfg),
+		.port = (uint16_t)port,
+		.from_bridge = true,
+	};
+}
+
+/* tcp and udp maps, each to the app's first live backend; and the router's
+ * other http ports, for containers. */
+static int forwards_build(const struct net_config *cfg, const struct route_backends *b,
+			  struct net_forward **out, size_t *n, struct berr *err)
 {
 	struct strv apps = { 0 };
+	unsigned listen_port = router_port();
 	int r = 0;
 
 	*out = NULL;
@@ -241,15 +282,17 @@ static int forwards_build(const struct route_backends *b, struct net_forward **o
 		for (size_t j = 0; b && j < b->n && !addr; j++)
 			if (!strcmp(b->v[j].app, apps.v[i]))
 				addr = b->v[j].addr;
-		if (!addr || app_settings_load(apps.v[i], &s, err) < 0)
+		if (app_settings_load(apps.v[i], &s, err) < 0)
 			continue;
-		if (s.ports.n && ports_effective(&s, &maps, err) < 0)
+		if (ports_effective(&s, &maps, err) < 0)
 			r = -1;
 		for (size_t j = 0; j < maps.n; j++) {
-			autofree char *ip = xstrndup(addr, strcspn(addr, ":"));
+			autofree char *ip = addr ? xstrndup(addr, strcspn(addr, ":")) : NULL;
 			bool tcp = !strcmp(maps.v[j].scheme, "tcp");
 
-			if ((!tcp && strcmp(maps.v[j].scheme, "udp")) || inet_pton(AF_INET, ip, &in) != 1)
+			if (!strcmp(maps.v[j].scheme, "http") && !on_main(maps.v[j].host_port, listen_port))
+				router_port_forward(cfg, maps.v[j].host_port, out, n);
+			if ((!tcp && strcmp(maps.v[j].scheme, "udp")) || !ip || inet_pton(AF_INET, ip, &in) != 1)
 				continue;
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = (struct net_forward){
@@ -272,7 +315,7 @@ int routes_forward(const struct route_backends *b, struct berr *err)
 	autofree struct net_forward *fw = NULL;
 	size_t n;
 
-	if (forwards_build(b, &fw, &n, err) < 0 || net_config_load(&cfg, err) < 0)
+	if (net_config_load(&cfg, err) < 0 || forwards_build(&cfg, b, &fw, &n, err) < 0)
 		return -1;
 	if (net_forward_apply(&cfg, fw, n, err) < 0)
 		return berr_prefix(err, "port forwards");
@@ -302,6 +345,7 @@ int routes_write(const struct route_backends *b, struct berr *err)
 static int table_backends(struct route_backends *b, struct strv *addrs, struct strv *apps,
 			  struct strv *starting, struct berr *err)
 {
+	struct strv pids = { 0 };
 	autofree char *path = routes_table_path();
 	json_t *root, *list, *a, *v;
 	const char *name;
@@ -318,8 +362,12 @@ static int table_backends(struct route_backends *b, struct strv *addrs, struct s
 
 			if (!s)
 				continue;
-			strv_push_owned(addrs, xstrndup(s, strcspn(s, ":")));
+			char *ip = xstrndup(s, strcspn(s, ":"));
+			json_t *ns = json_object_get(json_object_get(a, "netns"), ip);
+
+			strv_push_owned(addrs, ip);
 			strv_push(apps, name);
+			strv_push_owned(&pids, xasprintf("%lld", json_is_integer(ns) ? json_integer_value(ns) : 0));
 		}
 	}
 	json_decref(root);
@@ -328,7 +376,9 @@ static int table_backends(struct route_backends *b, struct strv *addrs, struct s
 	for (i = 0; i < addrs->n; i++) {
 		((struct route_backend *)b->v)[i].app = apps->v[i];
 		((struct route_backend *)b->v)[i].addr = addrs->v[i];
+		((struct route_backend *)b->v)[i].netns = (pid_t)atoll(pids.v[i]);
 	}
+	strv_free(&pids);
 	b->starting = starting;
 	return 0;
 }

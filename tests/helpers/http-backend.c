@@ -9,6 +9,7 @@
  *   GET /chunked   200, a chunked body in three chunks
  *   GET /close     200, no length, body ends when the connection closes
  *   GET /conn      200 "NAME conn N": N counts the connections it accepted
+ *   GET /peer      200 "NAME peer ADDR": the address the connection came from
  *   GET /hang      never answers
  *   Upgrade: websocket -> 101, then every byte is echoed back. */
 #define _GNU_SOURCE
@@ -105,6 +106,16 @@ static int finish(struct conn *c)
 	} else if (!strcmp(c->path, "/conn")) {
 		char b[64];
 		int n = snprintf(b, sizeof(b), "%s conn %lu\n", name, c->id);
+		respond(c, b, n);
+	} else if (!strcmp(c->path, "/peer")) {
+		struct sockaddr_in a;
+		socklen_t alen = sizeof(a);
+		char b[96], ip[INET_ADDRSTRLEN] = "?";
+		int n;
+
+		if (getpeername(c->fd, (struct sockaddr *)&a, &alen) == 0 && a.sin_family == AF_INET)
+			inet_ntop(AF_INET, &a.sin_addr, ip, sizeof(ip));
+		n = snprintf(b, sizeof(b), "%s peer %s\n", name, ip);
 		respond(c, b, n);
 	} else if (!strcmp(c->path, "/hang")) {
 		c->st = HANG;

@@ -8,7 +8,8 @@
 deploy_web() {
 	mkdir -p "$TEST_TMP/src-$1"
 	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$DYNO"\n' >"$TEST_TMP/src-$1/dyno.cgi"
-	deploy_app "$1" 'web: mkdir -p /tmp/www/cgi-bin && echo hello >/tmp/www/index.html && cp /app/dyno.cgi /tmp/www/cgi-bin/dyno && chmod +x /tmp/www/cgi-bin/dyno && echo serving && exec httpd -f -p $PORT -h /tmp/www\n'
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s %%s\\n" "$DYNO" "$REMOTE_ADDR"\n' >"$TEST_TMP/src-$1/peer.cgi"
+	deploy_app "$1" 'web: mkdir -p /tmp/www/cgi-bin && echo hello >/tmp/www/index.html && cp /app/dyno.cgi /tmp/www/cgi-bin/dyno && cp /app/peer.cgi /tmp/www/cgi-bin/peer && chmod +x /tmp/www/cgi-bin/* && echo serving && exec httpd -f -p $PORT -h /tmp/www\n'
 }
 
 router_log_has() { grep -q "$1" "$BERTH_ROOT/logs/router.log"; }
@@ -33,6 +34,13 @@ test_web_processes_are_routed_and_survive_a_daemon_kill9_under_a_request_loop() 
 	# the container's own address answers too (no router)
 	addr=$(jq -r .addr "$BERTH_RUN/daemon/procs/hello/web.1.json")
 	assert_contains "$(curl -s -m 2 "http://$addr/cgi-bin/dyno")" "web.1"
+	# The router connects from inside each container's network namespace: the
+	# app sees its own address as the peer (net/router_netns.c).
+	for i in 1 2; do
+		read -r dyno peer <<<"$(curl -s -m 2 -H 'Host: hello.berth.test' "http://$ROUTER/cgi-bin/peer")"
+		peer=${peer#\[::ffff:}
+		assert_eq "$(jq -r .addr "$BERTH_RUN/daemon/procs/hello/$dyno.json" | cut -d: -f1)" "${peer%]}" "$dyno's peer (busybox httpd: [::ffff:ADDR])"
+	done
 	# the app's own domains, and ports:* choose PORT
 	berth domains:add hello www.hello.example >/dev/null
 	wait_for sh -c "curl -s -m 2 -H 'Host: www.hello.example' http://$ROUTER/ | grep -q hello" ||

@@ -128,6 +128,9 @@ test_git_sync_over_ssh_uses_the_deploy_key_and_refuses_unknown_host_keys() {
 	# Under ASan: whole allocation stacks, so that tests/lsan.supp can tell
 	# libgit2's own ssh leaks (under git_remote_connect_ext) from berth's.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
+	# The test's sshd is on loopback, where an app's fetch may not go unless
+	# the host allows it (docs/security.md).
+	export BERTH_FETCH_LOCAL=allow
 	ssh_start
 	kh=$TEST_TMP/known_hosts
 	git_ssh_env dev

@@ -337,3 +337,19 @@ test_keep_git_dir_gives_the_app_a_git_repository_at_the_pushed_commit() {
 	berth git:sync --build synced "file://$TEST_TMP/src" main >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "sync --build failed"; }
 	assert_eq "ref: refs/heads/main" "$(berth run synced cat /app/.git/HEAD)"
 }
+
+test_apps_clone_copies_the_pushed_repository() {
+	git_setup
+	hello_repo "$TEST_TMP/w"
+	bpush "$TEST_TMP/w" src main >"$TEST_TMP/push.out" 2>&1 || { cat "$TEST_TMP/push.out"; fail "push"; }
+	berth apps:clone --skip-deploy src dst >/dev/null
+	assert_eq "$(ref_of src refs/heads/main)" "$(ref_of dst refs/heads/main)" "the clone's main"
+	git --git-dir="$(repo_of dst)" fsck --no-progress >/dev/null 2>&1 || fail "the copied repository is broken"
+	# The next push to the clone sends only the new commit and deploys it.
+	echo more >"$TEST_TMP/w/more.txt"
+	git -C "$TEST_TMP/w" add -A
+	git -C "$TEST_TMP/w" commit -qm more
+	bpush "$TEST_TMP/w" dst main >"$TEST_TMP/push2.out" 2>&1 || { cat "$TEST_TMP/push2.out"; fail "push to the clone"; }
+	assert_eq "$(git -C "$TEST_TMP/w" rev-parse HEAD)" "$(ref_of dst refs/heads/main)" "pushed to the clone"
+	assert_eq "$(git -C "$TEST_TMP/w" rev-parse HEAD~1)" "$(ref_of src refs/heads/main)" "the source app unchanged"
+}

@@ -188,3 +188,19 @@ test_router_dies_on_sigterm_when_started_with_sigchld_ignored() {
 	kill -TERM "$ROUTER_PID"
 	WAIT_FOR_SECONDS=5 wait_for all_gone $procs || fail "router processes $procs alive 5 s after SIGTERM"
 }
+
+test_containers_reach_the_router_on_its_other_ports_and_no_other_host_port() {
+	two_apps
+	after "$(loads)" berth ports:add hello "http:$EXTRA:$((TEST_PORT_BASE + 2))"
+	wait_for tcp_open 127.0.0.1 "$EXTRA" || fail "router not listening on $EXTRA"
+	# The router listens on 127.0.0.1 here: a container reaches it on the
+	# gateway's port all the same (DNAT from the bridge to the router's address).
+	local req="GET / HTTP/1.0\r\nHost: hello.berth.test\r\n\r\n" out
+	out=$(run_net -- sh -c "printf '$req' | nc -w 3 $TEST_NET.1 $EXTRA; echo; nc -w 2 $TEST_NET.1 $((TEST_PORT_BASE + 1)) </dev/null || echo refused")
+	assert_contains "$out" "beta" "the router's extra port, from a container"
+	assert_contains "$out" "refused" "a host service's port stays closed to containers"
+	assert_not_contains "$out" "alpha" "the host's backend on 127.0.0.1"
+	# No map names it any more: the way in goes with it.
+	after "$(loads)" berth ports:remove hello "http:$EXTRA"
+	assert_eq "" "$(nft list table ip "berth_${TEST_BRIDGE}_fw" 2>/dev/null | grep "dport $EXTRA")" "rule left"
+}
