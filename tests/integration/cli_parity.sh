@@ -213,7 +213,7 @@ test_git_report_and_a_global_deploy_branch_as_dokku() {
 	run_status status berth git:report gr --git-invalid-flag 2>"$TEST_TMP/err"
 	assert_eq 1 "$status"
 	assert_contains "$(cat "$TEST_TMP/err")" "Invalid flag passed"
-	run_status status berth git:set gr keep-git-dir true 2>/dev/null
+	run_status status berth git:set gr no-such-property true 2>/dev/null
 	assert_eq 1 "$status" "a property berth does not have"
 	# the global branch is the one a push deploys
 	mkdir -p "$TEST_TMP/src"
