@@ -462,30 +462,16 @@ static int read_outputs(const char *work, size_t npacks, struct buildpack_releas
 /* A Procfile in the source is checked before any buildpack runs: a broken one
  * should not cost a whole build to find out. It is read beneath the layer: a
  * symlink (to /dev/zero, to a host file) is refused, not followed. */
-static int check_source_procfile(const struct strv *source, const char *procfile_path,
+static int check_source_procfile(const char *source_layer, const char *procfile_path,
 				 struct berr *err)
 {
-	struct strv dirs = { 0 };
-	autoclose int rootfd = -1;
 	autofree char *text = NULL;
 	autofree char *path = xasprintf("app/%s", procfile_path ? procfile_path : "Procfile");
 	struct proctypes pt = { 0 };
-	size_t at;
 	int found;
 
-	for (size_t i = 0; i < source->n; i++)
-		strv_push_owned(&dirs, layer_path(source->v[i]));
-	/* The layer of the chain that the merged /app/<Procfile> comes from. */
-	found = layers_find(&dirs, path, &at, err);
-	if (found > 0) {
-		rootfd = open(dirs.v[at], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (rootfd < 0)
-			found = berr_sys(err, "open source layer %s", dirs.v[at]);
-	}
-	strv_free(&dirs);
-	if (found <= 0)
-		return found;
-	found = read_file_beneath(rootfd, path, path + 4, BUILD_FILE_MAX, &text, NULL, err);
+	/* From the layer of the chain that the merged /app/<Procfile> comes from. */
+	found = layers_read_file(source_layer, path, path + 4, BUILD_FILE_MAX, &text, NULL, err);
 	if (found <= 0)
 		return found;
 	if (procfile_parse(text, &pt, err) < 0)
@@ -519,7 +505,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	sha256_init(&key);
 	sha256_update_str(&key, BUILD_FORMAT);
 	if (layer_chain(req->source_layer, &source, err) < 0 ||
-	    check_source_procfile(&source, req->procfile_path, err) < 0 ||
+	    check_source_procfile(req->source_layer, req->procfile_path, err) < 0 ||
 	    stack_layer_ids(req->stack, &stack_ids, err) < 0 ||
 	    build_select_buildpacks(req, &specs, &detect, err) < 0 ||
 	    make_work_dir("build", &work, &lock, err) < 0)

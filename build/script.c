@@ -38,17 +38,14 @@ static char *expand_shorthand(const char *line)
  * the app's owner wrote it, so it may name URLs and shipped buildpacks only. */
 static int read_dot_buildpacks(const char *source_layer, struct strv *out, struct berr *err)
 {
-	autofree char *dir = layer_path(source_layer);
-	autoclose int rootfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	autofree char *text = NULL;
 	unsigned lineno = 0;
 	char *line, *next;
 	int found;
 
-	if (rootfd < 0)
-		return berr_sys(err, "open source layer %s", dir);
-	found = read_file_beneath(rootfd, "app/.buildpacks", ".buildpacks", BUILD_FILE_MAX, &text,
-				  NULL, err);
+	/* The merged source's: a push that left it alone has it in a layer below. */
+	found = layers_read_file(source_layer, "app/.buildpacks", ".buildpacks", BUILD_FILE_MAX, &text,
+				 NULL, err);
 	if (found <= 0)
 		return found;
 	for (line = text; line; line = next) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "common/paths.h"
 #include "images/internal.h"
 
@@ -181,4 +182,32 @@ int layers_find(const struct strv *dirs, const char *path, size_t *index, struct
 		}
 	}
 	return 0;
+}
+
+int layers_read_file(const char *top, const char *path, const char *what, size_t max,
+		     char **text, size_t *len, struct berr *err)
+{
+	struct strv ids = { 0 }, dirs = { 0 };
+	autoclose int rootfd = -1;
+	size_t at;
+	int found;
+
+	*text = NULL;
+	if (len)
+		*len = 0;
+	if (layer_chain(top, &ids, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ids.n; i++)
+		strv_push_owned(&dirs, layer_path(ids.v[i]));
+	found = layers_find(&dirs, path, &at, err);
+	if (found > 0) {
+		rootfd = open(dirs.v[at], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (rootfd < 0)
+			found = berr_sys(err, "open layer %s", dirs.v[at]);
+	}
+	if (found > 0)
+		found = read_file_beneath(rootfd, path, what, max, text, len, err);
+	strv_free(&ids);
+	strv_free(&dirs);
+	return found;
 }

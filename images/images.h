@@ -63,6 +63,13 @@ int layer_chain(const char *id, struct strv *ids, struct berr *err);
  * absent (never there, deleted by a whiteout, hidden by an opaque directory or
  * by a non-directory above it). Symlinks are not followed. */
 int layers_find(const struct strv *dirs, const char *path, size_t *index, struct berr *err);
+/* Read path from the merged tree of layer top's chain, beneath the layer that
+ * holds it (read_file_beneath: no symlink followed, a regular file, at most max
+ * bytes; what names it in errors): 1 with *text (and *len), 0 when the merged
+ * tree has no path, -1 on error. A file a later layer did not touch is found in
+ * the layer below that has it. */
+int layers_read_file(const char *top, const char *path, const char *what, size_t max,
+		     char **text, size_t *len, struct berr *err);
 
 /* References: who uses which layers. */
 int image_refs_set(const char *owner, const char *name, const struct strv *layer_ids,

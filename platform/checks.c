@@ -319,7 +319,8 @@ static int checks_file(char *text, const struct sink *sink, json_t **out, struct
 	return 0;
 }
 
-int checks_from_source(int dirfd, const struct sink *sink, char **json, struct berr *err)
+int checks_from_source(const char *source_layer, const struct sink *sink, char **json,
+		       struct berr *err)
 {
 	autofree char *text = NULL;
 	json_t *hc = NULL;
@@ -327,7 +328,7 @@ int checks_from_source(int dirfd, const struct sink *sink, char **json, struct b
 	int found;
 
 	*json = NULL;
-	found = read_file_beneath(dirfd, "app.json", "app.json", APP_JSON_MAX, &text, &len, err);
+	found = layers_read_file(source_layer, "app/app.json", "app.json", APP_JSON_MAX, &text, &len, err);
 	if (found < 0)
 		return -1;
 	if (found && app_json_checks(text, len, sink, &hc, err) < 0)
@@ -335,7 +336,7 @@ int checks_from_source(int dirfd, const struct sink *sink, char **json, struct b
 	if (!hc) {
 		free(text);
 		text = NULL;
-		found = read_file_beneath(dirfd, "CHECKS", "CHECKS", APP_JSON_MAX, &text, &len, err);
+		found = layers_read_file(source_layer, "app/CHECKS", "CHECKS", APP_JSON_MAX, &text, &len, err);
 		if (found < 0)
 			return -1;
 		if (found) {

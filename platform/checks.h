@@ -48,10 +48,11 @@ void checks_free(struct checks *c);
  * still running after a short settle. */
 int checks_for(const char *healthchecks, const char *type, enum check_kind kind,
 	       unsigned default_wait, struct checks *out, struct berr *err);
-/* Read app.json's `healthchecks` or else the CHECKS file at the root of a
- * source tree (dirfd: the tree's /app); *json gets the normal form kept in the
+/* Read app.json's `healthchecks` or else the CHECKS file at /app of the merged
+ * tree of a source layer's chain (images/chain.c); *json gets the normal form kept in the
  * release (NULL when the source defines none). Warnings go to sink. */
-int checks_from_source(int dirfd, const struct sink *sink, char **json, struct berr *err);
+int checks_from_source(const char *source_layer, const struct sink *sink, char **json,
+		       struct berr *err);
 /* "name='web check' path='/health' attempts=3 timeout=5 wait=5" for output. */
 char *check_describe(const struct check *c);
 

@@ -218,18 +218,6 @@ static void discard_unless_active(struct deploy *d, unsigned version)
 }
 
 /* app.json's healthchecks or the CHECKS file of the source, for the release. */
-static int source_checks(struct deploy *d, const char *source_layer, char **json,
-			 struct berr *err)
-{
-	autofree char *dir = layer_path(source_layer);
-	autofree char *app = xasprintf("%s/app", dir);
-	autoclose int fd = open(app, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	*json = NULL;
-	if (fd < 0)
-		return 0;
-	return checks_from_source(fd, d->sink, json, err);
-}
 
 int app_restart(const char *name, const char *type, const struct sink *sink, struct berr *err)
 {
@@ -333,7 +321,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	req.config = (struct strv){ 0 };
 	rel.app_config = app_config;
 	app_config = (struct strv){ 0 };
-	if (source_checks(d, req.source_layer, &rel.healthchecks, err) < 0)
+	if (checks_from_source(req.source_layer, d->sink, &rel.healthchecks, err) < 0)
 		goto out;
 	if (rel.procs.n == 0)
 		sink_warn(d->sink, "warning: no Procfile and no default process types: %s has no processes to run",

@@ -237,3 +237,26 @@ test_the_source_size_bound_covers_the_whole_tree_of_a_push_not_only_its_changes(
 	ipush "$s" bound
 	assert_source_is_commit bound "$s"
 }
+
+test_a_push_that_leaves_dot_buildpacks_and_app_json_alone_still_uses_them() {
+	inc_setup
+	local s=$TEST_TMP/src
+	mkdir -p "$s/public"
+	printf 'web: httpd -f -p $PORT -h /app/public\n' >"$s/Procfile"
+	echo one >"$s/public/index.html"
+	# The procfile buildpack would be detected first: .buildpacks says static.
+	echo static >"$s/.buildpacks"
+	printf '{"healthchecks": {"web": [{"type": "startup", "name": "root", "path": "/", "attempts": 3}]}}\n' >"$s/app.json"
+	git -C "$s" init -q
+	commit_all "$s" one
+	ipush "$s" kept
+	assert_contains "$(cat "$TEST_TMP/push.out")" "Static" "first push: the buildpack .buildpacks names"
+	assert_eq root "$(jq -r '.healthchecks' "$(current_release kept)" | jq -r '.web[0].name')" "first push: app.json's check"
+	# The second push changes one other file: its layer holds that file alone.
+	echo two >"$s/public/index.html"
+	commit_all "$s" two
+	ipush "$s" kept
+	assert_contains "$(cat "$TEST_TMP/push.out")" "Static" "second push: .buildpacks, from a layer below"
+	assert_not_contains "$(cat "$TEST_TMP/push.out")" "Procfile app" "second push: not detected"
+	assert_eq root "$(jq -r '.healthchecks' "$(current_release kept)" | jq -r '.web[0].name')" "second push: app.json's check"
+}
