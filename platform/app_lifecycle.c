@@ -265,6 +265,24 @@ static int copy_settings(struct app_settings *s, void *ctx, struct berr *err)
 	return 0;
 }
 
+/* Each command's per-app properties, as Dokku clones every plugin's: ps:set
+ * (ps.json; stopped or not is reset after), builder:set, checks:set, git:set,
+ * logs:set. Not apps.json: the deploy source is the clone's own. */
+static int copy_properties(const char *old, const char *new_name, struct berr *err)
+{
+	static const char *const files[] = { "ps.json", "builder.json", "checks.json", "git.json",
+					     "logs.json" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		autofree char *from = app_path(old, files[i]);
+		autofree char *to = app_path(new_name, files[i]);
+
+		if (path_exists(from) > 0 && copy_file(from, to, 0600, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The pushed repository too (Dokku copies the app's directory): the next push
  * to the clone sends only what it lacks. */
 static int copy_repo(const char *old, const char *new_name, struct berr *err)
@@ -298,7 +316,7 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 		goto out;
 	if (app_settings_edit(&d.app, copy_settings, &from.settings, err) < 0 ||
 	    config_load(old, &config, err) < 0 || config_save(new_name, &config, err) < 0 ||
-	    ps_settings_load(old, &ps, err) < 0)
+	    copy_properties(old, new_name, err) < 0 || ps_settings_load(old, &ps, err) < 0)
 		goto end;
 	ps.stopped = false;
 	ps.stopped_types[0] = '\0';

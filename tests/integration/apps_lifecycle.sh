@@ -126,6 +126,10 @@ test_apps_clone_copies_settings_config_and_image() {
 	berth config:set src KEY=cloned >/dev/null
 	berth git:set src deploy-branch SOME_BRANCH_NAME >/dev/null
 	berth domains:set src src.example.com >/dev/null
+	berth ps:set src procfile-path other/Procfile >/dev/null
+	berth builder:set src build-dir sub >/dev/null
+	berth checks:set src wait-to-retire 7 >/dev/null
+	berth logs:set src max-size 5m >/dev/null
 	out=$(berth apps:clone src dst)
 	assert_contains "$out" "-----> Cloning src to dst"
 	berth apps:exists src || fail "clone removed the source app"
@@ -133,6 +137,11 @@ test_apps_clone_copies_settings_config_and_image() {
 	assert_eq "cloned" "$(berth config:get dst KEY)"
 	assert_eq "SOME_BRANCH_NAME" "$(jq -r .deploy_branch "$BERTH_ROOT/apps/dst/settings.json")"
 	assert_not_contains "$(berth domains:report dst --domains-app-vhosts)" "src.example.com"
+	# Every command's per-app properties, as Dokku clones them.
+	assert_eq "other/Procfile" "$(berth ps:report dst --ps-procfile-path)" "ps:set"
+	assert_eq "sub" "$(berth builder:report dst --builder-build-dir)" "builder:set"
+	assert_eq "7" "$(berth checks:report dst --checks-wait-to-retire)" "checks:set"
+	assert_eq "5m" "$(berth logs:report dst --logs-max-size)" "logs:set"
 	assert_eq "Clone of src v2" "$(berth releases:info dst --release-description)"
 	assert_eq "$(jq -c .layers "$BERTH_ROOT/apps/src/releases/v2.json")" \
 		"$(jq -c .layers "$BERTH_ROOT/apps/dst/releases/v1.json")"
