@@ -244,7 +244,9 @@ static void prune_loose(const char *objdir, git_odb *newodb, time_t now, struct 
 
 			if (strlen(e->d_name) != GIT_OID_HEXSZ - 2 || !is_hex(e->d_name, GIT_OID_HEXSZ - 2))
 				continue;
-			snprintf(hex, sizeof(hex), "%s%s", sub, e->d_name);
+			memcpy(hex, sub, 2);
+			memcpy(hex + 2, e->d_name, GIT_OID_HEXSZ - 2);
+			hex[GIT_OID_HEXSZ] = '\0';
 			if (git_oid_fromstr(&oid, hex) < 0 || fstatat(dirfd(d), e->d_name, &sb, 0) < 0)
 				continue;
 			if (git_odb_exists(newodb, &oid) || now - sb.st_mtime > PRUNE_EXPIRE_SECONDS) {
