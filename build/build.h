@@ -77,6 +77,11 @@ struct build_request {
 	const char *stack;
 	const char *source_layer;     /* layer id with /app (the top of its chain) */
 	const char *source_version;   /* SOURCE_VERSION: a commit or archive digest */
+	const char *procfile_path;    /* ps:set procfile-path, relative to /app (checked
+				       * by the caller: no "..", plain characters);
+				       * NULL: "Procfile". Another path's file becomes
+				       * /app/Procfile before the buildpacks run; none
+				       * there: the build has no Procfile (Dokku's) */
 	struct strv buildpacks;       /* buildpacks:set; BUILDPACK_URL and .buildpacks
 				       * are read here; empty everywhere: detection */
 	struct strv config;           /* KEY=VALUE, given to buildpacks in ENV_DIR */

@@ -363,19 +363,21 @@ static int read_outputs(const char *work, size_t npacks, struct buildpack_releas
 /* A Procfile in the source is checked before any buildpack runs: a broken one
  * should not cost a whole build to find out. It is read beneath the layer: a
  * symlink (to /dev/zero, to a host file) is refused, not followed. */
-static int check_source_procfile(const struct strv *source, struct berr *err)
+static int check_source_procfile(const struct strv *source, const char *procfile_path,
+				 struct berr *err)
 {
 	struct strv dirs = { 0 };
 	autoclose int rootfd = -1;
 	autofree char *text = NULL;
+	autofree char *path = xasprintf("app/%s", procfile_path ? procfile_path : "Procfile");
 	struct proctypes pt = { 0 };
 	size_t at;
 	int found;
 
 	for (size_t i = 0; i < source->n; i++)
 		strv_push_owned(&dirs, layer_path(source->v[i]));
-	/* The layer of the chain that the merged /app/Procfile comes from. */
-	found = layers_find(&dirs, "app/Procfile", &at, err);
+	/* The layer of the chain that the merged /app/<Procfile> comes from. */
+	found = layers_find(&dirs, path, &at, err);
 	if (found > 0) {
 		rootfd = open(dirs.v[at], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (rootfd < 0)
@@ -384,8 +386,7 @@ static int check_source_procfile(const struct strv *source, struct berr *err)
 	strv_free(&dirs);
 	if (found <= 0)
 		return found;
-	found = read_file_beneath(rootfd, "app/Procfile", "Procfile", BUILD_FILE_MAX, &text, NULL,
-				  err);
+	found = read_file_beneath(rootfd, path, path + 4, BUILD_FILE_MAX, &text, NULL, err);
 	if (found <= 0)
 		return found;
 	if (procfile_parse(text, &pt, err) < 0)
@@ -419,7 +420,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	sha256_init(&key);
 	sha256_update_str(&key, BUILD_FORMAT);
 	if (layer_chain(req->source_layer, &source, err) < 0 ||
-	    check_source_procfile(&source, err) < 0 ||
+	    check_source_procfile(&source, req->procfile_path, err) < 0 ||
 	    stack_layer_ids(req->stack, &stack_ids, err) < 0 ||
 	    build_select_buildpacks(req, &specs, &detect, err) < 0 ||
 	    make_work_dir("build", &work, &lock, err) < 0)
@@ -428,6 +429,9 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 		sha256_update_str(&key, stack_ids.v[i]);
 	sha256_update_str(&key, req->source_layer);
 	sha256_update_str(&key, detect ? "detect" : "explicit");
+	/* Another Procfile is another build; the default keeps the keys it had. */
+	if (req->procfile_path && strcmp(req->procfile_path, "Procfile"))
+		sha256_update_str(&key, req->procfile_path);
 	key_add_config(&key, &req->config);
 	bps = xasprintf("%s/buildpacks", work);
 	if (fetch_buildpacks(&specs, detect, bps, &dirs, &key, req->sink, err) < 0)
@@ -444,7 +448,7 @@ int build_run(const struct build_request *req, struct build_result *res, struct 
 	upper = xasprintf("%s/upper", work);
 	scaffold = xasprintf("%s/scaffold", work);
 	script_path = xasprintf("%s/build.sh", meta);
-	script = build_script(&dirs, detect);
+	script = build_script(&dirs, detect, req->procfile_path);
 	/* meta (the script) is root's, read-only for the build; only out is its. */
 	if (mkdir_owned(meta, 0755, 0, err) < 0 || mkdir_owned(out, 0700, BUILD_UID, err) < 0 ||
 	    write_file_atomic(script_path, script, strlen(script), 0644, err) < 0 ||

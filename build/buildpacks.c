@@ -22,6 +22,7 @@
 #include "build/internal.h"
 #include "common/cleanup.h"
 #include "common/download.h"
+#include "common/fetch_guard.h"
 #include "common/fs.h"
 
 int buildpacks_shipped_dir(char **dir, struct berr *err)
@@ -169,6 +170,8 @@ static int git_clone_ref(const char *spec, const char *dest, struct berr *err)
 	if (ref)
 		*ref++ = '\0';
 	git_libgit2_init();
+	/* The URL may be an app owner's choice: never this host (fetch_guard.h). */
+	fetch_guard_git_register();
 	if (git_clone(&repo, url, dest, &opts) < 0) {
 		git_fail(err, "clone buildpack", url);
 		goto out;

@@ -49,7 +49,7 @@ char *buildpack_short_name(const char *spec);
 /* script.c */
 int build_select_buildpacks(const struct build_request *req, struct strv *specs, bool *detect,
 			    struct berr *err);
-char *build_script(const struct strv *dirs, bool detect);
+char *build_script(const struct strv *dirs, bool detect, const char *procfile_path);
 
 /* slug.c: turn the build container's kept upper into the build layer. */
 int slug_commit(const char *upper, const char *work, const struct strv *config_vars,

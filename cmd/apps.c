@@ -1,5 +1,5 @@
 /* apps.c - apps, apps:list, apps:create, apps:exists, apps:destroy, apps:lock,
- * apps:locked, apps:unlock, apps:report. */
+ * apps:locked, apps:unlock, apps:report, apps:set. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -288,10 +288,12 @@ static int apps_report_one(const char *name, const char *info_flag, const char *
 	struct berr err;
 	autofree char *dir = NULL;
 	autofree char *created = NULL;
+	autofree char *disabled = apps_property_get(NULL, "disable-autocreation");
+	autofree char *source = NULL, *metadata = NULL;
 	int r;
 
 	if (!name) {
-		struct report_row rows[] = { { "--app-global-disable-autocreation", "" } };
+		struct report_row rows[] = { { "--app-global-disable-autocreation", disabled } };
 
 		return report_print("--global", "app", rows, ARRAY_SIZE(rows), info_flag, format);
 	}
@@ -299,12 +301,14 @@ static int apps_report_one(const char *name, const char *info_flag, const char *
 		return cmd_fail_app(name, &err);
 	dir = app_path(name, NULL);
 	created = app.settings.created_at ? xasprintf("%lld", app.settings.created_at) : xstrdup("");
+	source = apps_property_get(name, "deploy-source");
+	metadata = apps_property_get(name, "deploy-source-metadata");
 	struct report_row rows[] = {
 		{ "--app-created-at", created },
-		{ "--app-deploy-source", "" },
-		{ "--app-deploy-source-metadata", "" },
+		{ "--app-deploy-source", source },
+		{ "--app-deploy-source-metadata", metadata },
 		{ "--app-dir", dir },
-		{ "--app-global-disable-autocreation", "" },
+		{ "--app-global-disable-autocreation", disabled },
 		{ "--app-locked", app_deploy_locked(name) ? "true" : "false" },
 	};
 	r = report_print(name, "app", rows, ARRAY_SIZE(rows), info_flag, format);
@@ -315,4 +319,19 @@ static int apps_report_one(const char *name, const char *info_flag, const char *
 int cmd_apps_report(int argc, char **argv)
 {
 	return report_command(argc, argv, true, apps_report_one);
+}
+
+/* apps:set (<app>|--global) <key> [<value>] */
+int cmd_apps_set(int argc, char **argv)
+{
+	struct set_args a;
+	struct berr err;
+	int r = set_args_parse(argc, argv, "<key> [<value>]", &a);
+
+	if (r)
+		return r;
+	if (apps_property_set(a.app, a.key, a.value, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	set_args_said(&a);
+	return 0;
 }

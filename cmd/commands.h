@@ -131,6 +131,7 @@ int cmd_apps_lock(int argc, char **argv);
 int cmd_apps_locked(int argc, char **argv);
 int cmd_apps_unlock(int argc, char **argv);
 int cmd_apps_report(int argc, char **argv);
+int cmd_apps_set(int argc, char **argv);
 int cmd_apps(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_config_clear(int argc, char **argv);

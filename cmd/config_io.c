@@ -199,7 +199,7 @@ int cmd_config_import(int argc, char **argv)
 		ui_step_q("Reading config vars from stdin");
 		r = read_fd(STDIN_FILENO, &text, &len, &err);
 	} else {
-		r = read_file(file, &text, &len, &err);
+		r = config_import_read(file, &text, &len, &err);
 	}
 	if (r == 0)
 		r = !strcmp(format, "json") ? config_parse_json(text, len, &env, &err)

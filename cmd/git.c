@@ -33,7 +33,7 @@ static bool hook_app_exists(void *ctx, const char *app)
 static int hook_app_create(void *ctx, const char *app, struct berr *err)
 {
 	(void)ctx;
-	return app_create(app, err);
+	return app_autocreate(app, err);
 }
 
 static char *hook_repo_path(void *ctx, const char *app)
@@ -241,7 +241,7 @@ int cmd_git_sync(int argc, char **argv)
 		return cmd_fail("Usage: berth git:sync [--build] APP URL [REF]");
 	if (app_name_check(argv[1], &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (!app_exists(argv[1]) && app_create(argv[1], &err) < 0)
+	if (app_autocreate(argv[1], &err) < 0)
 		return cmd_fail("%s", err.msg);
 	branch = hook_deploy_branch(NULL, argv[1]);
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");

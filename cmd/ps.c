@@ -240,18 +240,21 @@ int cmd_ps_restore(int argc, char **argv)
 	return request(json_pack("{s:s}", "op", "restore"), NULL);
 }
 
-/* ps:set (APP|--global) restart-policy|stop-timeout-seconds [VALUE] */
+/* ps:set (APP|--global) KEY [VALUE] */
 int cmd_ps_set(int argc, char **argv)
 {
 	struct set_args a;
 	struct berr err;
-	int r = set_args_parse(argc, argv, "restart-policy|stop-timeout-seconds [<value>]", &a);
+	int r = set_args_parse(argc, argv, "<key> [<value>]", &a);
 
 	if (r)
 		return r;
 	if (ps_set(a.app, a.key, a.value, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	set_args_said(&a);
+	if (a.value && !strcmp(a.key, "dockerfile-start-cmd"))
+		ui_warn("berth builds no Dockerfiles: dockerfile-start-cmd is kept and reported, "
+			"and changes no process (start-cmd sets the command of buildpack apps)");
 	return 0;
 }
 
@@ -290,15 +293,22 @@ static int ps_report_global(const char *info_flag, const char *format)
 {
 	autofree char *policy = ps_global_get("restart-policy");
 	autofree char *timeout = ps_global_get("stop-timeout-seconds");
+	autofree char *procfile = ps_global_get("procfile-path");
+	autofree char *skip = ps_global_get("skip-deploy");
+	autofree char *computed_procfile = ps_procfile_path(NULL);
 	struct ps_settings ps;
 	char computed_policy[32], computed_timeout[16];
 
 	ps_settings_global(&ps);
 	snprintf(computed_timeout, sizeof(computed_timeout), "%u", ps.stop_timeout);
 	const struct report_row rows[] = {
+		{ "--ps-computed-procfile-path", computed_procfile },
 		{ "--ps-computed-restart-policy", ps_policy_text(&ps, computed_policy) },
-		{ "--ps-global-restart-policy", policy },
+		{ "--ps-computed-skip-deploy", ps_skip_deploy(NULL) ? "true" : "false" },
 		{ "--ps-computed-stop-timeout-seconds", computed_timeout },
+		{ "--ps-global-procfile-path", procfile },
+		{ "--ps-global-restart-policy", policy },
+		{ "--ps-global-skip-deploy", skip },
 		{ "--ps-global-stop-timeout-seconds", timeout },
 	};
 
@@ -318,6 +328,10 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 	struct strv owned = { 0 };
 	autofree char *global_policy = ps_global_get("restart-policy");
 	autofree char *global_timeout = ps_global_get("stop-timeout-seconds");
+	autofree char *global_procfile = ps_global_get("procfile-path");
+	autofree char *global_skip = ps_global_get("skip-deploy");
+	autofree char *procfile = NULL, *computed_procfile = NULL, *skip = NULL;
+	autofree char *start_cmd = NULL, *dockerfile_cmd = NULL;
 	int r;
 
 	if (!app)
@@ -329,7 +343,12 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 		release_free(&rel);
 		return cmd_fail("%s", err.msg);
 	}
-	rows = xcalloc(n + 12, sizeof(*rows));
+	procfile = ps_property_get(app, "procfile-path");
+	computed_procfile = ps_procfile_path(app);
+	skip = ps_property_get(app, "skip-deploy");
+	start_cmd = ps_property_get(app, "start-cmd");
+	dockerfile_cmd = ps_property_get(app, "dockerfile-start-cmd");
+	rows = xcalloc(n + 21, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_record *p = &recs[i];
 		autofree char *cpu = NULL;
@@ -358,6 +377,18 @@ static int ps_report_one(const char *app, const char *info_flag, const char *for
 	rows[nrows++] = (struct report_row){ "--ps-restart-policy", ps.raw_policy };
 	rows[nrows++] = (struct report_row){ "--ps-computed-restart-policy", ps_policy_text(&ps, policy) };
 	rows[nrows++] = (struct report_row){ "--ps-global-restart-policy", global_policy };
+	rows[nrows++] = (struct report_row){ "--ps-procfile-path", procfile };
+	rows[nrows++] = (struct report_row){ "--ps-computed-procfile-path", computed_procfile };
+	rows[nrows++] = (struct report_row){ "--ps-global-procfile-path", global_procfile };
+	rows[nrows++] = (struct report_row){ "--ps-skip-deploy", skip };
+	rows[nrows++] = (struct report_row){ "--ps-computed-skip-deploy",
+					     ps_skip_deploy(app) ? "true" : "false" };
+	rows[nrows++] = (struct report_row){ "--ps-global-skip-deploy", global_skip };
+	/* Both apply to the app alone: the computed value is the app's. */
+	rows[nrows++] = (struct report_row){ "--ps-start-cmd", start_cmd };
+	rows[nrows++] = (struct report_row){ "--ps-computed-start-cmd", start_cmd };
+	rows[nrows++] = (struct report_row){ "--ps-dockerfile-start-cmd", dockerfile_cmd };
+	rows[nrows++] = (struct report_row){ "--ps-computed-dockerfile-start-cmd", dockerfile_cmd };
 	rows[nrows++] = (struct report_row){ "--ps-stop-timeout-seconds", ps.raw_stop_timeout };
 	rows[nrows++] = (struct report_row){ "--ps-computed-stop-timeout-seconds", timeout };
 	rows[nrows++] = (struct report_row){ "--ps-global-stop-timeout-seconds", global_timeout };

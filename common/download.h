@@ -4,8 +4,10 @@
 
 #include "common/err.h"
 
-/* GET url (http, https or file) following redirects and append the body to fd.
- * Errors name the URL and, for connection failures, hint at the network. */
+/* GET url (http, https or file) following redirects (http and https only) and
+ * append the body to fd. Connects only where fetch_addr_allowed() says (never
+ * this host, link-local addresses or its bridges' networks, unless the operator
+ * allows it). Errors name the URL and, for connection failures, hint at the network. */
 int download_to_fd(const char *url, int fd, struct berr *err);
 
 #endif

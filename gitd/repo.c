@@ -10,12 +10,15 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fetch_guard.h"
 #include "common/fs.h"
 #include "gitd/internal.h"
 
 static void libgit2_init_once(void)
 {
 	git_libgit2_init();
+	/* git:sync fetches from a URL an app's owner chose. */
+	fetch_guard_git_register();
 	/* Pushed data is durable before a ref names it. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);

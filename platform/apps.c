@@ -286,6 +286,90 @@ int app_create(const char *app, struct berr *err)
 	return 0;
 }
 
+/* apps:set --global disable-autocreation: "apps-disable-autocreation" in
+ * $BERTH_ROOT/settings.json. */
+bool apps_autocreation_disabled(void)
+{
+	autofree char *v = NULL;
+	struct berr ignored;
+
+	return global_setting_get("apps-disable-autocreation", &v, &ignored) == 0 && v &&
+	       !strcmp(v, "true");
+}
+
+int app_autocreate(const char *app, struct berr *err)
+{
+	if (app_name_check(app, err) < 0)
+		return -1;
+	if (app_exists(app))
+		return 0;
+	if (apps_autocreation_disabled())
+		return berr_fail(err, "App %s does not exist and app auto-creation is disabled: create it "
+				 "with 'apps:create %s' or re-enable auto-creation (apps:set --global "
+				 "disable-autocreation)", app, app);
+	/* Another push may have made it meanwhile: that is the app wanted. */
+	if (app_create(app, err) < 0 && !app_exists(app))
+		return -1;
+	return 0;
+}
+
+/* apps:set's per-app properties: $BERTH_ROOT/apps/<app>/apps.json. */
+static const char *const app_props[] = { "deploy-source", "deploy-source-metadata" };
+
+int apps_property_set(const char *app, const char *key, const char *value, struct berr *err)
+{
+	bool known = !strcmp(key, "disable-autocreation");
+	struct app a;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(app_props); i++)
+		known |= !strcmp(key, app_props[i]);
+	if (app && !strcmp(key, "disable-autocreation"))
+		return berr_fail(err, "Property can only be specified globally");
+	if (!app && known && strcmp(key, "disable-autocreation"))
+		return berr_fail(err, "Property cannot be specified globally");
+	if (!known)
+		return berr_fail(err, "Invalid property specified, valid properties include: "
+				 "deploy-source, deploy-source-metadata, disable-autocreation");
+	if (!app) {
+		if (value && strcmp(value, "true") && strcmp(value, "false"))
+			return berr_fail(err, "Invalid disable-autocreation value '%s': true or false", value);
+		return global_setting_set("apps-disable-autocreation", value, err);
+	}
+	if (value && (strlen(value) > 4096 || strpbrk(value, "\n\r")))
+		return berr_fail(err, "Invalid %s value: one line of at most 4096 bytes", key);
+	if (app_open(app, APP_LOCKED, &a, err) < 0)
+		return -1;
+	autofree char *path = app_path(app, "apps.json");
+
+	r = json_file_set_str(path, key, value, err);
+	app_close(&a);
+	return r;
+}
+
+char *apps_property_get(const char *app, const char *key)
+{
+	autofree char *path = NULL;
+	struct berr ignored;
+	json_t *obj;
+	const char *v;
+	char *out = NULL;
+
+	if (!app) {
+		if (strcmp(key, "disable-autocreation") ||
+		    global_setting_get("apps-disable-autocreation", &out, &ignored) < 0)
+			return NULL;
+		return out;
+	}
+	path = app_path(app, "apps.json");
+	if (json_file_load(path, &obj, &ignored) < 0 || !obj)
+		return NULL;
+	if ((v = json_get_str(obj, key)) && *v)
+		out = xstrdup(v);
+	json_decref(obj);
+	return out;
+}
+
 /* No stack chosen anywhere: use the only stack there is, or say what to do. */
 static int stack_only_one(char **stack, struct berr *err)
 {

@@ -1,9 +1,20 @@
 /* config_file.c - reading config vars from files (config:import): an envfile as
- * dotenv reads it, or a JSON object of strings. */
+ * dotenv reads it, or a JSON object of strings; a host file read as the berth
+ * user, not as root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "common/jsonfile.h"
+#include "common/paths.h"
 #include "platform/platform.h"
 
 static const char *skip_blanks(const char *p, const char *end)
@@ -137,4 +148,111 @@ int config_parse_json(const char *text, size_t len, struct strv *env, struct ber
 	json_decref(obj);
 	strv_sort(env);
 	return r;
+}
+
+/* The berth user: the owner of its authorized_keys (berth init makes it
+ * theirs; $BERTH_AUTHORIZED_KEYS or $BERTH_ROOT/.ssh/authorized_keys), else
+ * nobody. */
+static void berth_user(uid_t *uid, gid_t *gid, char **name)
+{
+	const char *env = getenv("BERTH_AUTHORIZED_KEYS");
+	autofree char *keys = env && *env ? xstrdup(env) : xasprintf("%s/.ssh/authorized_keys", berth_root());
+	struct passwd *pw = NULL;
+	struct stat st;
+
+	if (stat(keys, &st) == 0 && st.st_uid != 0)
+		pw = getpwuid(st.st_uid);
+	if (!pw)
+		pw = getpwnam("nobody");
+	*uid = pw ? pw->pw_uid : 65534;
+	*gid = pw ? pw->pw_gid : 65534;
+	*name = xstrdup(pw ? pw->pw_name : "nobody");
+}
+
+/* In a child with the berth user's ids (no supplementary groups): open path,
+ * check it is a regular file, copy at most max + 1 bytes of it to out. The exit
+ * status is 0 or the errno (EFTYPE-like 255: not a regular file). */
+static void reader_child(const char *path, uid_t uid, gid_t gid, size_t max, int out)
+{
+	char buf[65536];
+	struct stat st;
+	size_t total = 0;
+	int fd;
+
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		_exit(EPERM);
+	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		_exit(errno & 0xff ? errno & 0xff : EIO);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		_exit(255);
+	while (total <= max) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			_exit(errno & 0xff ? errno & 0xff : EIO);
+		if (n == 0)
+			break;
+		if (write(out, buf, (size_t)n) != n)
+			_exit(EPIPE);
+		total += (size_t)n;
+	}
+	_exit(0);
+}
+
+int config_import_read(const char *path, char **text, size_t *len, struct berr *err)
+{
+	autofree char *user = NULL;
+	autoclose int rd = -1;
+	int fds[2], status;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	int r;
+
+	*text = NULL;
+	*len = 0;
+	if (geteuid() != 0)
+		return read_file(path, text, len, err);   /* no more than the caller may anyway */
+	berth_user(&uid, &gid, &user);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return berr_sys(err, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return berr_sys(err, "fork");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		reader_child(path, uid, gid, CONFIG_IMPORT_MAX, fds[1]);
+	}
+	close(fds[1]);
+	rd = fds[0];
+	r = read_fd_max(rd, CONFIG_IMPORT_MAX + 1, text, len, err);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+
+		free(*text);
+		*text = NULL;
+		if (code == 255)
+			return berr_fail(err, "not a regular file");
+		if (code != EACCES && code != EPERM)
+			return berr_fail(err, "%s", strerror(code));
+		return berr_fail(err, "%s: berth reads the file as user %s, as Dokku reads it as dokku; "
+				 "make it readable by %s, or give it on stdin (config:import APP - < FILE)",
+				 strerror(code), user, user);
+	}
+	if (*len > CONFIG_IMPORT_MAX) {
+		free(*text);
+		*text = NULL;
+		return berr_fail(err, "larger than %d bytes", CONFIG_IMPORT_MAX);
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* daemon.h - app processes: the daemon that supervises them, what it records,
  * their settings and logs (docs/daemon.md).
  *
- *   $BERTH_ROOT/apps/<app>/ps.json       restart policy, stop timeout, stopped
+ *   $BERTH_ROOT/apps/<app>/ps.json       restart policy, stop timeout, stopped,
+ *                                        procfile path, skip-deploy, start commands
  *   $BERTH_ROOT/apps/<app>/settings.json formation (TYPE=COUNT), as platform.h
  *   $BERTH_ROOT/logs/<app>/<type>.<n>.log each process's log (+ .log.1 rotated)
  *   $BERTH_RUN/daemon/daemon.pid         the running daemon (flock held)
@@ -47,9 +48,28 @@ int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *
 int ps_policy_parse(const char *text, struct ps_settings *s, struct berr *err);
 /* The policy as ps:report shows it ("on-failure:10"); buf of 32 bytes. */
 const char *ps_policy_text(const struct ps_settings *s, char *buf);
-/* ps:set APP KEY [VALUE]: restart-policy, stop-timeout-seconds (no value: unset,
- * the global value or the default applies). app NULL: the global value. */
+/* ps:set APP KEY [VALUE] (no value: unset, the global value or the default
+ * applies; app NULL: the global value), Dokku's properties:
+ *   restart-policy, stop-timeout-seconds  (struct ps_settings)
+ *   procfile-path   the Procfile a build reads, relative to the source's root
+ *   skip-deploy     true: a build records its release but does not deploy it
+ *   start-cmd       the command of every process type (app only)
+ *   dockerfile-start-cmd  stored and reported only: berth builds no Dockerfiles
+ * "Property cannot be specified globally" for the app-only ones. */
+#define PS_CMD_MAX 2048
 int ps_set(const char *app, const char *key, const char *value, struct berr *err);
+/* The stored value of one of the string properties above (app NULL: the
+ * global one), NULL when unset. */
+char *ps_property_get(const char *app, const char *name);
+int ps_procfile_path_check(const char *path, struct berr *err);
+/* What applies to app (NULL: to an app that set nothing): its own value, else
+ * the global one, else "Procfile" / false. */
+char *ps_procfile_path(const char *app);
+bool ps_skip_deploy(const char *app);
+/* The command app's processes of type run: its start-cmd when set, else the
+ * release's command for type; NULL when the release has no such type. */
+struct release;
+char *ps_process_command(const char *app, const struct release *rel, const char *type);
 /* What an app that set nothing gets: the global values over the defaults. */
 void ps_settings_global(struct ps_settings *s);
 /* The global value of a ps property ("restart-policy"), NULL when unset. */

@@ -272,6 +272,8 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	struct strv app_config = { 0 };
 	autofree char *stack = NULL;
 	autofree char *cache = app_path(app, "cache");
+	autofree char *procfile = ps_procfile_path(app);
+	bool skip = ps_skip_deploy(app);
 	int r = -1;
 
 	if (app_stack(s, &stack, err) < 0 || release_current(app, &cur, err) < 0)
@@ -280,6 +282,7 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	req.stack = stack;
 	req.source_layer = source_layer;
 	req.source_version = source_version;
+	req.procfile_path = procfile;
 	req.buildpacks = s->buildpacks;
 	req.cache_dir = cache;
 	req.host_id_base = app_host_id_base(s);
@@ -295,6 +298,11 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 		sink_step(d->sink,
 			  "No change since v%u (same source, stack, buildpacks and config): keeping its build",
 			  cur.version);
+		if (skip) {
+			sink_step(d->sink, "Skipping deployment (ps:set %s skip-deploy)", app);
+			r = 0;
+			goto out;
+		}
 		/* The build is the same, the app's own vars may not be (config:set
 		 * --no-restart): then they make a release of their own. */
 		if (!env_equal(&cur.app_config, &app_config))
@@ -333,6 +341,15 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 	}
 	if (app_settings_edit(&d->app, default_formation, &rel.procs, err) < 0)
 		goto out;
+	if (skip) {
+		/* Dokku's skip-deploy: built and released, not deployed. The running
+		 * processes and the active release stay; `releases:rollback APP vN`
+		 * (or a deploy without skip-deploy) makes it live. */
+		sink_step(d->sink, "Skipping deployment (ps:set %s skip-deploy): v%u is built, %s",
+			  app, rel.version, cur.version ? "the active release stays" : "nothing runs");
+		r = 0;
+		goto out;
+	}
 	if (deploy_rollout(d, rel.version, d->restart, err) < 0) {
 		discard_unless_active(d, rel.version);
 		goto out;

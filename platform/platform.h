@@ -2,6 +2,7 @@
  *
  * Everything about an app lives in $BERTH_ROOT/apps/<app>/:
  *   settings.json   id range slot, stack, buildpacks, deploy branch, formation
+ *   apps.json       apps:set's deploy-source and deploy-source-metadata
  *   config.json     config vars
  *   releases/vN.json, current   release records and the active version
  *   cache/          the build cache, kept between builds (repo:purge-cache)
@@ -36,6 +37,17 @@ bool app_exists(const char *app);
 /* Check the name and that the app exists: "App NAME does not exist". */
 int app_require(const char *app, struct berr *err);
 int app_create(const char *app, struct berr *err);
+/* What a push (and git:sync) does with an app that does not exist: create it,
+ * unless apps:set --global disable-autocreation true (then an error naming
+ * apps:create). 0 when it exists, also when made meanwhile by another push. */
+int app_autocreate(const char *app, struct berr *err);
+bool apps_autocreation_disabled(void);
+/* apps:set (app NULL: --global): deploy-source and deploy-source-metadata per
+ * app, disable-autocreation (true|false) globally only, as Dokku refuses the
+ * others ("Property can only / cannot be specified globally"); value NULL
+ * unsets. _get gives the stored value or NULL. */
+int apps_property_set(const char *app, const char *key, const char *value, struct berr *err);
+char *apps_property_get(const char *app, const char *key);
 int app_list(struct strv *apps, struct berr *err);
 
 struct app_settings {
@@ -166,6 +178,13 @@ int config_clear(struct app *app, struct strv *removed, struct berr *err);
  * reads them) or a JSON object of strings, as KEY=VALUE pairs. */
 int config_parse_envfile(const char *text, size_t len, struct strv *env, struct berr *err);
 int config_parse_json(const char *text, size_t len, struct strv *env, struct berr *err);
+/* config:import FILE: read path as the berth user (the owner of its
+ * authorized_keys, else nobody) would, as Dokku reads it as the dokku user:
+ * berth runs as root, and a file only root may read (a key, /etc/shadow) must
+ * not become an app's config var. A regular file of at most CONFIG_IMPORT_MAX
+ * bytes. */
+#define CONFIG_IMPORT_MAX (4 << 20)
+int config_import_read(const char *path, char **text, size_t *len, struct berr *err);
 
 /* Buildpack lists (buildpack_list.c). A buildpack is given as Dokku takes it
  * (an http/https/git URL, or "org/name" for

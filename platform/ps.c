@@ -188,32 +188,178 @@ int ps_settings_load(const char *app, struct ps_settings *s, struct berr *err)
 int ps_settings_save(const char *app, const struct ps_settings *s, struct berr *err)
 {
 	autofree char *path = app_path(app, "ps.json");
-	json_t *obj = json_pack("{s:b, s:s}", "stopped", s->stopped, "stopped_types", s->stopped_types);
+	json_t *obj;
 	int r;
 
+	/* The other properties (procfile_path, start_cmd, ...) stay as they are. */
+	if (json_file_load(path, &obj, err) < 0)
+		return -1;
+	if (!obj)
+		obj = json_object();
+	json_object_set_new(obj, "stopped", json_boolean(s->stopped));
+	json_object_set_new(obj, "stopped_types", json_string(s->stopped_types));
 	/* Only what was set: an unset property follows the global value. */
+	json_object_del(obj, "restart_policy");
+	json_object_del(obj, "stop_timeout");
 	if (s->raw_policy[0])
 		json_object_set_new(obj, "restart_policy", json_string(s->raw_policy));
 	if (s->raw_stop_timeout[0])
 		json_object_set_new(obj, "stop_timeout", json_integer(strtol(s->raw_stop_timeout, NULL, 10)));
 	r = json_file_save(path, obj, err);
-
 	json_decref(obj);
 	return r;
 }
 
+/* ps:set's properties: where each may be set, how it is checked, and its key
+ * in the app's ps.json (the global one is "ps-NAME" in settings.json). */
+struct ps_property {
+	const char *name;
+	bool global;
+	const char *json_key;   /* NULL: struct ps_settings holds it */
+	int (*check)(const char *value, struct berr *err);
+};
+
+static int check_policy(const char *value, struct berr *err)
+{
+	struct ps_settings s;
+
+	return ps_policy_parse(value, &s, err);
+}
+
+static int check_timeout(const char *value, struct berr *err)
+{
+	unsigned t;
+
+	return timeout_parse(value, &t, err);
+}
+
+static int check_bool(const char *value, struct berr *err)
+{
+	if (strcmp(value, "true") && strcmp(value, "false"))
+		return berr_fail(err, "Invalid skip-deploy value '%s': true or false", value);
+	return 0;
+}
+
+static int check_command(const char *value, struct berr *err)
+{
+	if (strlen(value) > PS_CMD_MAX || strpbrk(value, "\n\r"))
+		return berr_fail(err, "Invalid start command: one line of at most %d bytes", PS_CMD_MAX);
+	return 0;
+}
+
+static const struct ps_property ps_properties[] = {
+	{ "dockerfile-start-cmd", false, "dockerfile_start_cmd", check_command },
+	{ "procfile-path", true, "procfile_path", ps_procfile_path_check },
+	{ "restart-policy", true, NULL, check_policy },
+	{ "skip-deploy", true, "skip_deploy", check_bool },
+	{ "start-cmd", false, "start_cmd", check_command },
+	{ "stop-timeout-seconds", true, NULL, check_timeout },
+};
+
+/* Dokku's rule: relative to the source's root, never absolute; berth also
+ * keeps it inside the source (no ".." component) and to plain characters, as
+ * the build script names it. */
+int ps_procfile_path_check(const char *path, struct berr *err)
+{
+	const char *p = path;
+
+	if (!*path || strlen(path) > 255 || path[0] == '/' || strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789._-/") != strlen(path))
+		goto bad;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 2 && !strncmp(p, "..", 2)) || (n == 1 && *p == '.'))
+			goto bad;
+		p += n;
+		if (*p == '/' && *++p == 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	return berr_fail(err, "Invalid procfile-path '%s': a file's path relative to the source's root "
+			 "(letters, digits, '.', '_', '-', '/'; no '..')", path);
+}
+
+/* The app's own value of a property kept in ps.json, or NULL. */
+static char *ps_app_get(const char *app, const char *json_key)
+{
+	autofree char *path = app_path(app, "ps.json");
+	struct berr err;
+	json_t *obj;
+	const char *v;
+	char *out = NULL;
+
+	if (json_file_load(path, &obj, &err) < 0 || !obj)
+		return NULL;
+	if ((v = json_get_str(obj, json_key)) && *v)
+		out = xstrdup(v);
+	json_decref(obj);
+	return out;
+}
+
+char *ps_property_get(const char *app, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ps_properties); i++)
+		if (!strcmp(ps_properties[i].name, name) && ps_properties[i].json_key)
+			return app ? ps_app_get(app, ps_properties[i].json_key)
+				   : ps_properties[i].global ? ps_global_get(name) : NULL;
+	return NULL;
+}
+
+char *ps_procfile_path(const char *app)
+{
+	char *v = app ? ps_property_get(app, "procfile-path") : NULL;
+
+	if (!v)
+		v = ps_global_get("procfile-path");
+	/* A global value set by hand that no longer passes is not followed. */
+	if (v && ps_procfile_path_check(v, &(struct berr){ 0 }) < 0) {
+		free(v);
+		v = NULL;
+	}
+	return v ? v : xstrdup("Procfile");
+}
+
+bool ps_skip_deploy(const char *app)
+{
+	autofree char *v = app ? ps_property_get(app, "skip-deploy") : NULL;
+	autofree char *global = v ? NULL : ps_global_get("skip-deploy");
+
+	return !strcmp(v ? v : global ? global : "false", "true");
+}
+
+char *ps_process_command(const char *app, const struct release *rel, const char *type)
+{
+	const char *command = proctypes_get(&rel->procs, type);
+	char *start_cmd;
+
+	if (!command)
+		return NULL;
+	/* As Dokku's docker-local scheduler: start-cmd replaces the command of
+	 * every process type's containers (the release phase and `run` keep
+	 * theirs). */
+	start_cmd = ps_property_get(app, "start-cmd");
+	return start_cmd ? start_cmd : xstrdup(command);
+}
+
 int ps_set(const char *app, const char *key, const char *value, struct berr *err)
 {
+	const struct ps_property *prop = NULL;
 	struct app a;
 	struct ps_settings s;
 	int r = -1;
-	bool policy = !strcmp(key, "restart-policy");
 
-	if (!policy && strcmp(key, "stop-timeout-seconds"))
-		return berr_fail(err, "Invalid ps property '%s': use restart-policy or stop-timeout-seconds",
-				 key);
-	ps_defaults(&s);
-	if (value && (policy ? ps_policy_parse(value, &s, err) : timeout_parse(value, &s.stop_timeout, err)) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(ps_properties); i++)
+		if (!strcmp(ps_properties[i].name, key))
+			prop = &ps_properties[i];
+	if (!prop)
+		return berr_fail(err, "Invalid property specified, valid properties include: "
+				 "dockerfile-start-cmd, procfile-path, restart-policy, skip-deploy, "
+				 "start-cmd, stop-timeout-seconds");
+	if (!app && !prop->global)
+		return berr_fail(err, "Property cannot be specified globally");
+	if (value && prop->check(value, err) < 0)
 		return -1;
 	if (!app) {
 		autofree char *name = xasprintf("ps-%s", key);
@@ -223,9 +369,15 @@ int ps_set(const char *app, const char *key, const char *value, struct berr *err
 	/* The app's state lock serialises this with the daemon's own edits. */
 	if (app_open(app, APP_LOCKED, &a, err) < 0)
 		return -1;
+	if (prop->json_key) {
+		autofree char *path = app_path(app, "ps.json");
+
+		r = json_file_set_str(path, prop->json_key, value, err);
+		goto out;
+	}
 	if (ps_settings_load(app, &s, err) < 0)
 		goto out;
-	if (policy)
+	if (!strcmp(key, "restart-policy"))
 		snprintf(s.raw_policy, sizeof(s.raw_policy), "%s", value ? value : "");
 	else
 		snprintf(s.raw_stop_timeout, sizeof(s.raw_stop_timeout), "%s", value ? value : "");

@@ -174,7 +174,7 @@ static int web_port(struct daemon *d, const char *app, char port[16], struct ber
 static int slot_spec(struct daemon *d, struct slot *s, const struct release *rel,
 		     struct runtime_spec *spec, struct berr *err)
 {
-	const char *command = proctypes_get(&rel->procs, s->rec.type);
+	autofree char *command = ps_process_command(s->rec.app, rel, s->rec.type);
 	struct strv cmd = { 0 };
 	char dyno[128], addr[16], port[16] = "";
 	struct app a;
@@ -292,7 +292,7 @@ int slot_start(struct daemon *d, struct slot *s, struct berr *err)
 	pipefd[0] = -1;
 	watch_pid(d, s);
 	set_state(s, "running");
-	log_note(d, s, "Starting process with command `%s`", proctypes_get(&rel.procs, s->rec.type));
+	log_note(d, s, "Starting process with command `%s`", spec.argv.n ? spec.argv.v[spec.argv.n - 1] : "");
 	/* Routed once its startup checks pass. */
 	s->ready = false;
 	checks_start(d, s, CHECK_STARTUP);

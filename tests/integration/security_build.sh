@@ -17,14 +17,25 @@ host_secret() { # PATH TEXT
 	chmod 0600 "$1"
 }
 
-# serve_dir DIR: an HTTP server on loopback for DIR (dies by itself after 120 s);
-# sets HTTP_PORT and HTTP_PID.
+# shellcheck source=tests/helpers/net.sh
+. "$TEST_TOP/tests/helpers/net.sh"
+
+# serve_dir DIR [loopback]: an HTTP server for DIR (dies by itself after 120 s)
+# in the test's "outside" namespace, the way a buildpack host on the network is
+# reached (berth refuses to fetch an app's URLs from this host itself:
+# common/fetch_guard.h); on 127.0.0.1 with "loopback". Sets HTTP_HOST (ADDR:PORT)
+# and HTTP_PID.
 serve_dir() {
-	timeout 120 python3 -u -m http.server --bind 127.0.0.1 --directory "$1" 0 \
+	local addr=127.0.0.1 prefix=()
+	if [ "${2:-}" != loopback ]; then
+		[ -n "${OUTSIDE_NS:-}" ] || outside_setup
+		addr=$OUTSIDE.2 prefix=(ip netns exec "$OUTSIDE_NS")
+	fi
+	"${prefix[@]}" timeout 120 python3 -u -m http.server --bind "$addr" --directory "$1" 0 \
 		>"$TEST_TMP/http.log" 2>&1 &
 	HTTP_PID=$!
 	wait_for grep -q 'port [0-9]' "$TEST_TMP/http.log" || fail "the test's HTTP server did not start"
-	HTTP_PORT=$(grep -o 'port [0-9]*' "$TEST_TMP/http.log" | head -n 1 | cut -d' ' -f2)
+	HTTP_HOST=$addr:$(grep -o 'port [0-9]*' "$TEST_TMP/http.log" | head -n 1 | cut -d' ' -f2)
 }
 
 # A buildpack at DIR whose compile runs SCRIPT (sh) as the build user.
@@ -45,7 +56,7 @@ test_pushed_dot_buildpacks_cannot_copy_another_apps_config_into_the_build() {
 	tar -C "$TEST_TMP/www/evil" -czf "$TEST_TMP/www/evil.tgz" .
 	serve_dir "$TEST_TMP/www"
 	mkdir -p "$TEST_TMP/src"
-	printf 'http://127.0.0.1:%s/evil.tgz\n%s\n' "$HTTP_PORT" "$BERTH_ROOT/apps/victim" \
+	printf 'http://%s/evil.tgz\n%s\n' "$HTTP_HOST" "$BERTH_ROOT/apps/victim" \
 		>"$TEST_TMP/src/.buildpacks"
 	local status
 	run_status status deploy_dir attacker "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1
@@ -86,11 +97,11 @@ test_pushed_buildpack_urls_and_shipped_names_still_work() {
 	tar -C "$TEST_TMP/www/ok" -czf "$TEST_TMP/www/ok.tgz" .
 	serve_dir "$TEST_TMP/www"
 	mkdir -p "$TEST_TMP/src"
-	printf 'http://127.0.0.1:%s/ok.tgz\nprocfile\n' "$HTTP_PORT" >"$TEST_TMP/src/.buildpacks"
+	printf 'http://%s/ok.tgz\nprocfile\n' "$HTTP_HOST" >"$TEST_TMP/src/.buildpacks"
 	printf 'web: cat marker\n' >"$TEST_TMP/src/Procfile"
 	deploy_dir fine "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "deploy failed"; }
 	assert_eq from-url "$(berth run fine cat /app/marker)"
-	berth config:set --no-restart fine "BUILDPACK_URL=http://127.0.0.1:$HTTP_PORT/ok.tgz" >/dev/null
+	berth config:set --no-restart fine "BUILDPACK_URL=http://$HTTP_HOST/ok.tgz" >/dev/null
 	berth ps:rebuild fine >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "rebuild failed"; }
 	kill "$HTTP_PID" 2>/dev/null || true
 	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: fine v2"
@@ -214,4 +225,51 @@ test_process_type_names_from_bin_release_follow_the_procfile_rules() {
 	assert_contains "$(cat "$TEST_TMP/out")" "bin/release: a process type name in 'default_process_types' (line 2) is not valid"
 	[ ! -e "$BERTH_ROOT/apps/names/current" ] || fail "a release was made with a bad process type name"
 	assert_not_contains "$(cat "$BERTH_ROOT/apps/names/settings.json")" "../x"
+}
+
+# redirect_server: an HTTP server in the outside namespace that sends every
+# request on to $1 (302); sets REDIRECT_HOST.
+redirect_server() {
+	[ -n "${OUTSIDE_NS:-}" ] || outside_setup
+	ip netns exec "$OUTSIDE_NS" timeout 120 python3 -u -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", sys.argv[2] + self.path)
+        self.end_headers()
+s = http.server.HTTPServer((sys.argv[1], 0), H)
+print("port", s.server_port, flush=True)
+s.serve_forever()
+' "$OUTSIDE.2" "$1" >"$TEST_TMP/redirect.log" 2>&1 &
+	track $!
+	wait_for grep -q 'port [0-9]' "$TEST_TMP/redirect.log" || fail "the redirecting server did not start"
+	REDIRECT_HOST=$OUTSIDE.2:$(grep -o 'port [0-9]*' "$TEST_TMP/redirect.log" | cut -d' ' -f2)
+}
+
+test_buildpack_urls_cannot_reach_this_hosts_own_services() {
+	setup_app probe
+	make_buildpack "$TEST_TMP/www/ok" 'echo from-url >"$1/marker"'
+	tar -C "$TEST_TMP/www/ok" -czf "$TEST_TMP/www/ok.tgz" .
+	git init -q --bare "$TEST_TMP/www/ok.git"
+	serve_dir "$TEST_TMP/www" loopback
+	local loop=$HTTP_HOST spec status
+	mkdir -p "$TEST_TMP/src"
+	printf 'web: cat marker\n' >"$TEST_TMP/src/Procfile"
+	redirect_server "http://$loop"
+	# A tarball and a git URL on loopback, the cloud metadata address, this
+	# host's address on the test's veth, and a redirect from outside to loopback.
+	for spec in "http://$loop/ok.tgz" "http://$loop/ok.git" "http://169.254.169.254/latest.tgz" \
+		"http://$OUTSIDE.1:${loop#*:}/ok.tgz" "http://$REDIRECT_HOST/ok.tgz"; do
+		berth config:set --no-restart probe "BUILDPACK_URL=$spec" >/dev/null
+		run_status status deploy_dir probe "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1
+		assert_eq 1 "$status" "deploy with BUILDPACK_URL=$spec"
+		assert_contains "$(cat "$TEST_TMP/out")" "berth does not fetch from there for an app" "$spec"
+	done
+	assert_eq "" "$(grep -E 'GET /ok' "$TEST_TMP/http.log")" "requests that reached the loopback server"
+	# The operator may allow it.
+	berth config:set --no-restart probe "BUILDPACK_URL=http://$loop/ok.tgz" >/dev/null
+	BERTH_FETCH_LOCAL=allow deploy_dir probe "$TEST_TMP/src" >"$TEST_TMP/out" 2>&1 ||
+		{ cat "$TEST_TMP/out"; fail "BERTH_FETCH_LOCAL=allow"; }
+	assert_eq from-url "$(berth run probe cat /app/marker)"
 }
