@@ -1,7 +1,7 @@
 /* builds.c - build records: one per deploy, Dokku's builds:* data.
  *
- * Every deploy (deploy.c) leaves $BERTH_ROOT/apps/<app>/builds/<id>.json, in
- * Dokku's schema (id, app, kind, pid, started_at, finished_at, status, source,
+ * Every deploy (deploy.c, through builds_run.c) leaves
+ * $BERTH_ROOT/apps/<app>/builds/<id>.json, in Dokku's schema (id, app, kind, pid, started_at, finished_at, status, source,
  * exit_code), and <id>.log, what it said. The record is written atomically when
  * the deploy takes the app's deploy lock (status running) and again when it
  * ends (succeeded or failed); builds:cancel writes canceled.
@@ -36,7 +36,6 @@
 #include "platform/internal.h"
 
 #define BUILDS_DIR "builds"
-#define BUILD_LOG_MAX (16u * 1024 * 1024)
 /* builds:cancel: SIGTERM, then SIGKILL after this long; then the lock. */
 #define CANCEL_TERM_MS 5000
 #define CANCEL_KILL_MS 5000
@@ -104,7 +103,7 @@ char *build_duration_format(long long seconds)
 
 /* Sortable ids as Dokku makes them: 8 base-36 digits of the time in ms, then 6
  * random ones. */
-static char *build_id_new(void)
+char *build_id_new(void)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	struct timespec ts;
@@ -142,7 +141,7 @@ char *build_log_path(const char *app, const char *id)
 }
 
 /* Dokku's kinds: a deploy that makes a new image is a build. */
-static const char *kind_of(const char *source)
+const char *build_kind_of(const char *source)
 {
 	static const char *const builds = "git-hook ps:rebuild git:sync git:from-archive";
 
@@ -233,7 +232,7 @@ static int record_from_json(const json_t *o, struct build_record *b)
 	b->app = xstrdup(json_get_str(o, "app") ? json_get_str(o, "app") : "");
 	b->status = xstrdup(status);
 	b->source = xstrdup(json_get_str(o, "source") ? json_get_str(o, "source") : "unknown");
-	b->kind = xstrdup(json_get_str(o, "kind") ? json_get_str(o, "kind") : kind_of(b->source));
+	b->kind = xstrdup(json_get_str(o, "kind") ? json_get_str(o, "kind") : build_kind_of(b->source));
 	b->pid = json_get_int(o, "pid", 0);
 	b->started_at = time_parse(json_get_str(o, "started_at"));
 	b->finished_at = time_parse(json_get_str(o, "finished_at"));
@@ -259,7 +258,7 @@ static json_t *record_to_json(const struct build_record *b)
 	return o;
 }
 
-static int record_save(const char *app, const struct build_record *b, struct berr *err)
+int build_record_save(const char *app, const struct build_record *b, struct berr *err)
 {
 	autofree char *dir = app_path(app, BUILDS_DIR);
 	autofree char *path = xasprintf("%s/%s.json", dir, b->id);
@@ -379,7 +378,7 @@ static int record_finalize(const char *app, struct build_record *b, const char *
 	b->has_exit_code = true;
 	b->exit_code = exit_code;
 	b->live = false;
-	return record_save(app, b, err);
+	return build_record_save(app, b, err);
 }
 
 static void log_append(const char *app, const char *id, const char *line)
@@ -633,6 +632,9 @@ int builds_cancel(const char *app, const struct sink *sink, struct berr *err)
 				 lock_id, app, (int)pid, (int)holder);
 	}
 	sink_step(sink, "Killing app deploy");
+	/* Said in its log before it dies: whoever follows the log reads to its
+	 * end once the build is no longer live, so the line is there by then. */
+	log_append(app, b.id, " !     Build canceled (builds:cancel)\n");
 	/* The deploy's process; the build and release-phase containers die with
 	 * it (they are made to), and what they leave is collected below. */
 	if (pid > 1 && kill(pid, SIGTERM) == 0 && pid_wait_gone(pid, CANCEL_TERM_MS) < 0) {
@@ -654,10 +656,8 @@ int builds_cancel(const char *app, const struct sink *sink, struct berr *err)
 	build_record_free(&b);
 	/* Read again: it may have finished on its own meanwhile. */
 	r = record_load(app, lock_id, NULL, &b, err);
-	if (r == 0 && !strcmp(b.status, "running")) {
-		log_append(app, b.id, " !     Build canceled (builds:cancel)\n");
+	if (r == 0 && !strcmp(b.status, "running"))
 		r = record_finalize(app, &b, "canceled", -1, err);
-	}
 	build_record_free(&b);
 	if (r == 0)
 		builds_prune(app, NULL, err);
@@ -706,110 +706,4 @@ int build_output(const char *app, const char *id, build_output_fn out, void *ctx
 		live = b.live;
 		build_record_free(&b);
 	}
-}
-
-/* ---- the deploy's side (deploy.c) ---- */
-
-void build_run_begin(struct build_run *r, const struct app *app, int lock_fd, const char *source,
-		     const struct sink *sink)
-{
-	autofree char *dir = app_path(app->name, BUILDS_DIR);
-	autofree char *logname = NULL;
-	autofree char *line = NULL;
-	struct build_record b = { 0 };
-	struct berr err;
-
-	memset(r, 0, sizeof(*r));
-	r->log_fd = -1;
-	r->id = build_id_new();
-	line = xasprintf("%s\n", r->id);
-	/* The lock names its build (builds:cancel, builds:output current). */
-	if (ftruncate(lock_fd, 0) < 0 || pwrite(lock_fd, line, strlen(line), 0) < 0) {
-		berr_sys(&err, "write the build id into the deploy lock of %s", app->name);
-		goto fail;
-	}
-	if (mkdir_p(dir, 0700, &err) < 0)
-		goto fail;
-	logname = xasprintf("%s/%s.log", dir, r->id);
-	r->log_fd = open(logname, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-	if (r->log_fd < 0) {
-		berr_sys(&err, "create %s", logname);
-		goto fail;
-	}
-	b.id = r->id;
-	b.app = app->name;
-	b.kind = (char *)kind_of(source);
-	b.status = "running";
-	b.source = (char *)source;
-	b.pid = getpid();
-	b.started_at = r->started_at = now_s();
-	if (record_save(app->name, &b, &err) < 0)
-		goto fail;
-	r->source = xstrdup(source);
-	return;
-fail:
-	/* A deploy is not refused for want of its record. */
-	sink_warn(sink, "warning: no build record for this deploy: %s", err.msg);
-	if (r->log_fd >= 0)
-		close(r->log_fd);
-	r->log_fd = -1;
-	free(r->id);
-	r->id = NULL;
-}
-
-void build_run_line(struct build_run *r, const char *prefix, const char *text)
-{
-	static const char cut[] = " !     (build log truncated: larger than 16 MiB)\n";
-	size_t n = strlen(prefix) + strlen(text) + 1;
-	autofree char *line = NULL;
-	struct berr ignored;
-
-	if (r->log_fd < 0 || r->log_full)
-		return;
-	if (r->log_bytes + n > BUILD_LOG_MAX) {
-		r->log_full = true;
-		write_all(r->log_fd, cut, strlen(cut), "build log", &ignored);
-		return;
-	}
-	line = xasprintf("%s%s\n", prefix, text);
-	if (write_all(r->log_fd, line, n, "build log", &ignored) == 0)
-		r->log_bytes += n;
-}
-
-void build_run_end(struct build_run *r, const struct app *app, int lock_fd, int result,
-		   const char *message)
-{
-	struct build_record b = { 0 };
-	struct berr ignored;
-
-	if (!r->id)
-		return;
-	if (result < 0 && message && r->log_fd >= 0) {
-		autofree char *line = xasprintf(" !     %s\n", message);
-
-		write_all(r->log_fd, line, strlen(line), "build log", &ignored);
-	}
-	if (r->log_fd >= 0)
-		fsync(r->log_fd);
-	b.id = r->id;
-	b.app = app->name;
-	b.kind = (char *)kind_of(r->source);
-	b.status = result < 0 ? "failed" : "succeeded";
-	b.source = r->source;
-	b.pid = getpid();
-	b.started_at = r->started_at;
-	b.finished_at = now_s();
-	b.has_exit_code = true;
-	b.exit_code = result < 0 ? 1 : 0;
-	record_save(app->name, &b, &ignored);
-	if (ftruncate(lock_fd, 0) < 0) {
-		/* The lock is dropped next: what it says no longer counts. */
-	}
-	builds_prune(app->name, NULL, &ignored);
-	if (r->log_fd >= 0)
-		close(r->log_fd);
-	free(r->id);
-	free(r->source);
-	memset(r, 0, sizeof(*r));
-	r->log_fd = -1;
 }

@@ -37,6 +37,11 @@ void build_run_begin(struct build_run *r, const struct app *app, int lock_fd, co
 void build_run_line(struct build_run *r, const char *prefix, const char *text);
 void build_run_end(struct build_run *r, const struct app *app, int lock_fd, int result,
 		   const char *message);
+/* builds.c for builds_run.c: a new id, a source's kind, a record written
+ * atomically (builds/ made when missing). */
+char *build_id_new(void);
+const char *build_kind_of(const char *source);
+int build_record_save(const char *app, const struct build_record *b, struct berr *err);
 
 /* One deploy (deploy.c): the app opened once, its deploy lock, the image-store
  * lease holding what it makes until a release names it, where it reports. */

@@ -123,6 +123,7 @@ test_builds_cancel_stops_a_build_that_never_ends_and_frees_the_deploy_lock() {
 	"$BERTH_BIN" builds:output bcan current >"$TEST_TMP/follow" 2>&1 &
 	local follower=$!
 	echo "$follower" >>"$TEST_TMP/pids"
+	wait_for grep -q compile-started "$TEST_TMP/follow" || fail "builds:output current did not follow"
 	start=$(date +%s)
 	out=$(berth builds:cancel bcan)
 	took=$(($(date +%s) - start))
