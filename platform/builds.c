@@ -199,9 +199,12 @@ static bool deploy_lock_held_by(const char *app, char **id, pid_t *holder)
 			*next++ = '\0';
 		/* "1: FLOCK  ADVISORY  WRITE 123 fd:01:4567 0 EOF"; a waiter's line
 		 * has "->" after the number and holds nothing. */
+		/* The lock table names the superblock's device, which stat()
+		 * does not for an anonymous one (a btrfs subvolume's): there,
+		 * the inode alone (the holder's pid is checked before a kill). */
 		if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%lu", type, &pid, &maj, &min, &ino) == 5 &&
-		    !strcmp(type, "FLOCK") && maj == major(st.st_dev) && min == minor(st.st_dev) &&
-		    ino == (unsigned long)st.st_ino) {
+		    !strcmp(type, "FLOCK") && ino == (unsigned long)st.st_ino &&
+		    ((maj == major(st.st_dev) && min == minor(st.st_dev)) || major(st.st_dev) == 0)) {
 			held = true;
 			if (holder)
 				*holder = (pid_t)pid;
@@ -288,6 +291,9 @@ static int record_load(const char *app, const char *id, const char *lock_id,
 	json_decref(o);
 	if (r < 0)
 		return berr_fail(err, "build record %s: no id or status", path);
+	/* The app whose directory holds it (apps:rename moves the records). */
+	free(b->app);
+	b->app = xstrdup(app);
 	b->live = !strcmp(b->status, "running") && lock_id && !strcmp(lock_id, b->id);
 	return 0;
 }

@@ -57,6 +57,11 @@ test_a_deploy_leaves_a_succeeded_record_with_its_output() {
 	assert_eq 1 "$(berth builds:list bok --kind deploy --format json | jq length)"
 	assert_eq "succeeded" "$(berth builds:report bok --build-status)"
 	assert_eq "config-redeploy" "$(berth builds:report bok --build-source)"
+	# The records move with the app.
+	berth apps:rename bok bok2 >/dev/null 2>&1 || fail "rename failed"
+	json=$(berth builds:info bok2 "$id" --format json)
+	assert_eq "bok2 $BERTH_ROOT/apps/bok2/builds/$id.log" "$(jq -r '"\(.app) \(.log_path)"' <<<"$json")"
+	assert_contains "$(berth builds:output bok2 "$id")" "Application deployed: bok v1"
 }
 
 test_a_git_push_leaves_a_git_hook_record() {
