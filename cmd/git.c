@@ -87,6 +87,16 @@ static int hook_deploy(void *ctx, const char *app, const char *commit, tree_writ
 	return deploy_source(app, &src, sink, err);
 }
 
+static bool hook_keep_git_dir(void *ctx, const char *app)
+{
+	autofree char *keep = NULL;
+	struct berr ignored;
+
+	(void)ctx;
+	return git_property_computed(app, "keep-git-dir", "false", &keep, &ignored) == 0 && keep &&
+	       !strcmp(keep, "true");
+}
+
 static const struct gitd_hooks hooks = {
 	.app_check = hook_app_check,
 	.app_exists = hook_app_exists,
@@ -94,6 +104,7 @@ static const struct gitd_hooks hooks = {
 	.repo_path = hook_repo_path,
 	.deploy_branch = hook_deploy_branch,
 	.deploy = hook_deploy,
+	.keep_git_dir = hook_keep_git_dir,
 };
 
 static int transport_options(struct gitd_options *o, struct berr *err)
@@ -153,18 +164,26 @@ static int set_deploy_branch(struct app_settings *s, void *ctx, struct berr *err
 	return 0;
 }
 
-/* git:set (APP|--global) deploy-branch [BRANCH] */
+/* git:set (APP|--global) KEY [VALUE]: deploy-branch (settings.json; HEAD
+ * follows it), or one of the properties in git_settings.c. */
 int cmd_git_set(int argc, char **argv)
 {
 	struct set_args sa;
 	struct app a;
 	struct berr err;
-	int r = set_args_parse(argc, argv, "deploy-branch [<branch>]", &sa);
+	int r = set_args_parse(argc, argv, "<key> [<value>]", &sa);
 
 	if (r)
 		return r;
-	if (strcmp(sa.key, "deploy-branch"))
-		return cmd_fail("Invalid property specified: %s (berth knows deploy-branch)", sa.key);
+	if (strcmp(sa.key, "deploy-branch")) {
+		/* Dokku keeps an empty rev-env-var given as "" or left out alike. */
+		const char *value = sa.value ? sa.value : !strcmp(sa.key, "rev-env-var") ? "" : NULL;
+
+		if (git_property_set(sa.app, sa.key, value, &err) < 0)
+			return cmd_fail("%s", err.msg);
+		set_args_said(&sa);
+		return 0;
+	}
 	if (sa.value && gitd_branch_check(sa.value, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (!sa.app) {
@@ -182,40 +201,103 @@ int cmd_git_set(int argc, char **argv)
 	return 0;
 }
 
-/* git:report: Dokku's raw, global and computed deploy-branch, the sha; the
+/* The values git:report shows of the properties: raw (app), global, computed. */
+struct git_props {
+	char *app[5], *global[5], *computed[5];
+};
+enum { P_FILES, P_SIZE, P_KEEP, P_REV, P_IMAGE };
+static const char *const prop_names[] = {
+	"archive-max-files", "archive-max-size", "keep-git-dir", "rev-env-var", "source-image",
+};
+
+static int git_props_load(const char *app, struct git_props *p, struct berr *err)
+{
+	char sizes[2][24];
+	const char *fallback[5] = { sizes[0], sizes[1], "false", GIT_REV_ENV_VAR_DEFAULT, NULL };
+
+	memset(p, 0, sizeof(*p));
+	snprintf(sizes[0], sizeof(sizes[0]), "%llu", GIT_ARCHIVE_MAX_FILES_DEFAULT);
+	snprintf(sizes[1], sizeof(sizes[1]), "%llu", GIT_ARCHIVE_MAX_SIZE_DEFAULT);
+	for (size_t i = 0; i < ARRAY_SIZE(prop_names); i++)
+		if ((app && git_property_get(app, prop_names[i], &p->app[i], err) < 0) ||
+		    git_property_get(NULL, prop_names[i], &p->global[i], err) < 0 ||
+		    git_property_computed(app, prop_names[i], fallback[i], &p->computed[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+static void git_props_free(struct git_props *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prop_names); i++) {
+		free(p->app[i]);
+		free(p->global[i]);
+		free(p->computed[i]);
+	}
+}
+
+/* git:report: Dokku's raw, global and computed properties, the sha; the
  * computed branch of an app that set none is "master" (berth deploys a push to
- * main as well). */
+ * main as well). Beyond Dokku, an app's own archive limits. */
 static int git_report_one(const char *app, const char *info_flag, const char *format)
 {
 	autofree char *own = app ? app_deploy_branch(app) : NULL;
 	autofree char *global = global_deploy_branch();
 	const char *computed = own ? own : global ? global : "master";
 	struct gitd_report rep = { 0 };
+	struct git_props p;
 	struct berr err;
 	char branches[32];
+	int r;
 
+	if (app && app_require(app, &err) < 0)
+		return cmd_fail_app(app, &err);
+	if (git_props_load(app, &p, &err) < 0) {
+		git_props_free(&p);
+		return cmd_fail("%s", err.msg);
+	}
 	if (!app) {
 		const struct report_row rows[] = {
+			{ "--git-computed-archive-max-files", p.computed[P_FILES] },
+			{ "--git-computed-archive-max-size", p.computed[P_SIZE] },
 			{ "--git-computed-deploy-branch", computed },
+			{ "--git-computed-keep-git-dir", p.computed[P_KEEP] },
+			{ "--git-global-archive-max-files", p.global[P_FILES] },
+			{ "--git-global-archive-max-size", p.global[P_SIZE] },
 			{ "--git-global-deploy-branch", global },
+			{ "--git-global-keep-git-dir", p.global[P_KEEP] },
 		};
 
-		return report_print("--global", "git", rows, ARRAY_SIZE(rows), info_flag, format);
+		r = report_print("--global", "git", rows, ARRAY_SIZE(rows), info_flag, format);
+		git_props_free(&p);
+		return r;
 	}
-	if (app_require(app, &err) < 0)
-		return cmd_fail_app(app, &err);
-	if (gitd_report(&hooks, app, own ? own : global, &rep, &err) < 0)
+	if (gitd_report(&hooks, app, own ? own : global, &rep, &err) < 0) {
+		git_props_free(&p);
 		return cmd_fail("%s", err.msg);
+	}
 	snprintf(branches, sizeof(branches), "%zu", rep.branches);
 	const struct report_row rows[] = {
+		{ "--git-archive-max-files", p.app[P_FILES] },
+		{ "--git-archive-max-size", p.app[P_SIZE] },
 		{ "--git-branches", branches },
+		{ "--git-computed-archive-max-files", p.computed[P_FILES] },
+		{ "--git-computed-archive-max-size", p.computed[P_SIZE] },
 		{ "--git-computed-deploy-branch", computed },
+		{ "--git-computed-keep-git-dir", p.computed[P_KEEP] },
 		{ "--git-deploy-branch", own },
+		{ "--git-global-archive-max-files", p.global[P_FILES] },
+		{ "--git-global-archive-max-size", p.global[P_SIZE] },
 		{ "--git-global-deploy-branch", global },
+		{ "--git-global-keep-git-dir", p.global[P_KEEP] },
+		{ "--git-keep-git-dir", p.app[P_KEEP] },
+		{ "--git-rev-env-var", p.computed[P_REV] },
 		{ "--git-sha", rep.head },
+		{ "--git-source-image", p.app[P_IMAGE] },
 	};
 
-	return report_print(app, "git", rows, ARRAY_SIZE(rows), info_flag, format);
+	r = report_print(app, "git", rows, ARRAY_SIZE(rows), info_flag, format);
+	git_props_free(&p);
+	return r;
 }
 
 int cmd_git_report(int argc, char **argv)
@@ -229,7 +311,6 @@ int cmd_git_sync(int argc, char **argv)
 {
 	bool build = argc > 1 && !strcmp(argv[1], "--build");
 	autofree char *branch = NULL;
-	autoclose int fd = -1;
 	char commit[41];
 	struct berr err;
 
@@ -245,9 +326,10 @@ int cmd_git_sync(int argc, char **argv)
 		return cmd_fail("%s", err.msg);
 	branch = hook_deploy_branch(NULL, argv[1]);
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
-	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &fd, commit, &err) < 0)
+	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
-	if (build && deploy_archive(argv[1], fd, commit, ui_sink(), &err) < 0)
+	if (build && gitd_sync_deploy(&hooks, argv[1], commit, branch ? branch : "main", ui_sink(),
+				      &err) < 0)
 		return cmd_fail("%s", err.msg);
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);

@@ -25,11 +25,7 @@
 
 static char *authorized_keys_path(void)
 {
-	const char *env = getenv("BERTH_AUTHORIZED_KEYS");
-
-	if (env && *env)
-		return xstrdup(env);
-	return xasprintf("%s/.ssh/authorized_keys", berth_root());
+	return gitd_authorized_keys_path();
 }
 
 /* Hold a lock beside the file while reading, changing and writing it. */

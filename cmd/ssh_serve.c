@@ -32,11 +32,20 @@ static const char *const app_commands[] = {
 	"buildpacks:clear", "buildpacks:list",
 };
 
+/* git:* commands about the host's own access to other git servers (its
+ * netrc, known hosts, deploy key; git_auth.c): not one app's. */
+static const char *const host_git_commands[] = {
+	"git:auth", "git:auth-status", "git:allow-host", "git:generate-deploy-key", "git:public-key",
+};
+
 static bool is_app_command(const char *name)
 {
 	/* domains:add-global and the like change every app's names: the host's. */
 	if (str_has_suffix(name, "-global"))
 		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(host_git_commands); i++)
+		if (!strcmp(name, host_git_commands[i]))
+			return false;
 	for (size_t i = 0; i < ARRAY_SIZE(app_commands); i++) {
 		const char *a = app_commands[i];
 

@@ -69,11 +69,12 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 #define SYNC_REF "refs/berth/sync"
 
 int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
-		    const char *ref, int *archive_fd, char commit[41], struct berr *err)
+		    const char *ref, char commit[41], struct berr *err)
 {
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_fetch_options fo;
+	struct gitd_remote_auth auth;
 	autofree char *spec = NULL;
 	autofree char *branch = hooks->deploy_branch(hooks->ctx, app);
 	char *specs[1];
@@ -87,6 +88,7 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 		return -1;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	gitd_remote_auth_init(&auth, url, &fo.callbacks);
 	/* A branch or tag name, a full ref, or the remote's HEAD. */
 	if (!ref)
 		spec = xstrdup("+HEAD:" SYNC_REF);
@@ -98,7 +100,10 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 	git_reference_remove(repo, SYNC_REF);  /* a previous sync's result */
 	if (git_remote_create_anonymous(&remote, repo, url) < 0 ||
 	    git_remote_fetch(remote, &refspecs, &fo, "git:sync") < 0) {
-		gitd_git_fail(err, "fetch %s%s%s", url, ref ? " " : "", ref ? ref : "");
+		if (auth.error)
+			berr_fail(err, "fetch %s: %s", url, auth.error);
+		else
+			gitd_git_fail(err, "fetch %s%s%s", url, ref ? " " : "", ref ? ref : "");
 		goto out;
 	}
 	if (git_reference_name_to_id(&id, repo, SYNC_REF) < 0 && ref &&
@@ -108,7 +113,10 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 		spec = xasprintf("+refs/tags/%s:" SYNC_REF, ref);
 		specs[0] = spec;
 		if (git_remote_fetch(remote, &refspecs, &fo, "git:sync") < 0) {
-			gitd_git_fail(err, "fetch %s %s", url, ref);
+			if (auth.error)
+				berr_fail(err, "fetch %s: %s", url, auth.error);
+			else
+				gitd_git_fail(err, "fetch %s %s", url, ref);
 			goto out;
 		}
 	}
@@ -131,8 +139,9 @@ int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char 
 		git_object_free(obj);
 	}
 	git_oid_tostr(commit, 41, &id);
-	r = gitd_tree_tar(repo, &id, archive_fd, err);
+	r = 0;
 out:
+	gitd_remote_auth_free(&auth);
 	git_reference_remove(repo, SYNC_REF);
 	git_remote_free(remote);
 	git_repository_free(repo);

@@ -36,19 +36,40 @@ static void pipe_line(void *ctx, enum sink_kind kind, const char *text)
 struct tree_source {
 	git_repository *repo;
 	const git_oid *commit;
+	const char *branch;     /* of the .git, with keep_git_dir */
+	bool keep_git_dir;
 };
 
 static int write_tree(void *ctx, struct tree_request *req, struct berr *err)
 {
 	struct tree_source *t = ctx;
+	char *label;
 
-	return gitd_checkout(t->repo, t->commit, req, err);
+	if (!t->keep_git_dir)
+		return gitd_checkout(t->repo, t->commit, req, err);
+	/* The whole tree and a .git; the label says so, and no later checkout
+	 * diffs from it (it names no plain tree), so a .git never outlives
+	 * keep-git-dir in a layer below. */
+	req->base = NULL;
+	if (gitd_checkout(t->repo, t->commit, req, err) < 0 ||
+	    gitd_write_git_dir(t->repo, t->commit, t->branch, req->dir, req->uid, req->gid, err) < 0)
+		return -1;
+	label = xasprintf("%s with .git", req->label);
+	free(req->label);
+	req->label = label;
+	return 0;
+}
+
+static bool keeps_git_dir(const struct gitd_hooks *hooks, const char *app)
+{
+	return hooks->keep_git_dir && hooks->keep_git_dir(hooks->ctx, app);
 }
 
 static void deploy_child(const struct gitd_options *o, int out, git_repository *repo,
-			 const char *app, const git_oid *commit)
+			 const char *app, const char *branch, const git_oid *commit)
 {
-	struct tree_source t = { .repo = repo, .commit = commit };
+	struct tree_source t = { .repo = repo, .commit = commit, .branch = branch,
+				 .keep_git_dir = keeps_git_dir(o->hooks, app) };
 	struct sink sink = { .line = pipe_line, .ctx = &out };
 	char sha[GIT_OID_HEXSZ + 1];
 	struct berr err;
@@ -68,7 +89,7 @@ static void deploy_child(const struct gitd_options *o, int out, git_repository *
 }
 
 int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
-		    const char *app, const git_oid *commit, struct berr *err)
+		    const char *app, const char *branch, const git_oid *commit, struct berr *err)
 {
 	int p[2], status = 0;
 	bool exited = false;
@@ -88,7 +109,7 @@ int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repo
 	}
 	if (pid == 0) {
 		close(p[0]);
-		deploy_child(o, p[1], repo, app, commit);
+		deploy_child(o, p[1], repo, app, branch, commit);
 	}
 	close(p[1]);
 	for (;;) {
@@ -135,4 +156,25 @@ int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repo
 		return berr_fail(err, "the deploy of %s was killed by signal %d", app,
 				 WTERMSIG(status));
 	return berr_fail(err, "the deploy of %s failed", app);
+}
+
+int gitd_sync_deploy(const struct gitd_hooks *hooks, const char *app, const char *commit,
+		     const char *branch, const struct sink *sink, struct berr *err)
+{
+	git_repository *repo = NULL;
+	git_oid id;
+	struct tree_source t = { .commit = &id, .branch = branch,
+				 .keep_git_dir = keeps_git_dir(hooks, app) };
+	int r;
+
+	if (git_oid_fromstr(&id, commit) < 0)
+		return berr_fail(err, "'%s' is not a commit id", commit);
+	if (gitd_repo_open(hooks, app, &repo, err) < 0)
+		return -1;
+	if (!repo)
+		return berr_fail(err, "App %s has no repository", app);
+	t.repo = repo;
+	r = hooks->deploy(hooks->ctx, app, commit, write_tree, &t, sink, err);
+	git_repository_free(repo);
+	return r;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/err.h"
 #include "common/sink.h"
@@ -39,6 +40,8 @@ struct gitd_hooks {
 	 * 2); nothing may be printed. Returns 0 only when the new release is live. */
 	int (*deploy)(void *ctx, const char *app, const char *commit, tree_writer write_tree,
 		      void *tree_ctx, const struct sink *sink, struct berr *err);
+	/* Whether the source gets a .git at the commit (keep-git-dir); may be NULL. */
+	bool (*keep_git_dir)(void *ctx, const char *app);
 };
 
 struct gitd_options {
@@ -81,11 +84,15 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 		struct gitd_report *r, struct berr *err);
 
 /* git:sync: fetch ref (NULL: the remote's default branch) from url into the
- * app's repository and write a tar of its tree to *archive_fd (an anonymous
- * file, rewound); commit is its sha. The caller deploys it, then moves the
- * deploy branch with gitd_update_branch. */
+ * app's repository; commit is its sha. The caller deploys it
+ * (gitd_sync_deploy), then moves the deploy branch with gitd_update_branch. */
 int gitd_sync_fetch(const struct gitd_hooks *hooks, const char *app, const char *url,
-		    const char *ref, int *archive_fd, char commit[41], struct berr *err);
+		    const char *ref, char commit[41], struct berr *err);
+/* git:sync --build: deploy commit (fetched by gitd_sync_fetch) as a push
+ * does, its tree checked out into the source layer (in this process), with a
+ * .git on branch when the app keeps one. */
+int gitd_sync_deploy(const struct gitd_hooks *hooks, const char *app, const char *commit,
+		     const char *branch, const struct sink *sink, struct berr *err);
 int gitd_update_branch(const struct gitd_hooks *hooks, const char *app, const char *branch,
 		       const char *commit, struct berr *err);
 
@@ -132,5 +139,46 @@ int gitd_authkeys_remove(struct gitd_authkeys *ak, const char *name, struct berr
 /* Written atomically (temp file, fsync, rename), mode 0600. */
 int gitd_authkeys_save(const char *path, const struct gitd_authkeys *ak, struct berr *err);
 void gitd_authkeys_free(struct gitd_authkeys *ak);
+
+/* The berth user's home (home.c): ~/.ssh is the directory of authorized_keys
+ * ($BERTH_AUTHORIZED_KEYS, else $BERTH_ROOT/.ssh/authorized_keys), home its
+ * parent when it is named .ssh (else BERTH_ROOT); the user owns ~/.ssh. */
+char *gitd_authorized_keys_path(void);
+char *gitd_ssh_dir(void);
+char *gitd_home_dir(void);
+void gitd_home_owner(uid_t *uid, gid_t *gid);
+/* The user's name ("berth" when ~/.ssh is root's or missing). */
+char *gitd_user_name(void);
+/* chown path to the user (best effort). */
+void gitd_give_to_user(const char *path);
+
+/* The user's ~/.netrc (netrc.c): git:auth's logins for git:sync over https. */
+struct gitd_netrc_entry {
+	char *machine;          /* NULL: the "default" entry */
+	char *login, *password, *account;
+	char *macdefs;          /* "macdef NAME\n..." blocks, kept as read */
+};
+struct gitd_netrc {
+	struct gitd_netrc_entry *v;
+	size_t n;
+};
+char *gitd_netrc_path(void);
+/* A login or password git:auth may write: not empty, no white space, quotes,
+ * backslashes or control characters; what names it in the error. */
+int gitd_netrc_value_check(const char *what, const char *v, struct berr *err);
+int gitd_netrc_parse(const char *text, struct gitd_netrc *nr, struct berr *err);
+/* A missing file is an empty list. */
+int gitd_netrc_load(const char *path, struct gitd_netrc *nr, struct berr *err);
+/* host's entry (case-insensitive), else a "default" entry with a login, else NULL. */
+const struct gitd_netrc_entry *gitd_netrc_find(const struct gitd_netrc *nr, const char *host);
+/* Set host's login and password, or remove its entries (login NULL); true
+ * when anything changed. */
+bool gitd_netrc_put(struct gitd_netrc *nr, const char *host, const char *login,
+		    const char *password);
+/* Atomically, mode 0600, given to the user. */
+int gitd_netrc_save(const char *path, const struct gitd_netrc *nr, struct berr *err);
+void gitd_netrc_free(struct gitd_netrc *nr);
+/* flock of path.lock around a read-modify-write; close *fd to release. */
+int gitd_netrc_lock(const char *path, int *fd, struct berr *err);
 
 #endif

@@ -84,8 +84,6 @@ int gitd_repo_open(const struct gitd_hooks *h, const char *app, git_repository *
 int gitd_repo_open_or_init(const struct gitd_hooks *h, const char *app, const char *head_branch,
 			   git_repository **repo, struct berr *err);
 
-/* Write a tar of commit's tree to a new anonymous file, rewound. */
-int gitd_tree_tar(git_repository *repo, const git_oid *commit, int *fd, struct berr *err);
 /* Write commit's tree as req asks (images.h): into req->dir (created when
  * missing), checked and bounded as an unpacked source archive is; only the
  * changes when req->base labels a tree this repository has (checkout.c). */
@@ -94,6 +92,21 @@ int gitd_checkout(git_repository *repo, const git_oid *commit, struct tree_reque
 /* Run the deploy hook of commit in a child with a sink whose lines stream to w's
  * band 2 (or err_fd without side-band), keepalives in between. */
 int gitd_run_deploy(const struct gitd_options *o, struct pkt_writer *w, git_repository *repo,
-		    const char *app, const git_oid *commit, struct berr *err);
+		    const char *app, const char *branch, const git_oid *commit, struct berr *err);
+/* keep-git-dir: DIR/.git, a repository on branch at commit with the objects it
+ * reaches and an index of its tree, owned by uid:gid (gitdir.c). */
+int gitd_write_git_dir(git_repository *src, const git_oid *commit, const char *branch,
+		       const char *dir, uid_t uid, gid_t gid, struct berr *err);
+
+/* git:sync's logins and host-key check against another server (remote_auth.c):
+ * fills cb's credentials and certificate_check; a->error says why a fetch was
+ * refused (libgit2's message may be vaguer). */
+struct gitd_remote_auth {
+	unsigned port;          /* the URL's; 0: the default */
+	int ssh_tries, userpass_tries;
+	char *error;
+};
+void gitd_remote_auth_init(struct gitd_remote_auth *a, const char *url, git_remote_callbacks *cb);
+void gitd_remote_auth_free(struct gitd_remote_auth *a);
 
 #endif

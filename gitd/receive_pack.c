@@ -368,7 +368,7 @@ static void deploy(struct push *p, struct command *c)
 
 	git_oid_tostr(sha, sizeof(sha), &c->new);
 	pkt_bandf(&p->w, 2, "-----> Deploying %s (%.12s) to %s\n", branch, sha, p->app);
-	if (gitd_run_deploy(p->o, &p->w, p->repo, p->app, &c->new, &err) < 0) {
+	if (gitd_run_deploy(p->o, &p->w, p->repo, p->app, branch, &c->new, &err) < 0) {
 		pkt_bandf(&p->w, 2, " !     %s; %s still runs its previous release\n", err.msg, p->app);
 		cmd_refuse(c, "deploy failed");
 	}

@@ -126,6 +126,29 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 int global_setting_get(const char *key, char **value, struct berr *err);
 int global_setting_set(const char *key, const char *value, struct berr *err);
 
+/* git:set properties other than deploy-branch (git_settings.c): keep-git-dir,
+ * rev-env-var, source-image, archive-max-size, archive-max-files; app NULL is
+ * the global value. *value NULL: not set. set: value NULL or "" unsets
+ * (rev-env-var "" is kept: the variable is off). computed: the app's, else the
+ * global, else fallback (may be NULL). */
+#define GIT_REV_ENV_VAR_DEFAULT "GIT_REV"
+#define GIT_ARCHIVE_MAX_SIZE_DEFAULT 1073741824ULL   /* Dokku's: bytes of an archive */
+#define GIT_ARCHIVE_MAX_FILES_DEFAULT 10000ULL       /* and its entries */
+bool git_property_known(const char *key);
+int git_property_check(const char *key, const char *value, struct berr *err);
+int git_property_get(const char *app, const char *key, char **value, struct berr *err);
+int git_property_set(const char *app, const char *key, const char *value, struct berr *err);
+int git_property_computed(const char *app, const char *key, const char *fallback, char **value,
+			  struct berr *err);
+/* The variable that carries a release's source version into its processes
+ * (GIT_REV unless rev-env-var says otherwise); NULL when turned off. */
+char *git_rev_env_var(const char *app);
+/* What git:from-archive accepts: bytes of the archive as it comes in, entries. */
+struct git_archive_limits {
+	uint64_t max_bytes, max_files;
+};
+int git_archive_limits(const char *app, struct git_archive_limits *l, struct berr *err);
+
 /* Take the app's deploy lock without waiting; fails with a clear message when
  * another deploy holds it, or when the app is locked (apps:lock). *fd is the
  * lock; close it to release. */
@@ -271,13 +294,11 @@ struct deploy_source {
 				* warnings) when the source, config and stack are
 				* the active release's */
 	const char *source;    /* its build record's source (builds:list); NULL:
-				* git-hook for a tree, else git:from-archive */
+				* git-hook for a tree (a push; git:sync too, until its
+				* hook says so), else git:from-archive */
 };
 int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
 		  struct berr *err);
-/* deploy_source() of an archive on fd: git:sync's (its build record says so). */
-int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
-		   struct berr *err);
 int deploy_rebuild(const char *app, const struct sink *sink, struct berr *err);
 
 /* Build records (builds.c): one per deploy, Dokku's builds:* (the record's

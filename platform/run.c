@@ -70,7 +70,8 @@ static char *dyno_type(const char *dyno)
 }
 
 /* app_process_env() and Heroku's per-dyno variables: the port to listen on (the
- * app's PORT config wins), the dyno's name, the source revision. */
+ * app's PORT config wins), the dyno's name, the source revision
+ * (GIT_REV, or the app's git:set rev-env-var). */
 static int dyno_env(const struct app *app, const struct release *rel, const char *dyno,
 		    struct strv *env, struct berr *err)
 {
@@ -79,8 +80,13 @@ static int dyno_env(const struct app *app, const struct release *rel, const char
 	if (!strv_getenv(env, "PORT"))
 		strv_setenv(env, "PORT", "5000");
 	strv_setenv(env, "DYNO", dyno);
-	if (rel->source_version && !strv_getenv(env, "GIT_REV"))
-		strv_setenv(env, "GIT_REV", rel->source_version);
+	/* GIT_REV, or the name git:set APP rev-env-var gives it (none: off). */
+	if (rel->source_version) {
+		autofree char *rev = git_rev_env_var(app->name);
+
+		if (rev && !strv_getenv(env, rev))
+			strv_setenv(env, rev, rel->source_version);
+	}
 	return 0;
 }
 

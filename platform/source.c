@@ -2,6 +2,8 @@
  * on a descriptor, an archive URL, a tree a caller writes such as gitd's
  * checkout of a pushed commit), for git:from-archive, the git receiver and the
  * daemon alike. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,9 +14,12 @@
 #include "platform/internal.h"
 
 /* Copy fd (a pipe maybe) into an anonymous temp file, hashing it on the way:
- * the digest names an archive that has no commit. */
-static int spool_fd(int in, int *out, char digest[SHA256_HEX_LEN + 1], struct berr *err)
+ * the digest names an archive that has no commit. More than max bytes (0: no
+ * bound) stops the copy: an endless stdin does not fill /tmp. */
+static int spool_fd(int in, uint64_t max, int *out, char digest[SHA256_HEX_LEN + 1],
+		    struct berr *err)
 {
+	uint64_t total = 0;
 	autoclose int tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	struct sha256 h;
 	char buf[65536];
@@ -24,6 +29,13 @@ static int spool_fd(int in, int *out, char digest[SHA256_HEX_LEN + 1], struct be
 		return berr_sys(err, "temporary file for the archive");
 	sha256_init(&h);
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		total += (uint64_t)n;
+		if (max && total > max) {
+			sha256_free(&h);
+			/* Dokku's words (git:set archive-max-size). */
+			return berr_fail(err, "Archive exceeds maximum allowed size of %llu bytes",
+					 (unsigned long long)max);
+		}
 		sha256_update(&h, buf, (size_t)n);
 		if (write(tmp, buf, (size_t)n) != n) {
 			sha256_free(&h);
@@ -41,8 +53,8 @@ static int spool_fd(int in, int *out, char digest[SHA256_HEX_LEN + 1], struct be
 	return 0;
 }
 
-static int download_url(const char *url, int *out, char digest[SHA256_HEX_LEN + 1],
-			struct berr *err)
+static int download_url(const char *url, uint64_t max, int *out,
+			char digest[SHA256_HEX_LEN + 1], struct berr *err)
 {
 	autoclose int tmp = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
@@ -53,7 +65,39 @@ static int download_url(const char *url, int *out, char digest[SHA256_HEX_LEN + 
 	if (lseek(tmp, 0, SEEK_SET) < 0)
 		return berr_sys(err, "rewind the download");
 	/* The spool hashes what was downloaded; the download itself is dropped. */
-	return spool_fd(tmp, out, digest, err);
+	return spool_fd(tmp, max, out, digest, err);
+}
+
+/* Dokku's archive-max-files: count the spooled archive's entries (headers
+ * only; stops at max + 1) before anything is unpacked. An archive libarchive
+ * cannot read passes: the extractor says what is wrong with it. */
+static int check_entries(int fd, uint64_t max, struct berr *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	uint64_t n = 0;
+	int r = 0;
+
+	if (!a)
+		xalloc_failed(0);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
+	if (archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK) {
+		while (archive_read_next_header(a, &e) == ARCHIVE_OK && n <= max) {
+			n++;
+			if (archive_read_data_skip(a) != ARCHIVE_OK)
+				break;
+		}
+	}
+	archive_read_free(a);
+	if (n > max)
+		r = berr_fail(err, "Archive contains more than %llu entries which exceeds the maximum of %llu",
+			      (unsigned long long)max, (unsigned long long)max);
+	if (lseek(fd, 0, SEEK_SET) < 0 && r == 0)
+		r = berr_sys(err, "rewind the archive");
+	return r;
 }
 
 bool deploy_source_unchanged(const struct app *app, const char *version)
@@ -82,6 +126,7 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 		  struct berr *err)
 {
 	struct deploy d;
+	struct git_archive_limits limits;
 	char digest[SHA256_HEX_LEN + 1];
 	char layer[LAYER_ID_HEX + 1];
 	autoclose int spooled = -1;
@@ -93,11 +138,18 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 				  : src->kind == DEPLOY_TREE ? "git-hook" : "git:from-archive",
 			 sink, &d, err) < 0)
 		return -1;
+	/* An archive from the user (not one a caller made, which has its
+	 * version) is bounded as git:set archive-max-size|archive-max-files say. */
+	if ((src->kind == DEPLOY_URL || (src->kind == DEPLOY_ARCHIVE && !version)) &&
+	    git_archive_limits(name, &limits, err) < 0)
+		goto out;
 	if (src->kind == DEPLOY_URL) {
-		if (download_url(src->url, &spooled, digest, err) < 0)
+		if (download_url(src->url, limits.max_bytes, &spooled, digest, err) < 0 ||
+		    check_entries(spooled, limits.max_files, err) < 0)
 			goto out;
 	} else if (src->kind == DEPLOY_ARCHIVE && !version) {
-		if (spool_fd(src->fd, &spooled, digest, err) < 0)
+		if (spool_fd(src->fd, limits.max_bytes, &spooled, digest, err) < 0 ||
+		    check_entries(spooled, limits.max_files, err) < 0)
 			goto out;
 	}
 	if (spooled >= 0) {
@@ -138,13 +190,4 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 out:
 	deploy_finish(&d, r);
 	return r;
-}
-
-int deploy_archive(const char *app, int fd, const char *source_version, const struct sink *sink,
-		   struct berr *err)
-{
-	struct deploy_source src = { .kind = DEPLOY_ARCHIVE, .fd = fd, .version = source_version,
-				     .source = "git:sync" };
-
-	return deploy_source(app, &src, sink, err);
 }

@@ -2,12 +2,7 @@
 # git:sync) and config:import of a host file, read as the berth user.
 
 git_env() {
-	berth stacks:create busybox >/dev/null
-	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
-	export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
-	git config --global init.defaultBranch main
-	git config --global protocol.file.allow always
+	git_client_env
 	mkdir -p "$TEST_TMP/src"
 	printf 'web: sleep 1000\n' >"$TEST_TMP/src/Procfile"
 	git -C "$TEST_TMP/src" init -q

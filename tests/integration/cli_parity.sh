@@ -213,7 +213,7 @@ test_git_report_and_a_global_deploy_branch_as_dokku() {
 	run_status status berth git:report gr --git-invalid-flag 2>"$TEST_TMP/err"
 	assert_eq 1 "$status"
 	assert_contains "$(cat "$TEST_TMP/err")" "Invalid flag passed"
-	run_status status berth git:set gr keep-git-dir true 2>/dev/null
+	run_status status berth git:set gr no-such-property true 2>/dev/null
 	assert_eq 1 "$status" "a property berth does not have"
 	# the global branch is the one a push deploys
 	mkdir -p "$TEST_TMP/src"
@@ -280,20 +280,22 @@ test_a_report_refuses_format_json_with_an_info_flag_as_dokku() {
 }
 
 test_extra_arguments_and_bad_mappings_are_one_line_errors_that_change_nothing() {
+	# A port of the test's own range: a fixed one may be busy on the host.
+	local hp=$((TEST_PORT_BASE + 40))
 	berth apps:create hx >/dev/null
-	berth ports:add hx http:8080:5000 >/dev/null
+	berth ports:add hx "http:$hp:5000" >/dev/null
 	berth resource:limit --memory 64m hx >/dev/null 2>&1
 	local before status cmd
 	before=$(cat "$BERTH_ROOT/apps/hx/settings.json")
 	for cmd in "buildpacks:list hx x" "buildpacks:clear hx x" "resource:limit-clear hx x" \
 		"resource:report hx x" "storage:list hx x" "ports:remove hx x;id" "ports:remove hx http:99999" \
-		"ports:remove hx 0" "ports:remove hx HTTP:8080" "ports:remove hx http:8080:x"; do
+		"ports:remove hx 0" "ports:remove hx HTTP:$hp" "ports:remove hx http:$hp:x"; do
 		run_status status berth $cmd 2>"$TEST_TMP/err"
 		assert_eq 1 "$status" "$cmd"
 		assert_eq 1 "$(wc -l <"$TEST_TMP/err")" "one line: $cmd"
 	done
 	assert_eq "$before" "$(cat "$BERTH_ROOT/apps/hx/settings.json")" "settings"
-	berth ports:remove hx http:8080 >/dev/null
+	berth ports:remove hx "http:$hp" >/dev/null
 	assert_eq "" "$(berth ports:report hx --ports-map)"
 	export BERTH_AUTHORIZED_KEYS=$TEST_TMP/keys
 	run_status status berth ssh-keys:remove 'a;id' 2>"$TEST_TMP/err"

@@ -5,11 +5,7 @@
 # chains stay short, and that gc keeps what releases use.
 
 inc_setup() {
-	berth stacks:create busybox >/dev/null
-	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
-	export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
-	git config --global init.defaultBranch main
+	git_client_env
 	umask 022
 }
 

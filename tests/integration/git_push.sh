@@ -2,14 +2,7 @@
 # ssh runs; here git starts it directly through its local transport, so these
 # tests need no sshd: tests/integration/ssh_*.sh cover the ssh path).
 
-git_setup() {
-	berth stacks:create busybox >/dev/null
-	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
-	export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
-	git config --global init.defaultBranch main
-	git config --global protocol.file.allow always
-}
+git_setup() { git_client_env; }
 
 # A working copy of examples/hello in DIR, committed on main.
 hello_repo() { # DIR
@@ -302,6 +295,40 @@ test_build_output_streams_to_the_pusher_while_the_build_runs() {
 	assert_contains "$(cat "$TEST_TMP/out")" "Application deployed: live v1"
 	# An empty band-1 packet kept the connection alive during the silence.
 	grep -aq 'sideband< \\1$' "$TEST_TMP/trace" || fail "no keepalive packet: $(grep -a sideband "$TEST_TMP/trace")"
+}
+
+test_keep_git_dir_gives_the_app_a_git_repository_at_the_pushed_commit() {
+	git_setup
+	hello_repo "$TEST_TMP/src"
+	echo two >"$TEST_TMP/src/two.txt"
+	git -C "$TEST_TMP/src" add -A && git -C "$TEST_TMP/src" commit -qm two
+	berth apps:create kept >/dev/null
+	berth git:set kept keep-git-dir true >/dev/null
+	bpush "$TEST_TMP/src" /kept main >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "push failed"; }
+	# The app's /app, copied out: a repository on main at the commit, its
+	# history whole, the tracked files as committed, owned by the app's user.
+	mkdir "$TEST_TMP/copy"
+	berth run kept 'tar -C /app -cf - .' | tar --no-same-owner -xf - -C "$TEST_TMP/copy"
+	assert_eq "$(git -C "$TEST_TMP/src" rev-parse HEAD)" "$(git -C "$TEST_TMP/copy" rev-parse HEAD)"
+	assert_eq "ref: refs/heads/main" "$(cat "$TEST_TMP/copy/.git/HEAD")"
+	assert_eq "two hello" "$(git -C "$TEST_TMP/copy" log --format=%s | tr '\n' ' ' | sed 's/ $//')"
+	git -C "$TEST_TMP/copy" fsck --no-progress 2>&1 || fail "the .git is not whole"
+	git -C "$TEST_TMP/copy" diff --quiet HEAD || fail "the tracked files differ from the commit"
+	assert_eq "" "$(git -C "$TEST_TMP/copy" status --porcelain --untracked-files=no)"
+	assert_eq "" "$(berth run kept 'find /app/.git ! -user app')" "owned by the app's user"
+
+	# Off again: the next push's source has no .git (it is not left below).
+	berth git:set kept keep-git-dir false >/dev/null
+	echo three >"$TEST_TMP/src/three.txt"
+	git -C "$TEST_TMP/src" add -A && git -C "$TEST_TMP/src" commit -qm three
+	bpush "$TEST_TMP/src" /kept main >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "push failed"; }
+	assert_eq "three|none" "$(berth run kept 'cat /app/three.txt; test -e /app/.git && echo there || echo none' | tr '\n' '|' | sed 's/|$//')"
+
+	# git:sync --build keeps one too.
+	berth git:set --global keep-git-dir true >/dev/null
+	berth git:set kept keep-git-dir >/dev/null
+	berth git:sync --build synced "file://$TEST_TMP/src" main >"$TEST_TMP/out" 2>&1 || { cat "$TEST_TMP/out"; fail "sync --build failed"; }
+	assert_eq "ref: refs/heads/main" "$(berth run synced cat /app/.git/HEAD)"
 }
 
 test_apps_clone_copies_the_pushed_repository() {

@@ -81,3 +81,14 @@ wait_for() {
 	done
 	return 1
 }
+
+# git_client_env: a git client of the test's own (identity, HOME, main as the
+# first branch, file:// allowed) and the busybox stack that pushes build on.
+git_client_env() {
+	berth stacks:create busybox >/dev/null
+	export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
+	export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+	export GIT_CONFIG_NOSYSTEM=1 HOME=$TEST_TMP
+	git config --global init.defaultBranch main
+	git config --global protocol.file.allow always
+}
