@@ -234,6 +234,16 @@ int cmd_checks_skip(int argc, char **argv);
 int cmd_checks_set(int argc, char **argv);
 int cmd_checks_report(int argc, char **argv);
 int cmd_checks_run(int argc, char **argv);
+/* builds.c, repo.c */
+int cmd_builds_cancel(int argc, char **argv);
+int cmd_builds_info(int argc, char **argv);
+int cmd_builds_list(int argc, char **argv);
+int cmd_builds_output(int argc, char **argv);
+int cmd_builds_prune(int argc, char **argv);
+int cmd_builds_report(int argc, char **argv);
+int cmd_builds_set(int argc, char **argv);
+int cmd_repo_gc(int argc, char **argv);
+int cmd_repo_purge_cache(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_logs_failed(int argc, char **argv);
 

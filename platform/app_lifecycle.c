@@ -312,7 +312,7 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 	if (app_create(new_name, err) < 0)
 		goto out;
 	created = true;
-	if (deploy_begin(new_name, sink, &d, err) < 0)
+	if (deploy_begin(new_name, "apps:clone", sink, &d, err) < 0)
 		goto out;
 	if (app_settings_edit(&d.app, copy_settings, &from.settings, err) < 0 ||
 	    config_load(old, &config, err) < 0 || config_save(new_name, &config, err) < 0 ||
@@ -330,7 +330,7 @@ int app_clone(const char *old, const char *new_name, bool deploy, const struct s
 		r = deploy_release_from(&d, &cur, &config, desc, NULL, err);
 	}
 end:
-	deploy_end(&d);
+	deploy_finish(&d, r);
 out:
 	if (r < 0 && created) {
 		struct berr ignored;

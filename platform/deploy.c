@@ -46,6 +46,7 @@ static void tee_line(void *ctx, enum sink_kind kind, const char *text)
 
 	if (d->caller && d->caller->line)
 		d->caller->line(d->caller->ctx, kind, text);
+	build_run_line(&d->build, prefix, text);
 	if (n > DEPLOY_LOG_MAX / 2)
 		return;
 	if (d->log_len + n > DEPLOY_LOG_MAX) {
@@ -60,11 +61,12 @@ static void tee_line(void *ctx, enum sink_kind kind, const char *text)
 	d->log_len += (size_t)sprintf(d->log + d->log_len, "%s%s\n", prefix, text);
 }
 
-static int deploy_open(const char *name, const struct sink *sink, unsigned wait_s,
-		       struct deploy *d, struct berr *err)
+static int deploy_open(const char *name, const char *source, const struct sink *sink,
+		       unsigned wait_s, struct deploy *d, struct berr *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->lock = -1;
+	d->build.log_fd = -1;
 	d->sink = sink;
 	if (app_open(name, 0, &d->app, err) < 0)
 		return -1;
@@ -79,18 +81,20 @@ static int deploy_open(const char *name, const struct sink *sink, unsigned wait_
 	d->tee = (struct sink){ tee_line, d };
 	d->sink = &d->tee;
 	d->err = err;
+	build_run_begin(&d->build, &d->app, d->lock, source, sink);
 	return 0;
 }
 
-int deploy_begin(const char *name, const struct sink *sink, struct deploy *d, struct berr *err)
+int deploy_begin(const char *name, const char *source, const struct sink *sink, struct deploy *d,
+		 struct berr *err)
 {
-	return deploy_open(name, sink, 0, d, err);
+	return deploy_open(name, source, sink, 0, d, err);
 }
 
-int deploy_begin_wait(const char *name, const struct sink *sink, struct deploy *d,
-		      struct berr *err)
+int deploy_begin_wait(const char *name, const char *source, const struct sink *sink,
+		      struct deploy *d, struct berr *err)
 {
-	return deploy_open(name, sink, DEPLOY_WAIT_SECONDS, d, err);
+	return deploy_open(name, source, sink, DEPLOY_WAIT_SECONDS, d, err);
 }
 
 /* The last failed deploy's output, $BERTH_ROOT/apps/<app>/failed-deploy.log
@@ -110,6 +114,9 @@ static void keep_failed_log(struct deploy *d, int result)
 void deploy_finish(struct deploy *d, int result)
 {
 	keep_failed_log(d, result);
+	if (d->lock >= 0)
+		build_run_end(&d->build, &d->app, d->lock, result,
+			      result < 0 && d->err ? d->err->msg : NULL);
 	if (d->caller)
 		d->sink = d->caller;  /* what follows is not the deploy's own output */
 	free(d->log);
@@ -225,7 +232,7 @@ int app_restart(const char *name, const char *type, const struct sink *sink, str
 	struct release cur;
 	int r = -1;
 
-	if (deploy_begin(name, sink, &d, err) < 0)
+	if (deploy_begin(name, "ps:restart", sink, &d, err) < 0)
 		return -1;
 	if (release_current(name, &cur, err) < 0)
 		goto out;
@@ -242,7 +249,7 @@ int app_restart(const char *name, const char *type, const struct sink *sink, str
 	}
 	release_free(&cur);
 out:
-	deploy_end(&d);
+	deploy_finish(&d, r);
 	return r;
 }
 
@@ -368,7 +375,7 @@ int deploy_rebuild(const char *name, const struct sink *sink, struct berr *err)
 	struct release cur;
 	int r = -1;
 
-	if (deploy_begin(name, sink, &d, err) < 0)
+	if (deploy_begin(name, "ps:rebuild", sink, &d, err) < 0)
 		return -1;
 	if (release_current(name, &cur, err) < 0)
 		goto out;

@@ -20,6 +20,29 @@ int storage_apply(const struct app_settings *s, struct runtime_spec *spec, struc
 int storage_parse(const char *spec, struct runtime_bind *b, struct berr *err);
 void strv_remove_at(struct strv *sv, size_t i);
 
+/* A deploy's build record while it runs (builds.c): begun when it holds the
+ * deploy lock (the lock gets the id), each line of its output appended to the
+ * log, ended with its result (and, failed, message) and pruning. Failing to
+ * record warns and never fails the deploy. */
+struct build_run {
+	char *id;                /* NULL: no record */
+	char *source;
+	long long started_at;
+	int log_fd;
+	size_t log_bytes;
+	bool log_full;
+};
+void build_run_begin(struct build_run *r, const struct app *app, int lock_fd, const char *source,
+		     const struct sink *sink);
+void build_run_line(struct build_run *r, const char *prefix, const char *text);
+void build_run_end(struct build_run *r, const struct app *app, int lock_fd, int result,
+		   const char *message);
+/* builds.c for builds_run.c: a new id, a source's kind, a record written
+ * atomically (builds/ made when missing). */
+char *build_id_new(void);
+const char *build_kind_of(const char *source);
+int build_record_save(const char *app, const struct build_record *b, struct berr *err);
+
 /* One deploy (deploy.c): the app opened once, its deploy lock, the image-store
  * lease holding what it makes until a release names it, where it reports. */
 struct deploy {
@@ -36,8 +59,13 @@ struct deploy {
 	char *log;
 	size_t log_len;
 	struct berr *err;
+	struct build_run build;   /* builds:*: its record and whole log */
 };
-int deploy_begin(const char *app, const struct sink *sink, struct deploy *d, struct berr *err);
+/* source names what started it in its build record, as Dokku's do: git-hook,
+ * git:from-archive, git:sync, ps:rebuild (kind build); ps:restart,
+ * config-redeploy, releases:rollback, apps:clone, deploy (kind deploy). */
+int deploy_begin(const char *app, const char *source, const struct sink *sink, struct deploy *d,
+		 struct berr *err);
 void deploy_end(struct deploy *d);
 /* deploy_end() of a deploy that ended with result: when negative (it failed,
  * err says why) its output is kept for logs:failed. */
@@ -49,8 +77,8 @@ int deploy_build(struct deploy *d, const char *source_layer, const char *source_
 /* deploy_begin(), but waiting up to DEPLOY_WAIT_SECONDS for another deploy of
  * the app to end (saying so to sink) instead of refusing at once. */
 #define DEPLOY_WAIT_SECONDS 600
-int deploy_begin_wait(const char *app, const struct sink *sink, struct deploy *d,
-		      struct berr *err);
+int deploy_begin_wait(const char *app, const char *source, const struct sink *sink,
+		      struct deploy *d, struct berr *err);
 
 /* Releases that are not builds (release_deploy.c). Each creates a release of
  * base's image (layers, procs, build) with app_config as the app's vars, says

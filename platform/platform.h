@@ -5,9 +5,12 @@
  *   apps.json       apps:set's deploy-source and deploy-source-metadata
  *   config.json     config vars
  *   releases/vN.json, current   release records and the active version
- *   cache/          the build cache, kept between builds
+ *   cache/          the build cache, kept between builds (repo:purge-cache)
+ *   builds/<id>.json, <id>.log   a record of each deploy and its output (builds:*)
+ *   builds.json     builds:set retention
  *   deploy.lock     held (flock) while a deploy runs; the kernel drops it when
- *                   the holder dies, so a killed build never leaves it behind
+ *                   the holder dies, so a killed build never leaves it behind;
+ *                   the deploy writes its build id into it
  *   state.lock      held (flock) only around a read-modify-write of config.json
  *                   or settings.json (struct app, APP_LOCKED)
  * $BERTH_ROOT/config.json holds the global config vars (config:set --global).
@@ -303,10 +306,80 @@ struct deploy_source {
 	bool skip_unchanged;   /* Dokku's git:from-archive: nothing to do (two
 				* warnings) when the source, config and stack are
 				* the active release's */
+	const char *source;    /* its build record's source (builds:list); NULL:
+				* git-hook for a tree (a push; git:sync too, until its
+				* hook says so), else git:from-archive */
 };
 int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
 		  struct berr *err);
 int deploy_rebuild(const char *app, const struct sink *sink, struct berr *err);
+
+/* Build records (builds.c): one per deploy, Dokku's builds:* (the record's
+ * fields are Dokku's). status on disk is running, succeeded, failed or
+ * canceled; a running record whose deploy is gone (its deploy lock no longer
+ * held and naming it) shows as abandoned. */
+struct build_record {
+	char *id;                /* sortable: [0-9a-z], time first */
+	char *app, *kind, *status, *source;   /* kind: build or deploy */
+	long long pid;
+	long long started_at, finished_at;    /* Unix seconds; finished_at 0: not yet */
+	bool has_exit_code;
+	int exit_code;           /* 0, 1 (failed), -1 (canceled or abandoned) */
+	bool live;               /* running, and its deploy holds the deploy lock */
+};
+#define BUILDS_RETENTION_DEFAULT 20
+#define BUILDS_RETENTION_MIN 1
+#define BUILDS_RETENTION_MAX 100000
+void build_record_free(struct build_record *b);
+void build_records_free(struct build_record *v, size_t n);
+/* "abandoned" for a running record that is not live, else its status. */
+const char *build_display_status(const struct build_record *b);
+/* RFC 3339 UTC ("2026-04-30T13:50:00Z"), and Go's way of saying a duration
+ * ("1m14s"), as Dokku prints them; the caller frees. */
+char *build_time_format(long long t);
+char *build_duration_format(long long seconds);
+char *build_log_path(const char *app, const char *id);
+/* Every record of app, newest first; "No build record found for APP/ID". */
+int builds_list(const char *app, struct build_record **v, size_t *n, struct berr *err);
+int build_load(const char *app, const char *id, struct build_record *b, struct berr *err);
+/* 1 and *id: the build that runs now (holds the deploy lock); 0: none. */
+int builds_live(const char *app, char **id);
+/* builds:set retention: app NULL for the global setting, value NULL clears.
+ * "Invalid property", "Invalid retention" as Dokku says them. */
+int builds_set(const char *app, const char *key, const char *value, struct berr *err);
+char *builds_setting_get(const char *app, const char *key);
+/* The records kept: the app's, else the global setting, else the default. */
+unsigned builds_retention(const char *app);
+/* Abandoned records finalised as failed (exit code -1); reaped gets their ids
+ * (may be NULL). builds_prune: that, then the finished records beyond the
+ * retention removed with their logs (never a live one); what every deploy
+ * does at its end. */
+int builds_reap(const char *app, struct strv *reaped, struct berr *err);
+int builds_prune(const char *app, size_t *removed, struct berr *err);
+/* builds:cancel: the running deploy's process SIGTERMed (SIGKILLed after 5 s),
+ * its build containers gone with it and collected, its deploy lock free again,
+ * its record canceled; Dokku's messages through sink (nothing running, an
+ * abandoned record finalised as failed, ...). */
+int builds_cancel(const char *app, const struct sink *sink, struct berr *err);
+/* builds:output: the build's log through out (a negative return stops), and,
+ * while the build runs, what it adds until it ends. */
+typedef int (*build_output_fn)(const char *data, size_t len, void *ctx);
+int build_output(const char *app, const char *id, build_output_fn out, void *ctx,
+		 struct berr *err);
+
+/* The app's repository and build cache (repo.c, repo_gc.c): repo:gc compacts
+ * repo.git into one pack (reachable objects; unreachable ones stay loose for
+ * two weeks, as git gc does); repo:purge-cache empties the build cache, under
+ * the deploy lock. *done false: nothing to do (never pushed, no cache). */
+struct repo_gc_stats {
+	size_t objects;          /* in the new pack */
+	size_t packs_removed;    /* old packs now contained in it */
+	size_t loose_removed;    /* loose objects now in it, or unreachable and old */
+	uint64_t bytes_before, bytes_after;
+};
+int app_repo_gc(const char *app, const struct sink *sink, bool *done, struct repo_gc_stats *st,
+		struct berr *err);
+int app_cache_purge(const char *app, bool *done, uint64_t *bytes, struct berr *err);
 
 /* One-off containers of the active release and commands in running ones
  * (run.c). argv with one element is a shell command string; more are a command

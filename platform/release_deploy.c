@@ -209,10 +209,10 @@ int app_config_release(const char *app, const char *description, const struct si
 	int r;
 
 	*version = 0;
-	if (deploy_begin_wait(app, sink, &d, err) < 0)
+	if (deploy_begin_wait(app, "config-redeploy", sink, &d, err) < 0)
 		return -1;
 	r = deploy_config_release(&d, description, version, err);
-	deploy_end(&d);
+	deploy_finish(&d, r);
 	return r;
 }
 
@@ -239,7 +239,7 @@ int app_rollback(const char *app, unsigned target, const struct sink *sink, unsi
 	int r = -1;
 
 	*version = 0;
-	if (deploy_begin_wait(app, sink, &d, err) < 0)
+	if (deploy_begin_wait(app, "releases:rollback", sink, &d, err) < 0)
 		return -1;
 	if (release_current(app, &cur, err) < 0)
 		goto out;
@@ -253,6 +253,6 @@ int app_rollback(const char *app, unsigned target, const struct sink *sink, unsi
 	}
 	release_free(&cur);
 out:
-	deploy_end(&d);
+	deploy_finish(&d, r);
 	return r;
 }

@@ -134,7 +134,9 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 	const char *version = src->version;
 	int fd = src->fd, r = -1;
 
-	if (deploy_begin(name, sink, &d, err) < 0)
+	if (deploy_begin(name, src->source ? src->source
+				  : src->kind == DEPLOY_TREE ? "git-hook" : "git:from-archive",
+			 sink, &d, err) < 0)
 		return -1;
 	/* An archive from the user (not one a caller made, which has its
 	 * version) is bounded as git:set archive-max-size|archive-max-files say. */
@@ -161,12 +163,12 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 	 * rebuilds for a config var set with --no-restart. A buildpack change
 	 * needs ps:rebuild, as in Dokku.) */
 	if (src->skip_unchanged && version && deploy_source_unchanged(&d.app, version)) {
-		sink_warn(sink, "No changes detected, skipping git commit");
-		sink_warn(sink, "Call 'ps:rebuild' on app to rebuild the app from existing source");
+		sink_warn(d.sink, "No changes detected, skipping git commit");
+		sink_warn(d.sink, "Call 'ps:rebuild' on app to rebuild the app from existing source");
 		r = 0;
 		goto out;
 	}
-	sink_step(sink, "Unpacking source");
+	sink_step(d.sink, "Unpacking source");
 	if (src->kind == DEPLOY_TREE) {
 		struct release cur;
 		struct berr ignored;
