@@ -55,6 +55,8 @@ int cmd_git_from_archive(int argc, char **argv)
 			return cmd_fail("open %s: %s", where, strerror(errno));
 		src.fd = fd;
 	}
+	src.deploy_kind = type;
+	src.deploy_meta = src.url;  /* none for a file or stdin, as Dokku */
 	if (deploy_source(pos[0], &src, ui_sink(), &err) < 0)
 		return cmd_fail_app(pos[0], &err);
 	return 0;

@@ -77,13 +77,23 @@ static char *hook_deploy_branch(void *ctx, const char *app)
 	return branch ? branch : global_deploy_branch();
 }
 
+/* git:sync's remote (its URL), while it deploys; NULL for a push. */
+static const char *sync_remote;
+
 static int hook_deploy(void *ctx, const char *app, const char *commit, tree_writer write_tree,
 		       void *tree_ctx, const struct sink *sink, struct berr *err)
 {
 	struct deploy_source src = { .kind = DEPLOY_TREE, .write_tree = write_tree,
-				     .ctx = tree_ctx, .version = commit };
+				     .ctx = tree_ctx, .version = commit,
+				     .deploy_kind = sync_remote ? "git-sync" : "git-push",
+				     .deploy_meta = commit };
+	autofree char *meta = sync_remote ? xasprintf("%s#%s", sync_remote, commit) : NULL;
 
 	(void)ctx;
+	if (sync_remote) {
+		src.source = "git:sync";
+		src.deploy_meta = meta;
+	}
 	return deploy_source(app, &src, sink, err);
 }
 
@@ -328,9 +338,11 @@ int cmd_git_sync(int argc, char **argv)
 	ui_step("Syncing %s from %s%s%s", argv[1], argv[2], argc == 4 ? " " : "", argc == 4 ? argv[3] : "");
 	if (gitd_sync_fetch(&hooks, argv[1], argv[2], argc == 4 ? argv[3] : NULL, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
+	sync_remote = argv[2];
 	if (build && gitd_sync_deploy(&hooks, argv[1], commit, branch ? branch : "main", ui_sink(),
 				      &err) < 0)
 		return cmd_fail("%s", err.msg);
+	sync_remote = NULL;
 	if (gitd_update_branch(&hooks, argv[1], branch, commit, &err) < 0)
 		return cmd_fail("%s", err.msg);
 	ui_detail("%s is now at %.12s", branch ? branch : "main", commit);

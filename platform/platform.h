@@ -307,8 +307,11 @@ struct deploy_source {
 				* warnings) when the source, config and stack are
 				* the active release's */
 	const char *source;    /* its build record's source (builds:list); NULL:
-				* git-hook for a tree (a push; git:sync too, until its
-				* hook says so), else git:from-archive */
+				* git-hook for a tree (a push), else git:from-archive */
+	/* What apps:report shows as the app's deploy-source and its metadata
+	 * once the deploy succeeded (Dokku's values: "git-push" and the commit,
+	 * "git-sync" and URL#COMMIT, the archive type and its URL); NULL: kept. */
+	const char *deploy_kind, *deploy_meta;
 };
 int deploy_source(const char *app, const struct deploy_source *src, const struct sink *sink,
 		  struct berr *err);

@@ -122,6 +122,19 @@ bool deploy_source_unchanged(const struct app *app, const char *version)
 	return same;
 }
 
+/* apps:report's deploy-source and deploy-source-metadata, as Dokku sets them
+ * after each deploy. A failure to write them fails nothing: it is said. */
+static void record_deploy_source(const char *app, const struct deploy_source *src,
+				 const struct sink *sink)
+{
+	struct berr err = { 0 };
+
+	if (apps_property_set(app, "deploy-source", src->deploy_kind, &err) < 0 ||
+	    apps_property_set(app, "deploy-source-metadata",
+			      src->deploy_meta && *src->deploy_meta ? src->deploy_meta : NULL, &err) < 0)
+		sink_warn(sink, "deploy-source of %s not recorded: %s", app, err.msg);
+}
+
 int deploy_source(const char *name, const struct deploy_source *src, const struct sink *sink,
 		  struct berr *err)
 {
@@ -187,6 +200,8 @@ int deploy_source(const char *name, const struct deploy_source *src, const struc
 		version = layer;
 	desc = xasprintf("Deploy %.12s", version);
 	r = deploy_build(&d, layer, version, desc, err);
+	if (r == 0 && src->deploy_kind)
+		record_deploy_source(name, src, d.sink);
 out:
 	deploy_finish(&d, r);
 	return r;

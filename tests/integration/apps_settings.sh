@@ -95,3 +95,23 @@ test_config_import_reads_a_host_file_as_the_berth_user_not_as_root() {
 	assert_eq 1 "$status" "nobody's file read as daemon"
 	assert_contains "$(cat "$TEST_TMP/err")" "make it readable by daemon"
 }
+
+test_each_deploy_records_its_source_in_apps_report() {
+	git_env
+	berth apps:create src >/dev/null
+	tar -C "$TEST_TMP/src" --exclude .git -cf "$TEST_TMP/src.tar" .
+	berth git:from-archive src - <"$TEST_TMP/src.tar" >/dev/null 2>&1 || fail "archive deploy"
+	assert_eq "tar" "$(berth apps:report src --app-deploy-source)" "archive"
+	assert_eq "" "$(berth apps:report src --app-deploy-source-metadata)" "stdin: no URL"
+	push src >/dev/null 2>&1 || fail "push"
+	assert_eq "git-push" "$(berth apps:report src --app-deploy-source)" "push"
+	assert_eq "$(git -C "$TEST_TMP/src" rev-parse HEAD)" "$(berth apps:report src --app-deploy-source-metadata)" "the commit"
+	git init -q --bare "$TEST_TMP/remote.git"
+	git -C "$TEST_TMP/src" commit -q --allow-empty -m two
+	git -C "$TEST_TMP/src" push -q "$TEST_TMP/remote.git" main
+	berth git:sync --build src "$TEST_TMP/remote.git" main >/dev/null 2>&1 || fail "git:sync --build"
+	assert_eq "git-sync" "$(berth apps:report src --app-deploy-source)" "git:sync"
+	assert_eq "$TEST_TMP/remote.git#$(git -C "$TEST_TMP/src" rev-parse HEAD)" \
+		"$(berth apps:report src --app-deploy-source-metadata)" "URL#commit"
+	assert_contains "$(berth builds:list src)" "git:sync" "the sync's build record"
+}
