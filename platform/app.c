@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
 #include "common/paths.h"
 #include "images/images.h"
 #include "platform/internal.h"
@@ -180,3 +181,35 @@ int app_remove_files(const char *name, struct berr *err)
 	image_refs_drop("deploy", name, &ignored);
 	return rm_rf(grave, err);
 }
+
+int app_json_set(const char *app, const char *file, const char *key, const char *value,
+		 struct berr *err)
+{
+	autofree char *path = NULL;
+	struct app a;
+	int r;
+
+	if (app_open(app, APP_LOCKED, &a, err) < 0)
+		return -1;
+	path = app_path(app, file);
+	r = json_file_set_str(path, key, value, err);
+	app_close(&a);
+	return r;
+}
+
+char *app_json_get(const char *app, const char *file, const char *key)
+{
+	autofree char *path = app_path(app, file);
+	struct berr ignored;
+	json_t *obj;
+	const char *v;
+	char *out = NULL;
+
+	if (json_file_load(path, &obj, &ignored) < 0 || !obj)
+		return NULL;
+	if ((v = json_get_str(obj, key)) && *v)
+		out = xstrdup(v);
+	json_decref(obj);
+	return out;
+}
+

@@ -319,8 +319,6 @@ static const char *const app_props[] = { "deploy-source", "deploy-source-metadat
 int apps_property_set(const char *app, const char *key, const char *value, struct berr *err)
 {
 	bool known = !strcmp(key, "disable-autocreation");
-	struct app a;
-	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(app_props); i++)
 		known |= !strcmp(key, app_props[i]);
@@ -338,21 +336,12 @@ int apps_property_set(const char *app, const char *key, const char *value, struc
 	}
 	if (value && (strlen(value) > 4096 || strpbrk(value, "\n\r")))
 		return berr_fail(err, "Invalid %s value: one line of at most 4096 bytes", key);
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	autofree char *path = app_path(app, "apps.json");
-
-	r = json_file_set_str(path, key, value, err);
-	app_close(&a);
-	return r;
+	return app_json_set(app, "apps.json", key, value, err);
 }
 
 char *apps_property_get(const char *app, const char *key)
 {
-	autofree char *path = NULL;
 	struct berr ignored;
-	json_t *obj;
-	const char *v;
 	char *out = NULL;
 
 	if (!app) {
@@ -361,13 +350,7 @@ char *apps_property_get(const char *app, const char *key)
 			return NULL;
 		return out;
 	}
-	path = app_path(app, "apps.json");
-	if (json_file_load(path, &obj, &ignored) < 0 || !obj)
-		return NULL;
-	if ((v = json_get_str(obj, key)) && *v)
-		out = xstrdup(v);
-	json_decref(obj);
-	return out;
+	return app_json_get(app, "apps.json", key);
 }
 
 /* No stack chosen anywhere: use the only stack there is, or say what to do. */

@@ -57,8 +57,6 @@ static const struct {
 int builder_set(const char *app, const char *key, const char *value, struct berr *err)
 {
 	int (*check)(const char *, struct berr *) = NULL;
-	struct app a;
-	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(builder_properties); i++)
 		if (!strcmp(builder_properties[i].name, key))
@@ -73,22 +71,12 @@ int builder_set(const char *app, const char *key, const char *value, struct berr
 
 		return global_setting_set(name, value, err);
 	}
-	/* Under the app's state lock, as every edit of its files. */
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	autofree char *path = app_path(app, "builder.json");
-
-	r = json_file_set_str(path, key, value, err);
-	app_close(&a);
-	return r;
+	return app_json_set(app, "builder.json", key, value, err);
 }
 
 char *builder_property_get(const char *app, const char *key)
 {
-	autofree char *path = NULL;
 	struct berr ignored;
-	json_t *obj;
-	const char *v;
 	char *out = NULL;
 
 	if (!app) {
@@ -98,13 +86,7 @@ char *builder_property_get(const char *app, const char *key)
 			return NULL;
 		return out;
 	}
-	path = app_path(app, "builder.json");
-	if (json_file_load(path, &obj, &ignored) < 0 || !obj)
-		return NULL;
-	if ((v = json_get_str(obj, key)) && *v)
-		out = xstrdup(v);
-	json_decref(obj);
-	return out;
+	return app_json_get(app, "builder.json", key);
 }
 
 char *builder_computed(const char *app, const char *key)

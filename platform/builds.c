@@ -409,15 +409,7 @@ static char *retention_setting(const char *app)
 			return NULL;
 		return v;
 	}
-	autofree char *path = app_path(app, "builds.json");
-	json_t *obj = NULL;
-
-	if (json_file_load(path, &obj, &err) < 0 || !obj)
-		return NULL;
-	if (json_get_str(obj, "retention"))
-		v = xstrdup(json_get_str(obj, "retention"));
-	json_decref(obj);
-	return v;
+	return app_json_get(app, "builds.json", "retention");
 }
 
 static int retention_parse(const char *value, unsigned *n, struct berr *err)
@@ -463,10 +455,7 @@ unsigned builds_retention(const char *app)
 
 int builds_set(const char *app, const char *key, const char *value, struct berr *err)
 {
-	autofree char *path = NULL;
-	struct app a;
 	unsigned n;
-	int r;
 
 	if (strcmp(key, "retention"))
 		return berr_fail(err, "Invalid property \"%s\" (allowed: retention)", key);
@@ -474,12 +463,7 @@ int builds_set(const char *app, const char *key, const char *value, struct berr 
 		return -1;
 	if (!app)
 		return global_setting_set("builds-retention", value, err);
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	path = app_path(app, "builds.json");
-	r = json_file_set_str(path, key, value, err);
-	app_close(&a);
-	return r;
+	return app_json_set(app, "builds.json", key, value, err);
 }
 
 /* ---- pruning ---- */

@@ -66,10 +66,7 @@ int git_property_get(const char *app, const char *key, char **value, struct berr
 
 int git_property_set(const char *app, const char *key, const char *value, struct berr *err)
 {
-	autofree char *path = NULL;
 	autofree char *global = NULL;
-	struct app a;
-	int r;
 
 	if (git_property_check(key, value, err) < 0)
 		return -1;
@@ -81,12 +78,7 @@ int git_property_set(const char *app, const char *key, const char *value, struct
 		global = xasprintf("git-%s", key);
 		return global_setting_set(global, value, err);
 	}
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	path = app_path(app, "git.json");
-	r = json_file_set_str(path, key, value, err);
-	app_close(&a);
-	return r;
+	return app_json_set(app, "git.json", key, value, err);
 }
 
 int git_property_computed(const char *app, const char *key, const char *fallback, char **value,

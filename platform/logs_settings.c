@@ -26,31 +26,20 @@ int logs_max_size_parse(const char *value, uint64_t *bytes, struct berr *err)
 
 char *logs_setting_get(const char *app, const char *key)
 {
-	autofree char *path = NULL;
 	autofree char *name = NULL;
 	struct berr err;
-	json_t *obj = NULL;
 	char *v = NULL;
 
 	if (!app) {
 		name = xasprintf("logs-%s", key);
 		return global_setting_get(name, &v, &err) < 0 ? NULL : v;
 	}
-	path = app_path(app, "logs.json");
-	if (json_file_load(path, &obj, &err) < 0 || !obj)
-		return NULL;
-	if (json_get_str(obj, key))
-		v = xstrdup(json_get_str(obj, key));
-	json_decref(obj);
-	return v;
+	return app_json_get(app, "logs.json", key);
 }
 
 int logs_set(const char *app, const char *key, const char *value, struct berr *err)
 {
-	autofree char *path = NULL;
-	struct app a;
 	uint64_t bytes;
-	int r;
 
 	if (strcmp(key, "max-size"))
 		return berr_fail(err, "Invalid logs property '%s': berth knows max-size", key);
@@ -61,12 +50,7 @@ int logs_set(const char *app, const char *key, const char *value, struct berr *e
 
 		return global_setting_set(name, value, err);
 	}
-	if (app_open(app, APP_LOCKED, &a, err) < 0)
-		return -1;
-	path = app_path(app, "logs.json");
-	r = json_file_set_str(path, key, value, err);
-	app_close(&a);
-	return r;
+	return app_json_set(app, "logs.json", key, value, err);
 }
 
 uint64_t logs_max_bytes(const char *app)

@@ -111,6 +111,13 @@ int app_lock(struct app *app, struct berr *err);
 void app_unlock(struct app *app);
 /* Save app->settings; only under the state lock. */
 int app_save(struct app *app, struct berr *err);
+/* A command's per-app property in the app's own JSON file (file: "ps.json",
+ * "builder.json", ...): set key to value (NULL removes it) under the app's
+ * state lock; read it, NULL when unset or empty. Global properties are
+ * global_setting_set/get's. */
+int app_json_set(const char *app, const char *file, const char *key, const char *value,
+		 struct berr *err);
+char *app_json_get(const char *app, const char *file, const char *key);
 /* One read-modify-write of the settings: under the state lock (taken and
  * dropped here unless the caller holds it), reload app->settings, let edit
  * change them, save. */

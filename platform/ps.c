@@ -282,27 +282,11 @@ bad:
 }
 
 /* The app's own value of a property kept in ps.json, or NULL. */
-static char *ps_app_get(const char *app, const char *json_key)
-{
-	autofree char *path = app_path(app, "ps.json");
-	struct berr err;
-	json_t *obj;
-	const char *v;
-	char *out = NULL;
-
-	if (json_file_load(path, &obj, &err) < 0 || !obj)
-		return NULL;
-	if ((v = json_get_str(obj, json_key)) && *v)
-		out = xstrdup(v);
-	json_decref(obj);
-	return out;
-}
-
 char *ps_property_get(const char *app, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ps_properties); i++)
 		if (!strcmp(ps_properties[i].name, name) && ps_properties[i].json_key)
-			return app ? ps_app_get(app, ps_properties[i].json_key)
+			return app ? app_json_get(app, "ps.json", ps_properties[i].json_key)
 				   : ps_properties[i].global ? ps_global_get(name) : NULL;
 	return NULL;
 }
