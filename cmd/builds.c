@@ -295,19 +295,13 @@ static int write_out(const char *data, size_t len, void *ctx)
 int cmd_builds_output(int argc, char **argv)
 {
 	char *pos[argc + 1];
-	int n = args_parse(argc, argv, NULL, 0, pos);
+	int n = args_app(argc, argv, NULL, 2, pos);
 	autofree char *current = NULL;
 	const char *id;
 	struct berr err;
 
 	if (n < 0)
-		return 1;
-	if (n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (n > 2)
-		return cmd_fail("Unexpected argument(s): %s", pos[2]);
-	if (app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
+		return -n;
 	id = n == 2 ? pos[1] : "current";
 	if (!strcmp(id, "current")) {
 		if (!builds_live(pos[0], &current)) {

@@ -83,6 +83,12 @@ enum {
 /* Fills pos[] (room for argc entries) with the positional arguments and
  * returns their count; on a bad option prints the error and returns -1. */
 int args_parse(int argc, char **argv, const struct opt *opts, unsigned flags, char **pos);
+/* args_parse for a command whose first argument is an existing app, with
+ * Dokku's answers: none given ("Please specify an app to run the command on"),
+ * more than max positional arguments in all ("Unexpected argument(s): X"), no
+ * such app (exit 20). The count of positional arguments, or minus the exit
+ * status after saying why. */
+int args_app(int argc, char **argv, const struct opt *opts, int max, char **pos);
 
 /* *:report as Dokku prints it. rows[i].flag is "--buildpacks-list". With
  * info_flag, only that value; format "json" gives an object with the flags

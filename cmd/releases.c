@@ -210,16 +210,10 @@ int cmd_releases_rollback(int argc, char **argv)
 	struct berr err;
 	unsigned target = 0, version;
 	char *pos[argc + 1];
-	int n = args_parse(argc, argv, NULL, 0, pos), r;
+	int n = args_app(argc, argv, NULL, 2, pos), r;
 
 	if (n < 0)
-		return 1;
-	if (n < 1)
-		return cmd_fail("Please specify an app to run the command on");
-	if (n > 2)
-		return cmd_fail("Unexpected argument(s): %s", pos[2]);
-	if (app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
+		return -n;
 	if (n == 2 && (r = parse_version(pos[1], &target)) != 0)
 		return r;
 	if (target) {

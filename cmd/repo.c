@@ -10,16 +10,10 @@
 static int one_app(int argc, char **argv, const char **app)
 {
 	char *pos[argc + 1];
-	int n = args_parse(argc, argv, NULL, 0, pos);
-	struct berr err;
+	int n = args_app(argc, argv, NULL, 1, pos);
 
 	if (n < 0)
-		return 1;
-	if (n != 1)
-		return cmd_fail(n ? "Unexpected argument(s): %s" : "Please specify an app to run the command on%s",
-				n ? pos[1] : "");
-	if (app_require(pos[0], &err) < 0)
-		return cmd_fail_app(pos[0], &err);
+		return -n;
 	*app = pos[0];
 	return 0;
 }
