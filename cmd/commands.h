@@ -153,6 +153,7 @@ int cmd_git_from_archive(int argc, char **argv);
 int cmd_git_receive_pack(int argc, char **argv);
 int cmd_git_upload_pack(int argc, char **argv);
 int cmd_git_set(int argc, char **argv);
+int cmd_git_initialize(int argc, char **argv);
 int cmd_git_report(int argc, char **argv);
 int cmd_git_sync(int argc, char **argv);
 int cmd_git_auth(int argc, char **argv);

@@ -300,6 +300,7 @@ static int git_report_one(const char *app, const char *info_flag, const char *fo
 		{ "--git-global-deploy-branch", global },
 		{ "--git-global-keep-git-dir", p.global[P_KEEP] },
 		{ "--git-keep-git-dir", p.app[P_KEEP] },
+		{ "--git-last-updated-at", rep.updated_at },
 		{ "--git-rev-env-var", p.computed[P_REV] },
 		{ "--git-sha", rep.head },
 		{ "--git-source-image", p.app[P_IMAGE] },
@@ -308,6 +309,23 @@ static int git_report_one(const char *app, const char *info_flag, const char *fo
 	r = report_print(app, "git", rows, ARRAY_SIZE(rows), info_flag, format);
 	git_props_free(&p);
 	return r;
+}
+
+/* Dokku's git:initialize APP: the repository a push would make, made now. */
+int cmd_git_initialize(int argc, char **argv)
+{
+	autofree char *branch = NULL;
+	char *pos[argc + 1];
+	int n = args_app(argc, argv, NULL, 1, pos);
+	struct berr err;
+
+	if (n < 0)
+		return -n;
+	ui_step_q("Initializing git repository for %s", pos[0]);
+	branch = hook_deploy_branch(NULL, pos[0]);
+	if (gitd_initialize(&hooks, pos[0], branch, &err) < 0)
+		return cmd_fail("%s", err.msg);
+	return 0;
 }
 
 int cmd_git_report(int argc, char **argv)

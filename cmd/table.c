@@ -151,6 +151,8 @@ const struct command berth_commands[] = {
 	  "Receive a git push of the app on stdin/stdout (what ssh runs for git push)", CMD_APP },
 	{ "git-upload-pack", HEAVY(cmd_git_upload_pack), "<app>",
 	  "Serve a git fetch or clone of the app on stdin/stdout", CMD_APP },
+	{ "git:initialize", HEAVY(cmd_git_initialize), "<app>",
+	  "Initialize a git repository for an app", CMD_APP },
 	{ "git:report", HEAVY(cmd_git_report), "[<app>|--global] [<flag>] [--format json]",
 	  "Displays a git report for one or more apps", CMD_APP },
 	{ "git:set", HEAVY(cmd_git_set), "(<app>|--global) <key> [<value>]",

@@ -1,6 +1,7 @@
 /* admin.c - what git:set, git:report and git:sync need of a repository. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/cleanup.h"
 #include "gitd/internal.h"
@@ -52,8 +53,15 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 		autofree char *name = xasprintf("refs/heads/%s", names[i]);
 		git_oid id;
 
-		if (git_reference_name_to_id(&id, repo, name) == 0)
+		if (git_reference_name_to_id(&id, repo, name) == 0) {
+			autofree char *file = xasprintf("%s/%s", git_repository_path(repo), name);
+			struct stat st;
+
 			git_oid_tostr(rep->head, sizeof(rep->head), &id);
+			if (stat(file, &st) == 0)
+				snprintf(rep->updated_at, sizeof(rep->updated_at), "%lld",
+					 (long long)st.st_mtime);
+		}
 	}
 	if (git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL) == 0) {
 		while (git_branch_next(&ref, &type, it) == 0) {
@@ -62,6 +70,17 @@ int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *bra
 		}
 		git_branch_iterator_free(it);
 	}
+	git_repository_free(repo);
+	return 0;
+}
+
+int gitd_initialize(const struct gitd_hooks *hooks, const char *app, const char *branch,
+		    struct berr *err)
+{
+	git_repository *repo = NULL;
+
+	if (gitd_repo_open_or_init(hooks, app, branch, &repo, err) < 0)
+		return -1;
 	git_repository_free(repo);
 	return 0;
 }

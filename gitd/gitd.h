@@ -79,9 +79,15 @@ struct gitd_report {
 	bool has_repo;
 	char head[41];          /* the deploy branch's commit, "" when none */
 	size_t branches;
+	char updated_at[24];    /* Unix time of the deploy branch's last write (its
+				 * ref file's mtime, as Dokku reads it), "" when none */
 };
 int gitd_report(const struct gitd_hooks *hooks, const char *app, const char *branch,
 		struct gitd_report *r, struct berr *err);
+/* git:initialize: the app's bare repository, made if missing, its HEAD naming
+ * branch (NULL: main); one that exists is left as it is. */
+int gitd_initialize(const struct gitd_hooks *hooks, const char *app, const char *branch,
+		    struct berr *err);
 
 /* git:sync: fetch ref (NULL: the remote's default branch) from url into the
  * app's repository; commit is its sha. The caller deploys it

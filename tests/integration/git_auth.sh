@@ -182,6 +182,7 @@ test_git_set_properties_and_git_report_raw_global_and_computed() {
        Git global deploy branch:       
        Git global keep git dir:        
        Git keep git dir:               
+       Git last updated at:            
        Git rev env var:                GIT_REV
        Git sha:                        
        Git source image:               " "$(berth git:report props | tail -n +2)"

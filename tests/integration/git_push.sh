@@ -346,3 +346,22 @@ test_apps_clone_copies_the_pushed_repository() {
 	assert_eq "$(git -C "$TEST_TMP/w" rev-parse HEAD)" "$(ref_of dst refs/heads/main)" "pushed to the clone"
 	assert_eq "$(git -C "$TEST_TMP/w" rev-parse HEAD~1)" "$(ref_of src refs/heads/main)" "the source app unchanged"
 }
+
+test_git_initialize_makes_the_repository_and_git_report_says_when_the_branch_moved() {
+	git_setup
+	berth apps:create ini >/dev/null
+	[ ! -e "$(repo_of ini)" ] || fail "a repository before any push"
+	assert_eq "-----> Initializing git repository for ini" "$(berth git:initialize ini)"
+	git --git-dir="$(repo_of ini)" rev-parse --is-bare-repository >/dev/null || fail "no bare repository"
+	assert_eq "" "$(berth git:report ini --git-last-updated-at)" "no deploy branch yet"
+	# Again: the repository stays as it is.
+	berth git:initialize ini >/dev/null || fail "a second git:initialize"
+	run_status st berth git:initialize nosuch 2>"$TEST_TMP/err"
+	assert_eq 20 "$st" "a missing app"
+	run_status st berth git:initialize ini extra 2>"$TEST_TMP/err"
+	assert_eq " !     Unexpected argument(s): extra" "$(cat "$TEST_TMP/err")"
+	hello_repo "$TEST_TMP/w"
+	bpush "$TEST_TMP/w" ini main >"$TEST_TMP/push.out" 2>&1 || { cat "$TEST_TMP/push.out"; fail "push"; }
+	assert_eq "$(stat -c %Y "$(repo_of ini)/refs/heads/main")" "$(berth git:report ini --git-last-updated-at)" \
+		"the deploy branch's last write"
+}
