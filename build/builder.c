@@ -55,6 +55,26 @@ static int make_work_dir(const char *what, char **out, int *lock, struct berr *e
 
 static int mkdir_owned(const char *path, mode_t mode, uid_t uid, struct berr *err);
 
+/* A source work directory (0755: it becomes a layer's root) with an empty /app
+ * of the build user's, for a tree writer or a copy to fill. On failure nothing
+ * is left and *work is NULL. */
+static int make_source_dir(char **work, char **app, int *lock, struct berr *err)
+{
+	struct berr ignored = { 0 };
+
+	if (make_work_dir("source", work, lock, err) < 0)
+		return -1;
+	*app = xasprintf("%s/app", *work);
+	if (chmod(*work, 0755) < 0)
+		berr_sys(err, "set the mode of %s", *work);
+	else if (mkdir_owned(*app, 0755, BUILD_UID, err) == 0)
+		return 0;
+	rm_rf(*work, &ignored);
+	free(*work);
+	*work = NULL;
+	return -1;
+}
+
 /* An archive's tree: unpacked whole, owned by the build user by the extractor. */
 int build_source_layer(int fd, const char *origin, struct images_lease *lease,
 		       char id[LAYER_ID_HEX + 1], struct berr *err)
@@ -126,14 +146,7 @@ int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *
 				    .whole = whole, .base_dirs = &dirs };
 	int r = -1;
 
-	if (make_work_dir("source", &work, &lock, err) < 0)
-		return -1;
-	app = xasprintf("%s/app", work);
-	if (chmod(work, 0755) < 0) {
-		berr_sys(err, "set the mode of %s", work);
-		goto out;
-	}
-	if (mkdir_owned(app, 0755, BUILD_UID, err) < 0)
+	if (make_source_dir(&work, &app, &lock, err) < 0)
 		goto out;
 	req.dir = app;
 	if (write_tree(ctx, &req, err) < 0)
@@ -147,7 +160,7 @@ int build_source_layer_from_tree(tree_writer write_tree, void *ctx, const char *
 	r = layer_commit_dir_on(work, req.label ? req.label : "source",
 				req.delta && base_label && !whole ? base : NULL, lease, id, err);
 out:
-	if (r < 0)
+	if (r < 0 && work)
 		rm_rf(work, &ignored);
 	free(req.label);
 	strv_free(&dirs);
@@ -292,14 +305,7 @@ int build_source_subdir(const struct build_request *req, const char *dir, char i
 		goto out;
 	for (size_t i = 0; i < chain.n; i++)
 		strv_push_owned(&dirs, layer_path(chain.v[i]));
-	if (source_has_dir(&dirs, dir, req->app, err) < 0 || make_work_dir("source", &work, &lock, err) < 0)
-		goto out;
-	app = xasprintf("%s/app", work);
-	if (chmod(work, 0755) < 0) {
-		berr_sys(err, "set the mode of %s", work);
-		goto out;
-	}
-	if (mkdir_owned(app, 0755, BUILD_UID, err) < 0)
+	if (source_has_dir(&dirs, dir, req->app, err) < 0 || make_source_dir(&work, &app, &lock, err) < 0)
 		goto out;
 	/* overlayfs merges the chain: the copy sees the tree the build would. */
 	if (stack_layer_dirs(req->stack, &spec.layers, err) < 0)

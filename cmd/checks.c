@@ -13,11 +13,11 @@
 #include "platform/daemon.h"
 #include "platform/platform.h"
 
-/* checks:disable|enable|skip <app> [process-type(s)] */
-static int checks_mode(int argc, char **argv, const char *mode)
+/* The arguments checks:disable|enable|skip|run take, APP [process-type(s)]:
+ * 0, or the exit status after Dokku's message. */
+static int app_and_types(int argc, char **argv)
 {
 	struct berr err = { 0 };
-	const char *types;
 
 	if (argc < 2)
 		return cmd_fail("Please specify an app to run the command on");
@@ -25,6 +25,18 @@ static int checks_mode(int argc, char **argv, const char *mode)
 		return cmd_fail("Unexpected argument(s): %s", argv[3]);
 	if (app_require(argv[1], &err) < 0)
 		return cmd_fail_app(argv[1], &err);
+	return 0;
+}
+
+/* checks:disable|enable|skip <app> [process-type(s)] */
+static int checks_mode(int argc, char **argv, const char *mode)
+{
+	struct berr err = { 0 };
+	const char *types;
+	int r;
+
+	if ((r = app_and_types(argc, argv)) != 0)
+		return r;
 	types = argc == 3 && strcmp(argv[2], "_all_") ? argv[2] : NULL;
 	if (checks_set_mode(argv[1], mode, types, &err) < 0)
 		return cmd_fail("%s", err.msg);
@@ -164,12 +176,8 @@ int cmd_checks_run(int argc, char **argv)
 	char *save = NULL;
 	int r = 0;
 
-	if (argc < 2)
-		return cmd_fail("Please specify an app to run the command on");
-	if (argc > 3)
-		return cmd_fail("Unexpected argument(s): %s", argv[3]);
-	if (app_require(argv[1], &err) < 0)
-		return cmd_fail_app(argv[1], &err);
+	if ((r = app_and_types(argc, argv)) != 0)
+		return r;
 	const char *app = argv[1];
 
 	if (release_current(app, &rel, &err) < 0 || app_settings_load(app, &as, &err) < 0 ||
