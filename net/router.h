@@ -203,6 +203,12 @@ void client_timeout(struct client *c, uint64_t now);
 void upstream_timeout(struct upstream *u, uint64_t now);
 void client_close(struct client *c);
 void upstream_close(struct upstream *u);
+/* router_pool.c: an idle connection to a (the same address and port), marked
+ * reused, or NULL; back to the pool once its response is done (closed instead
+ * when the pool is full or bytes are left); out of it (upstream_close). */
+struct upstream *pool_take(const struct sockaddr_in *a);
+void pool_put(struct upstream *u);
+void pool_remove(struct upstream *u);
 /* Close idle pooled connections, all of them or those to backends not in t. */
 void pool_prune(struct rt_table *t);
 

@@ -21,12 +21,7 @@
 #define HIGH (256 * 1024)
 #define READ_CHUNK (64 * 1024)
 #define REPLAY_MAX (64 * 1024)
-#define POOL_IDLE_MS 15000
-#define POOL_MAX_IDLE 1024
 #define LINGER_MS 2000
-
-static struct upstream *idle_head;
-static size_t nidle;
 
 static void client_process(struct client *c);
 static void response_process(struct client *c);
@@ -50,23 +45,12 @@ static void upstream_link(struct router *r, struct upstream *u)
 	r->upstreams = u;
 }
 
-static void idle_remove(struct upstream *u)
-{
-	for (struct upstream **pp = &idle_head; *pp; pp = &(*pp)->next_idle)
-		if (*pp == u) {
-			*pp = u->next_idle;
-			u->next_idle = NULL;
-			nidle--;
-			return;
-		}
-}
-
 void upstream_close(struct upstream *u)
 {
 	struct router *r = router_self;
 
 	if (!u->client)
-		idle_remove(u);
+		pool_remove(u);
 	else if (u->client->up == u)
 		u->client->up = NULL;
 	if (u->prev_all)
@@ -106,69 +90,6 @@ void client_close(struct client *c)
 	rbuf_free(&c->xff);
 	rbuf_free(&c->upgrade);
 	free(c);
-}
-
-/* ---- the pool ---- */
-
-static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-static struct upstream *pool_take(const struct sockaddr_in *a)
-{
-	for (struct upstream *u = idle_head; u; u = u->next_idle)
-		if (same_addr(&u->addr, a)) {
-			idle_remove(u);
-			u->reused = true;
-			return u;
-		}
-	return NULL;
-}
-
-static void pool_put(struct upstream *u)
-{
-	struct client *c = u->client;
-
-	c->up = NULL;
-	u->client = NULL;
-	u->got_bytes = false;
-	if (nidle >= POOL_MAX_IDLE || u->in.len || u->out.len) {
-		upstream_close(u);
-		return;
-	}
-	u->next_idle = idle_head;
-	idle_head = u;
-	nidle++;
-	u->deadline = now_ms() + POOL_IDLE_MS;
-	obj_watch(u->fd, &u->events, EPOLLIN, u);
-}
-
-void pool_prune(struct rt_table *t)
-{
-	struct upstream *u = idle_head, *next;
-
-	for (; u; u = next) {
-		bool keep = false;
-
-		next = u->next_idle;
-		for (size_t i = 0; t && i < t->napps && !keep; i++) {
-			const struct rt_app *a = &t->apps[i];
-
-			for (size_t j = 0; j < a->nbackends && !keep; j++) {
-				struct sockaddr_in b = a->backends[j];
-
-				keep = same_addr(&b, &u->addr);
-				/* the same backend on the port of one more host port */
-				for (size_t k = 0; k < a->nports && !keep; k++) {
-					b.sin_port = htons(a->ports[k].container);
-					keep = same_addr(&b, &u->addr);
-				}
-			}
-		}
-		if (!keep)
-			upstream_close(u);
-	}
 }
 
 /* ---- writing ---- */
